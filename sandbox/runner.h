@@ -1,0 +1,100 @@
+// Runs one recipe in the sandbox and supervises it to the end.
+//
+// The orchestrator (runner.cc) reads like a checklist; each kernel concern has
+// its own file (user_ns, mount_tree, net_ns, pid_init, seccomp_policy,
+// rlimits, ...). This header is all the recorder sees of it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sandbox/recipe.h"
+#include "sandbox/run_result.h"
+
+namespace jobtape::sandbox {
+
+enum class Stream { stdout_, stderr_ };
+
+struct ExecRecord {
+  uint64_t elapsedNs = 0;
+  int32_t pid = 0;   // inside the job's pid namespace
+  int32_t ppid = 0;
+  std::string executable;
+  std::vector<std::string> argv;  // raw bytes
+  std::string cwd;
+};
+
+struct ProcessExitRecord {
+  uint64_t elapsedNs = 0;
+  int32_t pid = 0;
+  bool statusKnown = false;
+  int exitCode = -1;
+  int signal = 0;
+};
+
+// Called from the thread that called run(), in the order things happened.
+// Implementations must not throw.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // The sandbox's outermost host pid exists; output has not started yet.
+  virtual void onStarted(pid_t hostPid) { (void)hostPid; }
+  virtual void onOutput(Stream stream, uint64_t elapsedNs, std::span<const char> bytes) = 0;
+  virtual void onExec(const ExecRecord& exec) { (void)exec; }
+  virtual void onProcessExit(const ProcessExitRecord& exit) { (void)exit; }
+};
+
+// Lets another thread (or a signal handler: request() is async-signal-safe)
+// stop a running job. The tree gets `signal`, then SIGCONT, then SIGKILL after
+// the grace period; the outcome is `cancelled` with that signal.
+class Cancellation {
+ public:
+  Cancellation();
+  ~Cancellation();
+  Cancellation(const Cancellation&) = delete;
+  Cancellation& operator=(const Cancellation&) = delete;
+  void request(int signal) noexcept;
+  bool requested() const noexcept { return signal_.load() != 0; }
+  int signal() const noexcept { return signal_.load(); }
+  int fd() const noexcept { return eventFd_; }  // readable once requested
+
+ private:
+  std::atomic<int> signal_{0};
+  int eventFd_ = -1;
+};
+
+enum class StdioMode {
+  capture,   // stdin /dev/null, stdout/stderr through pipes to the observer
+  inherit,   // the caller's fds 0/1/2 as they are (no recording of output)
+  terminal,  // a new pty: the caller's terminal relayed to it (debug-shell)
+};
+
+struct RunOptions {
+  // Host directory for the sandbox's private writable state: tmpfs mounts of
+  // the recipe become directories below it (e.g. stateDir/tmp for /tmp) so a
+  // failed job's state can be kept and mounted back by debug-shell.
+  std::filesystem::path stateDir;
+  // Reuse what is already in stateDir (debug-shell) instead of requiring it
+  // to be empty.
+  bool reuseState = false;
+  StdioMode stdio = StdioMode::capture;
+  bool traceExecs = false;  // seccomp user-notification supervisor on execve
+  // Extra environment for the process (e.g. JOBTAPE_JOB_ID), added after the
+  // recipe's env; not part of the recipe hash.
+  std::vector<EnvVar> extraEnv;
+};
+
+// Setup of the sandbox failed before the command could run is NOT an
+// exception: it is RunResult::outcome == setupFailed. run() throws
+// std::system_error only when the supervisor itself cannot work (e.g. no fds).
+RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
+              const Cancellation* cancellation = nullptr);
+
+}  // namespace jobtape::sandbox

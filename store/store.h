@@ -1,0 +1,178 @@
+// The SQLite index of builds, build projects and jobs (jobtape.db).
+//
+// The events files are the record; this index finds them. Schema, migrations
+// and the on-disk design comment live in store.cc / schema.cc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace jobtape::store {
+
+// The file at `path` is not a usable jobtape store (newer version, foreign
+// SQLite database, not SQLite, corrupt). what() is one line naming the file
+// and what to do. Never overwritten.
+class StoreOpenError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An SQLite call failed; carries the extended result code and the SQL.
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int extendedCode, std::string sql, const std::string& message)
+      : std::runtime_error(message), code_(extendedCode), sql_(std::move(sql)) {}
+  int extendedCode() const { return code_; }
+  const std::string& sql() const { return sql_; }
+
+ private:
+  int code_;
+  std::string sql_;
+};
+
+// Where data lives: --home, else $JOBTAPE_HOME, else
+// ${XDG_STATE_HOME:-$HOME/.local/state}/jobtape.
+std::filesystem::path resolveHome(const std::optional<std::filesystem::path>& homeOption);
+
+enum class JobStatus { running, succeeded, failed, abandoned };
+const char* jobStatusName(JobStatus status);  // "running", "succeeded", ...
+
+struct ResourceFigures {
+  uint64_t userCpuNs = 0;
+  uint64_t systemCpuNs = 0;
+  uint64_t maxRssBytes = 0;
+};
+
+struct BuildStart {
+  std::string commandLine;
+  std::string cwd;
+  std::string host;
+  std::optional<std::string> parentJobId;  // nested build
+  std::optional<std::string> retryOf;      // build id this one retries
+};
+
+struct ProjectSpec {
+  std::string projectHash;
+  std::string localProjectPath;     // may be empty
+  std::string registryProjectName;  // may be empty
+};
+
+struct JobStart {
+  std::string buildId;
+  int64_t buildProjectId = 0;
+  std::string recipeHash;
+  std::string recipeMeta;  // JSON of the recipe (the store's record of it)
+  std::string command;     // one-line command for listings
+  std::string name;
+  pid_t pid = 0;           // pid shown while it runs
+  pid_t recorderPid = 0;   // process holding the lease
+  std::string localPath;   // job directory (holds events.bin.zst)
+};
+
+struct JobFinish {
+  JobStatus result = JobStatus::failed;  // succeeded | failed
+  std::optional<int> exitCode;
+  std::optional<int> signal;
+  std::string outcome;  // sandbox::outcomeName()
+  ResourceFigures rusage;
+  bool stateKept = false;
+};
+
+struct JobRow {
+  std::string id;
+  std::string buildId;
+  int64_t buildProjectId = 0;
+  std::string projectPath;  // local path or registry name of its project
+  int64_t startedAtMs = 0;
+  std::optional<int64_t> stoppedAtMs;
+  JobStatus status = JobStatus::running;
+  std::optional<int> exitCode;
+  std::optional<int> signal;
+  std::string outcome;
+  std::string recipeHash;
+  std::string recipeMeta;
+  std::string command;
+  std::string name;
+  pid_t pid = 0;
+  pid_t recorderPid = 0;
+  std::string localPath;
+  int64_t heartbeatAtMs = 0;
+  ResourceFigures rusage;
+  bool stateKept = false;
+};
+
+struct BuildRow {
+  std::string id;
+  int64_t startedAtMs = 0;
+  std::optional<int64_t> stoppedAtMs;
+  std::optional<std::string> result;  // "succeeded" | "failed" | NULL while running
+  std::string commandLine;
+  std::string cwd;
+  std::string host;
+  std::optional<std::string> parentJobId;
+  std::optional<std::string> retryOf;
+};
+
+struct ProjectRow {
+  int64_t id = 0;
+  std::string buildId;
+  std::string projectHash;
+  std::string localProjectPath;
+  std::string registryProjectName;
+};
+
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::optional<std::string> project;  // matches local path or registry name
+  std::optional<std::string> buildId;
+  int limit = 20;  // <= 0: no limit
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating if needed) home/jobtape.db. Throws
+  // StoreOpenError. tryOpen returns nullopt only when the file does not
+  // exist and `create` is false.
+  static std::unique_ptr<Store> open(const std::filesystem::path& home);
+  static std::unique_ptr<Store> openReadOnlyIfExists(const std::filesystem::path& home);
+  virtual ~Store() = default;
+
+  virtual const std::filesystem::path& home() const = 0;
+  std::filesystem::path jobDir(const std::string& jobId) const { return home() / "jobs" / jobId; }
+
+  // Build life cycle.
+  virtual std::string beginBuild(const BuildStart& start) = 0;
+  virtual int64_t addProject(const std::string& buildId, const ProjectSpec& project) = 0;
+  virtual std::string newJobId() = 0;  // ULID, monotonic
+  virtual void beginJob(const std::string& jobId, const JobStart& start) = 0;
+  virtual void setJobPid(const std::string& jobId, pid_t pid) = 0;
+  virtual void heartbeat(const std::string& jobId) = 0;
+  virtual void finishJob(const std::string& jobId, const JobFinish& finish) = 0;
+  // Result is computed: failed if any job or nested build failed.
+  virtual std::string finishBuild(const std::string& buildId) = 0;
+
+  // Marks running jobs whose recorder is gone or whose heartbeat is stale as
+  // abandoned (and their builds failed). Readers call it before answering.
+  virtual int reapAbandoned() = 0;
+
+  // Queries.
+  virtual std::optional<JobRow> job(const std::string& jobId) = 0;
+  virtual std::vector<JobRow> jobs(const JobFilter& filter) = 0;
+  virtual std::optional<BuildRow> build(const std::string& buildId) = 0;
+  virtual std::vector<BuildRow> builds(int limit) = 0;
+  virtual std::vector<ProjectRow> projects(const std::string& buildId) = 0;
+  virtual std::vector<BuildRow> childBuilds(const std::string& buildId) = 0;
+  virtual std::vector<JobRow> jobsOfBuild(const std::string& buildId) = 0;
+  // Shortest unique prefix of `jobId` among all job ids, at least minLength.
+  virtual std::string shortestUniquePrefix(const std::string& jobId, size_t minLength = 8) = 0;
+  virtual void deleteJob(const std::string& jobId) = 0;
+};
+
+}  // namespace jobtape::store
