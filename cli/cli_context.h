@@ -19,9 +19,15 @@ struct CliContext {
   std::function<int()> action;
 };
 
+// `jobtape run` (run_command.cc).
 void registerRunCommand(CLI::App& app, CliContext& context);
-void registerJobCommands(CLI::App& app, CliContext& context);
-void registerBuildCommands(CLI::App& app, CliContext& context);
-void registerMaintenanceCommands(CLI::App& app, CliContext& context);  // gc, history
+// `jobtape job list|show|logs|replay` (job_commands.cc); `job` is the group.
+void registerJobViewCommands(CLI::App& job, CliContext& context);
+// `jobtape job debug-shell|retry` (job_actions.cc).
+void registerJobActionCommands(CLI::App& job, CliContext& context);
+// `jobtape build list|show|trace|check` (build_commands.cc); `build` is the group.
+void registerBuildCommands(CLI::App& build, CliContext& context);
+// `jobtape gc`, `jobtape history` (maintenance_commands.cc).
+void registerMaintenanceCommands(CLI::App& app, CliContext& context);
 
 }  // namespace jobtape::cli

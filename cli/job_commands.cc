@@ -4,7 +4,7 @@
 
 namespace jobtape::cli {
 
-void registerJobCommands(CLI::App& app, CliContext& context) {
+void registerJobViewCommands(CLI::App& app, CliContext& context) {
   (void)app;
   (void)context;
 }

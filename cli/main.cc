@@ -42,8 +42,13 @@ int runMain(int argc, char** argv) {
       "Data directory (default: $JOBTAPE_HOME, else $XDG_STATE_HOME/jobtape)");
 
   registerRunCommand(app, context);
-  registerJobCommands(app, context);
-  registerBuildCommands(app, context);
+  CLI::App* job = app.add_subcommand("job", "Find a recorded job and look at it, re-enter or retry it");
+  job->require_subcommand(1);
+  registerJobViewCommands(*job, context);
+  registerJobActionCommands(*job, context);
+  CLI::App* build = app.add_subcommand("build", "List, show, trace and check builds");
+  build->require_subcommand(1);
+  registerBuildCommands(*build, context);
   registerMaintenanceCommands(app, context);
 
   try {

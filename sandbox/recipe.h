@@ -1,7 +1,6 @@
-// The process recipe in plain C++ form, plus its JSON file format and its
-// canonical hash. The schema of record is sandbox/recipe.capnp; this struct
-// mirrors it field for field so the runner and the library do not have to
-// keep a Cap'n Proto message alive.
+// The process recipe's JSON file format, validation and canonical hash. The
+// plain struct is public (<jobtape/recipe.h>); the schema of record is
+// sandbox/recipe.capnp.
 #pragma once
 
 #include <cstdint>
@@ -10,51 +9,14 @@
 #include <string>
 #include <vector>
 
-namespace capnp { class MessageBuilder; }
+#include <jobtape/recipe.h>
 
 namespace jobtape::sandbox {
 
-struct EnvVar {
-  std::string name;
-  std::string value;
-  bool operator==(const EnvVar&) const = default;
-};
-
-struct Mount {
-  enum class Kind { bind, roBind, tmpfs };
-  Kind kind = Kind::roBind;
-  std::string source;       // absolute host path (bind kinds)
-  std::string destination;  // absolute path inside; empty = same as source
-  bool operator==(const Mount&) const = default;
-};
-
-struct Limits {
-  uint64_t timeoutMs = 0;
-  uint64_t memoryBytes = 0;
-  uint64_t maxOpenFiles = 0;
-  uint64_t maxProcesses = 0;
-  uint64_t cpuSeconds = 0;
-  uint64_t maxFileBytes = 0;
-  uint64_t killGraceMs = 0;  // 0 = 2000 ms
-  bool operator==(const Limits&) const = default;
-};
-
-struct Recipe {
-  std::string command;
-  std::vector<std::string> args;
-  std::vector<EnvVar> env;
-  std::string workDir;
-  std::vector<Mount> mounts;
-  bool network = false;
-  std::string hostname;  // empty = "jobtape"
-  Limits limits;
-  int64_t uid = -1;  // -1 = caller's
-  int64_t gid = -1;
-  std::string name;
-  std::vector<EnvVar> meta;
-  bool sandboxed = true;
-  bool operator==(const Recipe&) const = default;
-};
+using jobtape::EnvVar;
+using jobtape::Limits;
+using jobtape::Mount;
+using jobtape::Recipe;
 
 // A recipe that cannot be run: `field` names the offending field in the JSON
 // spelling ("mounts[2].destination"), what() says what is wrong with it.

@@ -1,0 +1,43 @@
+// Helpers every subcommand shares: opening the store, resolving selectors,
+// and formatting for people (durations, relative times, colour, escaping).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cli/cli_context.h"
+#include "store/selector.h"
+#include "store/store.h"
+
+namespace jobtape::cli {
+
+// Opens (creating if needed) the store at the context's home. Store errors
+// become a CliError naming the file.
+std::unique_ptr<store::Store> openStore(const CliContext& context);
+// Opens the store only if jobtape.db exists (read commands on a fresh home).
+std::unique_ptr<store::Store> openExistingStore(const CliContext& context);
+
+// Resolves a job selector; SelectorError becomes CliError (message = first
+// line, the candidate lines follow on stderr before it is thrown).
+store::Selection resolveJob(store::Store* store, const std::optional<std::string>& selector);
+
+// "1.2s", "3m04s", "1h02m"
+std::string formatDuration(int64_t milliseconds);
+// "3 min ago", "2 h ago", "5 d ago"; "just now" under 10 s
+std::string formatRelative(int64_t unixMs, int64_t nowUnixMs);
+// Local time "2026-11-22 14:03:07"
+std::string formatTimestamp(int64_t unixMs);
+int64_t nowUnixMs();
+
+// Control characters (and invalid UTF-8) as \n, \t, \x1b...: safe on a terminal.
+std::string escapeControl(std::string_view text);
+
+enum class Colour { none, red, green, yellow, blue, dim, bold };
+// Wraps text in an ANSI colour when context.colour is set.
+std::string colourize(const CliContext& context, Colour colour, std::string_view text);
+Colour statusColour(store::JobStatus status);
+
+}  // namespace jobtape::cli

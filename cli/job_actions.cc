@@ -1,0 +1,12 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_context.h"
+
+namespace jobtape::cli {
+
+void registerJobActionCommands(CLI::App& app, CliContext& context) {
+  (void)app;
+  (void)context;
+}
+
+}  // namespace jobtape::cli

@@ -1,0 +1,54 @@
+// The process recipe: everything needed to run one job again, exactly.
+// Mirrors schema::Recipe in recipe.capnp (installed beside this header) field
+// for field; its JSON file form and its hash are those of that schema.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace jobtape {
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
+
+struct Mount {
+  enum class Kind { bind, roBind, tmpfs };
+  Kind kind = Kind::roBind;
+  std::string source;       // absolute host path (bind kinds)
+  std::string destination;  // absolute path inside; empty = same as source
+  bool operator==(const Mount&) const = default;
+};
+
+struct Limits {
+  uint64_t timeoutMs = 0;
+  uint64_t memoryBytes = 0;
+  uint64_t maxOpenFiles = 0;
+  uint64_t maxProcesses = 0;
+  uint64_t cpuSeconds = 0;
+  uint64_t maxFileBytes = 0;
+  uint64_t killGraceMs = 0;  // 0 = 2000 ms
+  bool operator==(const Limits&) const = default;
+};
+
+struct Recipe {
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<EnvVar> env;
+  std::string workDir;
+  std::vector<Mount> mounts;
+  bool network = false;
+  std::string hostname;  // empty = "jobtape"
+  Limits limits;
+  int64_t uid = -1;  // -1 = caller's
+  int64_t gid = -1;
+  std::string name;
+  std::vector<EnvVar> meta;
+  bool sandboxed = true;
+  bool operator==(const Recipe&) const = default;
+};
+
+}  // namespace jobtape
