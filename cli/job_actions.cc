@@ -1,12 +1,319 @@
+// `jobtape job debug-shell` and `jobtape job retry`: act on a recorded job.
+// The sandbox is rebuilt by recorder/debug_shell; retry goes through the
+// public Recorder API like any build tool would.
+#include <signal.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <jobtape/recorder.h>
+#include <memory>
+#include <system_error>
 
 #include "cli/cli_context.h"
+#include "cli/cli_error.h"
+#include "cli/cli_support.h"
+#include "recorder/debug_shell.h"
+#include "recorder/event_reader.h"
+#include "recorder/job_command_line.h"
+#include "sandbox/recipe.h"
 
 namespace jobtape::cli {
 
-void registerJobActionCommands(CLI::App& app, CliContext& context) {
-  (void)app;
-  (void)context;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- arguments: [SEL] [-- COMMAND...] -----------------------------------------
+
+// CLI11 hands every word after `--` to the positionals, so `-- cat f` and
+// `SEL -- cat f` both fill "selector" first. A check on the selector that
+// CLI11 runs while it parses (validate_positionals) tells the two apart: it
+// sees whether `--` had already gone by when the selector's word came.
+struct SelectorAndCommand {
+  std::optional<std::string> selector;
+  std::vector<std::string> command;
+  bool selectorCameAfterMark = false;
+  bool checked = false;
+};
+
+void addSelectorAndCommand(CLI::App& sub, const std::shared_ptr<SelectorAndCommand>& args, bool takesCommand) {
+  if (!takesCommand) {
+    sub.add_option("selector", args->selector, "Which job (default: the most recent failed one)")->type_name("SEL");
+    return;
+  }
+  sub.allow_extras();
+  sub.validate_positionals();
+  CLI::App* app = &sub;
+  CLI::Validator noteMark(
+      [args, app](std::string&) {
+        if (!args->checked) {
+          args->checked = true;
+          for (const auto& word : app->remaining()) args->selectorCameAfterMark |= word == "--";
+        }
+        return std::string();
+      },
+      "", "");
+  sub.add_option("selector", args->selector, "Which job (default: the most recent failed one)")
+      ->type_name("SEL")
+      ->check(noteMark);
+  sub.add_option("command", args->command, "Run this instead of a shell, after --")->type_name("COMMAND...");
+}
+
+// After parsing: words before `--` are the selector, words after it the command.
+void settleSelectorAndCommand(CLI::App& sub, SelectorAndCommand& args) {
+  bool mark = false;
+  for (const auto& word : sub.remaining()) {
+    if (word == "--") {
+      mark = true;
+      continue;
+    }
+    throw usageError(fmt::format("unknown option {}", word), "see 'jobtape job debug-shell --help'");
+  }
+  if (args.selectorCameAfterMark && args.selector) {
+    args.command.insert(args.command.begin(), *args.selector);
+    args.selector.reset();
+  }
+  if (!mark && !args.command.empty()) {
+    throw usageError(fmt::format("unexpected argument '{}'", args.command.front()),
+                     "put the command after --: jobtape job debug-shell [SEL] -- COMMAND...");
+  }
+  if (mark && args.command.empty()) {
+    throw usageError("no command after --", "leave out -- for an interactive shell");
+  }
+}
+
+// ---- signals -------------------------------------------------------------------
+
+std::atomic<sandbox::Cancellation*> activeCancellation{nullptr};
+std::atomic<CancelToken*> activeToken{nullptr};
+
+extern "C" void onStopSignal(int signal) {
+  if (auto* cancellation = activeCancellation.load()) cancellation->request(signal);
+  if (auto* token = activeToken.load()) token->request(signal);
+}
+
+// SIGINT, SIGTERM and SIGHUP stop the job's tree (through whichever of the
+// two is set); the previous dispositions come back at the end.
+class StopSignals {
+ public:
+  StopSignals() {
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction action {};
+      action.sa_handler = onStopSignal;
+      action.sa_flags = SA_RESTART;
+      sigemptyset(&action.sa_mask);
+      struct sigaction previous {};
+      if (::sigaction(signal, &action, &previous) == 0) previous_.emplace_back(signal, previous);
+    }
+  }
+  ~StopSignals() {
+    for (auto& [signal, previous] : previous_) ::sigaction(signal, &previous, nullptr);
+    activeCancellation.store(nullptr);
+    activeToken.store(nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  std::vector<std::pair<int, struct sigaction>> previous_;
+};
+
+// ---- which job ------------------------------------------------------------------
+
+// Both actions run what the store recorded. An events file given by path is
+// used only when it is the file of a job in this store; its own contents
+// (host paths, mounts) are never trusted on their own.
+store::JobRow recordedJob(store::Store* store, const store::Selection& selection, const char* command) {
+  if (const auto* row = std::get_if<store::JobRow>(&selection)) return *row;
+  const auto& path = std::get<store::EventsFileSelection>(selection).path;
+  auto reader = recorder::EventReader::tryOpen(path);
+  std::optional<store::JobRow> row;
+  if (reader && store) row = store->job(reader->description().jobId);
+  std::error_code ec;
+  if (row && fs::equivalent(fs::path(row->localPath) / "events.bin.zst", path, ec) && !ec) return *row;
+  throw CliError(fmt::format("{} is not the events file of a job in this store; 'job {}' rebuilds a job from the "
+                             "store's record, never from a file alone",
+                             path.string(), command),
+                 "pass --home of the store that recorded it, or select the job by its id");
+}
+
+std::string shortId(store::Store& store, const std::string& jobId) {
+  try {
+    return store.shortestUniquePrefix(jobId, 8);
+  } catch (const std::exception&) {
+    return jobId.substr(0, 10);
+  }
+}
+
+// ---- debug-shell ----------------------------------------------------------------
+
+int debugShellAction(const CliContext& context, const SelectorAndCommand& args) {
+  auto store = openExistingStore(context);
+  auto job = recordedJob(store.get(), resolveJob(store.get(), args.selector), "debug-shell");
+  recorder::DebugShellRequest request;
+  request.command = args.command;
+  request.terminal = ::isatty(STDIN_FILENO) == 1;
+  if (const char* term = std::getenv("TERM")) request.callerTerm = term;
+  recorder::DebugShellPlan plan;
+  try {
+    plan = recorder::planDebugShell(job, request);
+  } catch (const recorder::DebugShellRefused& refused) {
+    throw CliError(refused.what(), refused.hint());
+  }
+  std::string id = shortId(*store, job.id);
+  std::cerr << escapeControl(recorder::debugShellBanner(plan, id)) << std::endl;
+
+  sandbox::Cancellation cancellation;
+  StopSignals signals;
+  activeCancellation.store(&cancellation);
+  sandbox::RunResult result;
+  try {
+    result = recorder::runDebugShell(plan, &cancellation);
+  } catch (const std::system_error& error) {
+    throw CliError(fmt::format("cannot start the sandbox of job {}: {}", id, error.what()),
+                   "check that unprivileged user namespaces are enabled");
+  }
+  switch (result.outcome) {
+    case sandbox::Outcome::setupFailed:
+      std::cerr << fmt::format("jobtape: error: cannot rebuild the sandbox of job {}: {}; the host may have changed "
+                               "since the job ran (a bind source gone?)\n",
+                               id, escapeControl(result.message));
+      return result.exitCode != 0 ? result.exitCode : 1;
+    case sandbox::Outcome::commandNotFound:
+    case sandbox::Outcome::notExecutable:
+      std::cerr << fmt::format("jobtape: error: {}: {} in the sandbox of job {}\n", escapeControl(plan.recipe.command),
+                               result.outcome == sandbox::Outcome::commandNotFound ? "command not found" : "not executable",
+                               id);
+      return result.exitCode;
+    case sandbox::Outcome::seccompViolation:
+      std::cerr << fmt::format("jobtape: error: blocked system call {} in the sandbox of job {}\n",
+                               escapeControl(result.violatingSyscall), id);
+      return result.exitCode;
+    default: return result.exitCode;
+  }
+}
+
+// ---- retry ----------------------------------------------------------------------
+
+void writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return;  // a closed pipe stops the echo, not the job
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+}
+
+std::string failureReason(const JobResult& result) {
+  const char* name = result.signal > 0 ? sigabbrev_np(result.signal) : nullptr;
+  std::string signal = name ? fmt::format("SIG{}", name) : fmt::format("signal {}", result.signal);
+  switch (result.outcome) {
+    case Outcome::exited: return fmt::format("exit {}", result.exitCode);
+    case Outcome::signaled: return fmt::format("killed by {}", signal);
+    case Outcome::timedOut: return "timed out";
+    case Outcome::cancelled: return fmt::format("stopped by {}", signal);
+    case Outcome::commandNotFound: return "command not found";
+    case Outcome::notExecutable: return "not executable";
+    case Outcome::seccompViolation: return fmt::format("blocked system call {}", result.violatingSyscall);
+    case Outcome::setupFailed: return fmt::format("sandbox setup failed: {}", result.message);
+  }
+  return result.message;
+}
+
+ProjectOptions projectOf(store::Store& store, const store::JobRow& job) {
+  for (const auto& project : store.projects(job.buildId)) {
+    if (project.id != job.buildProjectId) continue;
+    ProjectOptions options;
+    if (!project.localProjectPath.empty()) options.localPath = project.localProjectPath;
+    else options.registryName = project.registryProjectName;
+    if (!project.projectHash.empty()) options.projectHash = project.projectHash;
+    if (!options.localPath.empty() || !options.registryName.empty()) return options;
+  }
+  // The project row is gone: the recipe's work dir stands in for it.
+  ProjectOptions fallback;
+  fallback.localPath = fs::current_path();
+  return fallback;
+}
+
+int retryAction(const CliContext& context, const std::optional<std::string>& selector) {
+  auto store = openExistingStore(context);
+  auto job = recordedJob(store.get(), resolveJob(store.get(), selector), "retry");
+  Recipe recipe;
+  try {
+    recipe = sandbox::recipeFromJson(job.recipeMeta);
+  } catch (const std::exception& error) {
+    throw CliError(fmt::format("the store's record of job {}'s recipe cannot be read: {}", job.id, error.what()),
+                   "the job cannot be run again from this store");
+  }
+  std::string oldId = shortId(*store, job.id);
+  std::cerr << fmt::format("jobtape: retrying job {} ({}) as a new build\n", oldId,
+                           escapeControl(recorder::displayCommand(recipe.command, recipe.args)));
+  JobResult result;
+  try {
+    CancelToken token;
+    StopSignals signals;
+    activeToken.store(&token);
+    auto recorder = Recorder::open({context.home});
+    BuildOptions buildOptions;
+    buildOptions.commandLine = "jobtape job retry " + job.id;
+    buildOptions.cwd = fs::current_path();
+    buildOptions.retryOf = job.buildId;
+    auto build = recorder->beginBuild(buildOptions);
+    int64_t projectId = build->addProject(projectOf(*store, job));
+    JobOptions options;
+    options.cancel = &token;
+    options.onOutput = [](const JobInfo&, OutputStream stream, std::string_view bytes) {
+      writeAll(stream == OutputStream::stdout_ ? STDOUT_FILENO : STDERR_FILENO, bytes);
+    };
+    result = build->run(recipe, projectId, options);
+    build->finish();
+  } catch (const Error& error) {
+    throw CliError(fmt::format("cannot retry job {}: {}", oldId, error.what()),
+                   error.kind() == Error::Kind::recipe ? "the recorded recipe is no longer valid on this host"
+                                                       : "check the store's directory or pass --home DIR");
+  }
+  if (!result.succeeded) {
+    std::string logs = context.home ? fmt::format("jobtape --home {} job logs", recorder::shellQuote(context.home->string()))
+                                    : std::string("jobtape job logs");
+    std::cerr << fmt::format("jobtape: job {} failed ({}); see: {}\n", shortId(*store, result.jobId),
+                             escapeControl(failureReason(result)), logs);
+  }
+  return result.exitCode;
+}
+
+}  // namespace
+
+void registerJobActionCommands(CLI::App& job, CliContext& context) {
+  {
+    auto args = std::make_shared<SelectorAndCommand>();
+    CLI::App* shell = job.add_subcommand(
+        "debug-shell", "Open a shell (or run a command) in a failed job's sandbox, as the job left it");
+    shell->footer(
+        "Usage: jobtape job debug-shell [SEL] [-- COMMAND...]\n"
+        "The sandbox is rebuilt from the store's record of the job: same mounts, environment,\n"
+        "work dir and uid, and its kept /tmp. Changes in read-write host directories are real.");
+    addSelectorAndCommand(*shell, args, true);
+    shell->callback([args, shell, &context] {
+      settleSelectorAndCommand(*shell, *args);
+      context.action = [args, &context] { return debugShellAction(context, *args); };
+    });
+  }
+  {
+    auto args = std::make_shared<SelectorAndCommand>();
+    CLI::App* retry = job.add_subcommand("retry", "Run a job's recorded recipe again, as a new build");
+    addSelectorAndCommand(*retry, args, false);
+    retry->callback([args, &context] {
+      context.action = [args, &context] { return retryAction(context, args->selector); };
+    });
+  }
 }
 
 }  // namespace jobtape::cli

@@ -1,12 +1,203 @@
+// `jobtape gc` (retention through store/retention.h) and `jobtape history`
+// (per-day aggregates from recorder/history.h).
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
 
 #include "cli/cli_context.h"
+#include "cli/cli_error.h"
+#include "cli/cli_support.h"
+#include "recorder/history.h"
+#include "store/retention.h"
 
 namespace jobtape::cli {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string formatBytes(uint64_t bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(units)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+// ---- gc ----------------------------------------------------------------------
+
+struct GcArgs {
+  std::optional<int64_t> keepFailed;
+  std::optional<int64_t> keepSucceeded;
+  std::optional<std::string> olderThan;
+  bool dryRun = false;
+};
+
+store::RetentionPolicy policyFrom(const GcArgs& args) {
+  store::RetentionPolicy policy;
+  if (args.keepFailed && *args.keepFailed < 0) {
+    throw usageError(fmt::format("--keep-failed {}: must not be negative", *args.keepFailed), "e.g. --keep-failed 20");
+  }
+  if (args.keepSucceeded && *args.keepSucceeded < 0) {
+    throw usageError(fmt::format("--keep-succeeded {}: must not be negative", *args.keepSucceeded),
+                     "e.g. --keep-succeeded 5");
+  }
+  policy.keepFailed = args.keepFailed;
+  policy.keepSucceeded = args.keepSucceeded;
+  if (args.olderThan) {
+    policy.olderThan = store::parseAge(*args.olderThan);
+    if (!policy.olderThan) {
+      throw usageError(fmt::format("--older-than {}: not an age", *args.olderThan), "e.g. 7d, 12h, 30m, 90s or 2w");
+    }
+  }
+  policy.dryRun = args.dryRun;
+  return policy;
+}
+
+int gcAction(const CliContext& context, const GcArgs& args) {
+  auto policy = policyFrom(args);
+  auto store = openExistingStore(context);
+  if (!store) {
+    std::cout << "nothing to remove: no jobs recorded yet\n";
+    return 0;
+  }
+  store::GcReport report;
+  try {
+    report = store::collectGarbage(*store, policy);
+  } catch (const fs::filesystem_error& error) {
+    throw CliError(fmt::format("cannot remove {}: {}", error.path1().string(), error.code().message()),
+                   "fix its permissions and run gc again; its row stays marked until then");
+  }
+  const char* verb = report.dryRun ? "would remove" : "removed";
+  int64_t now = nowUnixMs();
+  for (const auto& job : report.jobs) {
+    std::cout << fmt::format("{} job {}  {:<9}  stopped {:<11}  {}\n", verb, job.id, store::jobStatusName(job.status),
+                             formatRelative(job.stoppedAtMs, now), formatBytes(job.bytes));
+  }
+  for (const auto& build : report.builds) std::cout << fmt::format("{} build {} (no jobs left)\n", verb, build);
+  if (report.leftoversSwept > 0) {
+    std::cout << fmt::format("finished {} removal{} an interrupted gc had left\n", report.leftoversSwept,
+                             report.leftoversSwept == 1 ? "" : "s");
+  }
+  bool anyLimit = policy.keepFailed || policy.keepSucceeded || policy.olderThan;
+  std::cout << fmt::format("{} {} job{} and {} build{}, {} {}{}\n", report.dryRun ? "would remove" : "removed",
+                           report.jobs.size(), report.jobs.size() == 1 ? "" : "s", report.builds.size(),
+                           report.builds.size() == 1 ? "" : "s", report.dryRun ? "would free" : "freed",
+                           formatBytes(report.bytesFreed),
+                           anyLimit ? "" : " (no limit given: --keep-failed N, --keep-succeeded N, --older-than D)");
+  return 0;
+}
+
+// ---- history -------------------------------------------------------------------
+
+struct HistoryArgs {
+  bool json = false;
+  std::optional<std::string> csvDir;
+  std::optional<std::string> since;
+};
+
+void writeFile(const fs::path& path, const std::string& text) {
+  fs::path temporary = path;
+  temporary += ".tmp";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  std::error_code ec;
+  if (out) fs::rename(temporary, path, ec);
+  if (!out || ec) {
+    fs::remove(temporary, ec);
+    throw CliError(fmt::format("cannot write {}", path.string()), "check the directory is writable");
+  }
+}
+
+void printTable(const std::vector<recorder::DayStats>& days) {
+  std::cout << fmt::format("{:<10}  {:>6}  {:>6}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}\n", "DAY", "BUILDS", "FAILED",
+                           "JOBS", "FAILED", "JOB TOTAL", "MEDIAN", "MAX");
+  for (const auto& d : days) {
+    const auto& s = d.jobDurations;
+    auto duration = [&](int64_t ms) { return s.count ? formatDuration(ms) : std::string("-"); };
+    std::cout << fmt::format("{:<10}  {:>6}  {:>6}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}\n", d.date, d.builds,
+                             d.failedBuilds, d.jobs, d.failedJobs, duration(s.totalMs), duration(s.medianMs),
+                             duration(s.maxMs));
+  }
+}
+
+int historyAction(const CliContext& context, const HistoryArgs& args) {
+  std::optional<int64_t> since;
+  if (args.since) {
+    since = recorder::parseSince(*args.since, nowUnixMs());
+    if (!since) {
+      throw usageError(fmt::format("--since {}: not a date", *args.since), "use YYYY-MM-DD or an age such as 7d or 12h");
+    }
+  }
+  auto store = openExistingStore(context);
+  std::vector<recorder::DayStats> days;
+  if (store) {
+    store::JobFilter all;
+    all.limit = 0;
+    days = recorder::aggregateHistory(store->builds(0), store->jobs(all), since);
+  }
+  if (args.csvDir) {
+    fs::path dir(*args.csvDir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) {
+      throw CliError(fmt::format("cannot create the directory {}: {}", dir.string(),
+                                 ec ? ec.message() : std::string("a file is in the way")),
+                     "give a directory for the CSV files");
+    }
+    writeFile(dir / "builds.csv", recorder::buildsCsv(days));
+    writeFile(dir / "jobs.csv", recorder::jobsCsv(days));
+    std::cerr << fmt::format("jobtape: wrote {} and {} ({} day{})\n", (dir / "builds.csv").string(),
+                             (dir / "jobs.csv").string(), days.size(), days.size() == 1 ? "" : "s");
+    return 0;
+  }
+  if (args.json) {
+    std::cout << recorder::historyJson(days);
+    return 0;
+  }
+  if (days.empty()) {
+    std::cerr << "jobtape: no builds recorded" << (since ? " in that time" : " yet") << '\n';
+    return 0;
+  }
+  printTable(days);
+  return 0;
+}
+
+}  // namespace
+
 void registerMaintenanceCommands(CLI::App& app, CliContext& context) {
-  (void)app;
-  (void)context;
+  {
+    auto args = std::make_shared<GcArgs>();
+    CLI::App* gc = app.add_subcommand("gc", "Remove old jobs (rows, events files, kept state) and say what it freed");
+    gc->add_option("--keep-failed", args->keepFailed, "Keep the N most recent failed jobs")->type_name("N");
+    gc->add_option("--keep-succeeded", args->keepSucceeded, "Keep the N most recent succeeded jobs")->type_name("N");
+    gc->add_option("--older-than", args->olderThan, "Remove jobs that stopped longer ago than D (7d, 12h, 30m)")
+        ->type_name("D");
+    gc->add_flag("--dry-run", args->dryRun, "Only say what would be removed");
+    gc->callback([args, &context] {
+      policyFrom(*args);  // bad values are usage errors before anything is opened
+      context.action = [args, &context] { return gcAction(context, *args); };
+    });
+  }
+  {
+    auto args = std::make_shared<HistoryArgs>();
+    CLI::App* history = app.add_subcommand("history", "Builds and jobs per day: counts, failures, durations");
+    auto* json = history->add_flag("--json", args->json, "Print JSON");
+    auto* csv = history->add_option("--csv", args->csvDir, "Write builds.csv and jobs.csv into DIR")->type_name("DIR");
+    json->excludes(csv);
+    history->add_option("--since", args->since, "Only from this day on (YYYY-MM-DD, or an age: 30d)")->type_name("DATE");
+    history->callback([args, &context] {
+      context.action = [args, &context] { return historyAction(context, *args); };
+    });
+  }
 }
 
 }  // namespace jobtape::cli

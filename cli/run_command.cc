@@ -1,12 +1,462 @@
+// `jobtape run`: wrap a build command, or run recipe files, as one recorded
+// build. Argument parsing, the terminal relay of the jobs' output, signals and
+// the closing hint live here; everything else is the library's Recorder.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <jobtape/recorder.h>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "cli/cli_context.h"
+#include "cli/cli_error.h"
+#include "cli/cli_support.h"
+#include "recorder/job_command_line.h"
+#include "sandbox/recipe.h"
 
 namespace jobtape::cli {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunArgs {
+  std::vector<std::string> command;
+  std::vector<std::string> recipeFiles;
+  int jobs = 1;
+  bool network = false;
+  std::vector<std::string> binds, roBinds, tmpfs, env;
+  bool cleanEnv = false;
+  std::optional<std::string> timeout, memory, project, name;
+  bool noSandbox = false, quiet = false, keep = false, durable = false;
+};
+
+// ---- parsing option values -------------------------------------------------
+
+uint64_t parseTimeoutMs(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > 1e9) {
+    throw usageError(fmt::format("--timeout {}: not a positive number of seconds", text),
+                     "e.g. --timeout 600 or --timeout 2.5");
+  }
+  return static_cast<uint64_t>(std::ceil(seconds * 1000.0));
+}
+
+uint64_t parseBytes(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::string suffix = text.substr(digits);
+  static const std::map<std::string, int> shifts = {
+      {"", 0}, {"K", 10}, {"k", 10}, {"M", 20}, {"m", 20}, {"G", 30}, {"g", 30}, {"T", 40}, {"t", 40}};
+  auto shift = shifts.find(suffix);
+  uint64_t value = 0;
+  bool ok = digits > 0 && digits <= 15 && shift != shifts.end();
+  if (ok) value = std::stoull(text.substr(0, digits));
+  if (!ok || value == 0 || value > (UINT64_MAX >> shift->second)) {
+    throw usageError(fmt::format("--memory {}: not a size in bytes", text),
+                     "e.g. --memory 2G, --memory 512M or --memory 1048576");
+  }
+  return value << shift->second;
+}
+
+std::string absoluteFromCwd(const std::string& path) {
+  return fs::absolute(fs::path(path)).lexically_normal().string();
+}
+
+Mount parseBindSpec(const std::string& option, const std::string& spec, Mount::Kind kind) {
+  auto colon = spec.find(':');
+  std::string source = spec.substr(0, colon);
+  std::string destination = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (source.empty()) {
+    throw usageError(fmt::format("{} {}: no source path", option, spec), "use SRC or SRC:DST");
+  }
+  source = absoluteFromCwd(source);
+  struct stat info {};
+  if (::stat(source.c_str(), &info) != 0) {
+    throw usageError(fmt::format("{} {}: {}: {}", option, spec, source, std::strerror(errno)),
+                     "bind an existing host path");
+  }
+  if (!destination.empty() && destination.front() != '/') {
+    throw usageError(fmt::format("{} {}: the destination must be an absolute path", option, spec),
+                     "use SRC:/absolute/path");
+  }
+  return {kind, source, destination.empty() ? source : destination};
+}
+
+EnvVar parseEnv(const std::string& assignment) {
+  auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw usageError(fmt::format("--env {}: not NAME=VALUE", assignment), "e.g. --env CC=clang");
+  }
+  return {assignment.substr(0, equals), assignment.substr(equals + 1)};
+}
+
+void setEnv(std::vector<EnvVar>& env, EnvVar variable) {
+  for (auto& existing : env) {
+    if (existing.name == variable.name) {
+      existing.value = std::move(variable.value);
+      return;
+    }
+  }
+  env.push_back(std::move(variable));
+}
+
+// ---- building the recipes ---------------------------------------------------
+
+void refuseRecipeShapingOptions(const RunArgs& args) {
+  std::vector<std::string> given;
+  if (args.network) given.push_back("--network");
+  if (!args.binds.empty()) given.push_back("--bind");
+  if (!args.roBinds.empty()) given.push_back("--ro-bind");
+  if (!args.tmpfs.empty()) given.push_back("--tmpfs");
+  if (!args.env.empty()) given.push_back("--env");
+  if (args.cleanEnv) given.push_back("--clean-env");
+  if (args.timeout) given.push_back("--timeout");
+  if (args.memory) given.push_back("--memory");
+  if (args.noSandbox) given.push_back("--no-sandbox");
+  if (args.name) given.push_back("--name");
+  if (!given.empty()) {
+    throw usageError(fmt::format("{} cannot be combined with --recipe", given.front()),
+                     "a recipe file describes its whole sandbox; edit the file instead");
+  }
+}
+
+Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
+  std::vector<std::string> rest(args.command.begin() + 1, args.command.end());
+  Recipe recipe = defaultRecipe(args.command.front(), std::move(rest), projectDir);
+  if (args.cleanEnv) recipe.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
+  for (const auto& assignment : args.env) setEnv(recipe.env, parseEnv(assignment));
+  for (const auto& spec : args.binds) recipe.mounts.push_back(parseBindSpec("--bind", spec, Mount::Kind::bind));
+  for (const auto& spec : args.roBinds) {
+    recipe.mounts.push_back(parseBindSpec("--ro-bind", spec, Mount::Kind::roBind));
+  }
+  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", absoluteFromCwd(dir)});
+  recipe.network = args.network;
+  if (args.timeout) recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
+  if (args.memory) recipe.limits.memoryBytes = parseBytes(*args.memory);
+  if (args.name) recipe.name = *args.name;
+  recipe.sandboxed = !args.noSandbox;
+  try {
+    sandbox::validateRecipe(recipe);
+  } catch (const sandbox::RecipeError& error) {
+    throw usageError(fmt::format("{}: {}", error.field(), error.what()), "check the run options");
+  }
+  return recipe;
+}
+
+Recipe loadRecipeFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in || fs::is_directory(file)) {
+    throw usageError(fmt::format("cannot read recipe file {}: {}", file,
+                                 fs::is_directory(file) ? "is a directory" : std::strerror(errno)),
+                     "give the path of a JSON recipe file");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    Recipe recipe = sandbox::recipeFromJson(text.str());
+    sandbox::validateRecipe(recipe);
+    return recipe;
+  } catch (const sandbox::RecipeError& error) {
+    std::string field = error.field().empty() ? "" : error.field() + ": ";
+    throw usageError(fmt::format("recipe file {}: {}{}", file, field, error.what()),
+                     "a recipe file is the JSON form of the Recipe struct in recipe.capnp");
+  }
+}
+
+// ---- the terminal side --------------------------------------------------------
+
+// Relays the jobs' output to our stdout/stderr as it arrives. With several
+// jobs at once, each line gets its job's short name in front, and lines are
+// never torn: a partial line waits for its end (or for the job's end).
+class OutputRelay {
+ public:
+  OutputRelay(bool quiet, bool prefixLines) : quiet_(quiet), prefix_(prefixLines) {}
+
+  void write(size_t job, const std::string& name, OutputStream stream, std::string_view bytes) {
+    if (quiet_) return;
+    int fd = stream == OutputStream::stdout_ ? STDOUT_FILENO : STDERR_FILENO;
+    std::lock_guard lock(mutex_);
+    if (!prefix_) return writeAll(fd, bytes);
+    std::string& pending = partial_[{job, fd}];
+    pending.append(bytes);
+    size_t start = 0;
+    for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      writeAll(fd, fmt::format("[{}] {}", name, std::string_view(pending).substr(start, end + 1 - start)));
+    }
+    pending.erase(0, start);
+  }
+
+  void endJob(size_t job, const std::string& name) {
+    std::lock_guard lock(mutex_);
+    for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+      auto it = partial_.find({job, fd});
+      if (it == partial_.end()) continue;
+      if (!it->second.empty()) writeAll(fd, fmt::format("[{}] {}\n", name, it->second));
+      partial_.erase(it);
+    }
+  }
+
+ private:
+  // A closed pipe (`jobtape run ... | head`) stops the echo, not the job.
+  void writeAll(int fd, std::string_view bytes) {
+    bool& broken = fd == STDOUT_FILENO ? stdoutBroken_ : stderrBroken_;
+    while (!broken && !bytes.empty()) {
+      ssize_t written = ::write(fd, bytes.data(), bytes.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        broken = true;
+        return;
+      }
+      bytes.remove_prefix(static_cast<size_t>(written));
+    }
+  }
+
+  bool quiet_;
+  bool prefix_;
+  std::mutex mutex_;
+  std::map<std::pair<size_t, int>, std::string> partial_;
+  bool stdoutBroken_ = false;
+  bool stderrBroken_ = false;
+};
+
+std::atomic<CancelToken*> activeToken{nullptr};
+static_assert(std::atomic<CancelToken*>::is_always_lock_free);
+
+extern "C" void onCancelSignal(int signal) {
+  if (CancelToken* token = activeToken.load()) token->request(signal);
+}
+
+// A handler that does nothing: SIGPIPE then turns into EPIPE for us, and,
+// unlike SIG_IGN, it is reset to the default in the jobs we exec.
+extern "C" void onBrokenPipe(int) {}
+
+// Ctrl-C, SIGTERM and a hang-up stop every running job through the token;
+// the previous dispositions come back at the end of the run.
+class SignalScope {
+ public:
+  explicit SignalScope(CancelToken& token) {
+    activeToken.store(&token);
+    install(SIGINT, onCancelSignal);
+    install(SIGTERM, onCancelSignal);
+    install(SIGHUP, onCancelSignal);
+    install(SIGPIPE, onBrokenPipe);
+  }
+  ~SignalScope() {
+    for (auto& [signal, previous] : previous_) ::sigaction(signal, &previous, nullptr);
+    activeToken.store(nullptr);
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+
+ private:
+  void install(int signal, void (*handler)(int)) {
+    struct sigaction action {};
+    action.sa_handler = handler;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    struct sigaction previous {};
+    if (::sigaction(signal, &action, &previous) == 0) previous_.emplace_back(signal, previous);
+  }
+
+  std::vector<std::pair<int, struct sigaction>> previous_;
+};
+
+// ---- running ----------------------------------------------------------------
+
+struct PlannedJob {
+  Recipe recipe;
+  std::string label;  // the -j line prefix
+};
+
+struct Outcomes {
+  std::vector<std::optional<JobResult>> results;
+  std::exception_ptr firstError;
+};
+
+Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>& jobs, int parallel,
+                 const RunArgs& args, CancelToken& token) {
+  Outcomes outcomes;
+  outcomes.results.resize(jobs.size());
+  OutputRelay relay(args.quiet, parallel > 1 && jobs.size() > 1);
+  std::atomic<size_t> next{0};
+  std::mutex errorMutex;
+  auto worker = [&] {
+    for (size_t i; !token.requested() && (i = next++) < jobs.size();) {
+      JobOptions options;
+      options.keepState = args.keep;
+      options.durable = args.durable;
+      options.cancel = &token;
+      options.onOutput = [&, i](const JobInfo&, OutputStream stream, std::string_view bytes) {
+        relay.write(i, jobs[i].label, stream, bytes);
+      };
+      try {
+        outcomes.results[i] = build.run(jobs[i].recipe, projectId, options);
+      } catch (...) {
+        std::lock_guard lock(errorMutex);
+        if (!outcomes.firstError) outcomes.firstError = std::current_exception();
+      }
+      relay.endJob(i, jobs[i].label);
+    }
+  };
+  size_t threads = std::min<size_t>(static_cast<size_t>(std::max(parallel, 1)), jobs.size());
+  if (threads <= 1) {
+    worker();
+    return outcomes;
+  }
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (auto& thread : pool) thread.join();
+  return outcomes;
+}
+
+std::string failureReason(const JobResult& result) {
+  const char* name = result.signal > 0 ? sigabbrev_np(result.signal) : nullptr;
+  std::string signal = name ? fmt::format("SIG{}", name) : fmt::format("signal {}", result.signal);
+  switch (result.outcome) {
+    case Outcome::exited: return fmt::format("exit {}", result.exitCode);
+    case Outcome::signaled: return fmt::format("killed by {}", signal);
+    case Outcome::timedOut: return "timed out";
+    case Outcome::cancelled: return fmt::format("stopped by {}", signal);
+    case Outcome::commandNotFound: return "command not found";
+    case Outcome::notExecutable: return "not executable";
+    case Outcome::seccompViolation: return fmt::format("blocked system call {}", result.violatingSyscall);
+    case Outcome::setupFailed: return fmt::format("sandbox setup failed: {}", result.message);
+  }
+  return result.message;
+}
+
+void reportFailures(const CliContext& context, const std::vector<std::optional<JobResult>>& results) {
+  std::vector<const JobResult*> failed;
+  for (const auto& result : results) {
+    if (result && !result->succeeded) failed.push_back(&*result);
+  }
+  if (failed.empty()) return;
+  auto store = openStore(context);
+  std::string logs = context.home ? fmt::format("jobtape --home {} job logs", recorder::shellQuote(context.home->string()))
+                                  : std::string("jobtape job logs");
+  for (const JobResult* result : failed) {
+    std::string prefix = store->shortestUniquePrefix(result->jobId, 8);
+    std::string selector = results.size() > 1 ? " " + prefix : "";
+    std::cerr << fmt::format("jobtape: job {} failed ({}); see: {}{}\n", prefix,
+                             escapeControl(failureReason(*result)), logs, selector);
+  }
+}
+
+int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
+  for (const auto& result : outcomes.results) {
+    if (result && !result->succeeded) return result->exitCode;
+  }
+  if (token.requested()) return 128 + token.signal();
+  return 0;
+}
+
+std::string buildCommandLine(const RunArgs& args) {
+  if (!args.recipeFiles.empty()) {
+    return "jobtape run --recipe " + recorder::displayCommand(args.recipeFiles.front(),
+                                                              {args.recipeFiles.begin() + 1, args.recipeFiles.end()});
+  }
+  return "jobtape run -- " + recorder::displayCommand(args.command.front(), {args.command.begin() + 1, args.command.end()});
+}
+
+std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir) {
+  std::vector<PlannedJob> jobs;
+  if (args.recipeFiles.empty()) {
+    Recipe recipe = commandRecipe(args, projectDir);
+    std::string label = recipe.name.empty() ? fs::path(recipe.command).filename().string() : recipe.name;
+    jobs.push_back({std::move(recipe), label});
+    return jobs;
+  }
+  for (const auto& file : args.recipeFiles) {
+    Recipe recipe = loadRecipeFile(file);
+    std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
+    jobs.push_back({std::move(recipe), label});
+  }
+  return jobs;
+}
+
+[[noreturn]] void rethrowForCli(const Error& error) {
+  switch (error.kind()) {
+    case Error::Kind::recipe: throw usageError(error.what(), "check the recipe");
+    case Error::Kind::store:
+      throw CliError(error.what(), "check the store's directory or pass --home DIR to use another one");
+    default: throw CliError(error.what());
+  }
+}
+
+int runAction(const RunArgs& args, const CliContext& context) {
+  if (args.command.empty() == args.recipeFiles.empty()) {
+    throw usageError(args.command.empty() ? "nothing to run" : "give either a command or --recipe files, not both",
+                     "usage: jobtape run [OPTIONS] -- COMMAND [ARGS...] or jobtape run --recipe FILE... [-j N]");
+  }
+  if (args.jobs < 1) throw usageError(fmt::format("-j {}: needs at least 1", args.jobs), "e.g. -j 4");
+  if (!args.recipeFiles.empty()) refuseRecipeShapingOptions(args);
+  fs::path projectDir = fs::absolute(args.project.value_or(".")).lexically_normal();
+  if (!fs::is_directory(projectDir)) {
+    throw usageError(fmt::format("--project {}: not a directory", projectDir.string()),
+                     "give the project's directory");
+  }
+  std::vector<PlannedJob> jobs = planJobs(args, projectDir);
+  try {
+    CancelToken token;
+    SignalScope signals(token);
+    auto recorder = Recorder::open({context.home});
+    auto build = recorder->beginBuild({buildCommandLine(args), fs::current_path(), {}, {}, true});
+    int64_t projectId = build->addProject({projectDir, {}, {}});
+    Outcomes outcomes = runJobs(*build, projectId, jobs, args.jobs, args, token);
+    build->finish();
+    if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
+    reportFailures(context, outcomes.results);
+    return exitStatusOf(outcomes, token);
+  } catch (const Error& error) {
+    rethrowForCli(error);
+  }
+}
+
+}  // namespace
+
 void registerRunCommand(CLI::App& app, CliContext& context) {
-  (void)app;
-  (void)context;
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* run = app.add_subcommand("run", "Run a command (or recipe files) in the sandbox and record it");
+  run->footer("Usage: jobtape run [OPTIONS] -- COMMAND [ARGS...]\n       jobtape run [OPTIONS] --recipe FILE... [-j N]");
+  run->add_option("--recipe", args->recipeFiles, "Run these recipe files (JSON) as jobs of one build");
+  run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time");
+  run->add_flag("--network", args->network, "Share the host's network (default: loopback only)");
+  run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
+      ->type_name("SRC[:DST]");
+  run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")->type_name("SRC[:DST]");
+  run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR (kept if the job fails)")
+      ->type_name("DIR");
+  run->add_option("--env", args->env, "Set an environment variable for the job")->type_name("K=V");
+  run->add_flag("--clean-env", args->cleanEnv, "Start from an empty environment (PATH only) instead of ours");
+  run->add_option("--timeout", args->timeout, "Stop the job after SECONDS of wall-clock time")->type_name("SECONDS");
+  run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
+  run->add_flag("--no-sandbox", args->noSandbox, "Record only: run on the host without isolation");
+  run->add_option("--project", args->project, "The project directory, read-write inside (default: .)")
+      ->type_name("DIR");
+  run->add_option("--name", args->name, "A short name for the job in listings");
+  run->add_flag("--quiet", args->quiet, "Do not echo the job's output (it is still recorded)");
+  run->add_flag("--keep", args->keep, "Keep the sandbox's writable state even if the job succeeds");
+  run->add_flag("--durable", args->durable, "fdatasync the events file at the end of every job");
+  run->add_option("command", args->command, "The command to run, after --")->type_name("COMMAND [ARGS...]");
+  run->positionals_at_end();
+  run->callback([args, &context] {
+    context.action = [args, &context] { return runAction(*args, context); };
+  });
 }
 
 }  // namespace jobtape::cli

@@ -1,12 +1,230 @@
 // jobtape: an embeddable build-event recorder for sandboxed job execution.
 //
 // This is the whole public API. It uses only standard C++ types so that a
-// build tool needs nothing but this header and `pkg-config jobtape`.
+// build tool needs nothing but this header, <jobtape/recipe.h> and
+// `pkg-config jobtape`.
+//
+//   auto recorder = jobtape::Recorder::open({});
+//   auto build = recorder->beginBuild({.commandLine = "mytool build"});
+//   auto project = build->addProject({.localPath = "/src/app"});
+//   jobtape::JobResult result = build->run(recipe, project, options);
+//   std::string buildResult = build->finish();  // "succeeded" | "failed"
+//
+// The library never prints, never exits and never lets one of its own file
+// descriptors reach a sandboxed process. Every failure is a jobtape::Error;
+// a job that ran and failed is NOT an error: it is a JobResult.
 #pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <jobtape/recipe.h>
 
 namespace jobtape {
 
 // The library's version, e.g. "0.1.0".
 const char* version() noexcept;
+
+// Every failure of the library. what() is one line saying what failed;
+// kind() says where, cause() holds the underlying exception if there was one.
+class Error : public std::runtime_error {
+ public:
+  enum class Kind {
+    store,            // the SQLite store could not be opened or written
+    recipe,           // the recipe is invalid; field() names the field
+    sandbox,          // the sandbox supervisor itself could not work
+    io,               // a file or directory of the job could not be made
+    invalidArgument,  // the API was called wrongly (unknown project id, ...)
+  };
+
+  Error(Kind kind, const std::string& message, std::string field = {},
+        std::error_code code = {}, std::exception_ptr cause = nullptr);
+
+  Kind kind() const noexcept { return kind_; }
+  // With Kind::recipe: the offending field, JSON spelling ("mounts[2].source").
+  const std::string& field() const noexcept { return field_; }
+  // The system error (errno) behind it, if any.
+  std::error_code code() const noexcept { return code_; }
+  std::exception_ptr cause() const noexcept { return cause_; }
+
+ private:
+  Kind kind_;
+  std::string field_;
+  std::error_code code_;
+  std::exception_ptr cause_;
+};
+
+const char* errorKindName(Error::Kind kind) noexcept;  // "store", "recipe", ...
+
+enum class OutputStream { stdout_, stderr_ };
+
+// How a job ended. The same values as the events file's Outcome.
+enum class Outcome {
+  exited,            // ran and exited; exitCode says how
+  signaled,          // killed by `signal`
+  timedOut,          // wall-clock limit hit; the tree was killed (exit 124)
+  setupFailed,       // the sandbox could not be set up (setupStep, setupErrno)
+  commandNotFound,   // exit 127
+  notExecutable,     // exit 126
+  seccompViolation,  // killed for violatingSyscall
+  cancelled,         // stopped through a CancelToken; `signal` says which
+};
+
+const char* outcomeName(Outcome outcome) noexcept;  // "exited", "timed-out", ...
+
+// Stops running jobs from another thread or from a signal handler. One token
+// may be given to any number of jobs at once (e.g. every job of a build); a
+// request reaches all of them, including jobs started after it. The token
+// must outlive the run() calls it is given to.
+class CancelToken {
+ public:
+  CancelToken();
+  ~CancelToken();
+  CancelToken(const CancelToken&) = delete;
+  CancelToken& operator=(const CancelToken&) = delete;
+
+  // Async-signal-safe: callable from a SIGINT handler. The job's whole
+  // process tree gets `signal`, then SIGKILL after the recipe's kill grace.
+  // The first request wins.
+  void request(int signal) noexcept;
+  bool requested() const noexcept { return signal_.load() != 0; }
+  int signal() const noexcept { return signal_.load(); }
+  // Readable (poll) once requested; owned by the token, opened O_CLOEXEC.
+  int fd() const noexcept { return fd_; }
+
+ private:
+  std::atomic<int> signal_{0};
+  int fd_ = -1;
+};
+
+// Identifies the job a callback is about.
+struct JobInfo {
+  std::string jobId;
+  std::string buildId;
+  std::string name;  // the recipe's name, else the command's base name
+  int64_t projectId = 0;
+};
+
+struct JobOptions {
+  // Called on the thread that called run(), live, in the order the bytes
+  // arrived. Must not throw; keep it quick (the job's pipes wait meanwhile).
+  std::function<void(const JobInfo&, OutputStream, std::string_view)> onOutput;
+  // Called once the job's process exists; `pid` is its host pid (the one the
+  // store shows while it runs).
+  std::function<void(const JobInfo&, int pid)> onStarted;
+  // Keep the sandbox's writable state (its tmpfs mounts) even when the job
+  // succeeds. Failed jobs always keep it, for debug-shell.
+  bool keepState = false;
+  // fdatasync the events file at the end of every job, not only failed ones.
+  bool durable = false;
+  // Record every execve of the job's tree (job show --processes).
+  bool traceExecs = true;
+  // Optional; not owned.
+  CancelToken* cancel = nullptr;
+};
+
+struct ResourceUsage {
+  std::chrono::nanoseconds userCpu{0};
+  std::chrono::nanoseconds systemCpu{0};
+  uint64_t maxRssBytes = 0;
+  uint64_t minorFaults = 0;
+  uint64_t majorFaults = 0;
+  uint64_t inBlocks = 0;
+  uint64_t outBlocks = 0;
+  uint64_t voluntarySwitches = 0;
+  uint64_t involuntarySwitches = 0;
+};
+
+struct JobResult {
+  std::string jobId;
+  std::string buildId;
+  std::string name;
+  std::string recipeHash;
+  bool succeeded = false;
+  Outcome outcome = Outcome::exited;
+  int exitCode = 0;  // what a shell would see: N, 128+signal, 124, 126, 127
+  int signal = 0;    // terminating signal, 0 if none
+  std::string message;  // one line for humans
+  std::chrono::nanoseconds duration{0};
+  ResourceUsage rusage;  // whole process tree
+  std::filesystem::path eventsFile;
+  std::filesystem::path stateDir;
+  bool stateKept = false;
+  std::string setupStep;  // with Outcome::setupFailed
+  int setupErrno = 0;     // with Outcome::setupFailed
+  std::string violatingSyscall;  // with Outcome::seccompViolation
+};
+
+struct ProjectOptions {
+  // Exactly one of the two.
+  std::filesystem::path localPath;  // made absolute
+  std::string registryName;
+  // Identifies the project across builds; default: SHA-256 of the absolute
+  // path (or of the registry name).
+  std::optional<std::string> projectHash;
+};
+
+struct BuildOptions {
+  std::string commandLine;  // how the build was invoked, for listings
+  std::filesystem::path cwd;  // default: the current directory
+  std::optional<std::string> retryOf;  // id of the build this one retries
+  // The job this build runs inside (nested build). Default: $JOBTAPE_JOB_ID
+  // when the build is started inside a job recorded in the same home.
+  std::optional<std::string> parentJobId;
+  bool parentFromEnvironment = true;
+};
+
+class Build {
+ public:
+  virtual ~Build() = default;  // unfinished: finishes it (result computed from its jobs)
+
+  virtual const std::string& id() const noexcept = 0;
+  // Adds a project this build touches; returns its id for run(). Throws Error.
+  virtual int64_t addProject(const ProjectOptions& project) = 0;
+  // Runs one recipe to its end as a job of this build and records it.
+  // Thread-safe: several threads may run jobs of one build at once. Throws
+  // Error for an invalid recipe, an unknown project or a store failure; a
+  // job that fails (including sandbox setup) is a JobResult, not an Error.
+  virtual JobResult run(const Recipe& recipe, int64_t projectId, const JobOptions& options = {}) = 0;
+  // Ends the build: "succeeded", or "failed" when a job or a nested build
+  // failed. Call once, after every run() returned. Throws Error.
+  virtual std::string finish() = 0;
+};
+
+struct RecorderOptions {
+  // Data directory; default $JOBTAPE_HOME, else
+  // ${XDG_STATE_HOME:-$HOME/.local/state}/jobtape.
+  std::optional<std::filesystem::path> home;
+};
+
+class Recorder {
+ public:
+  // Opens (creating if needed) the store. Throws Error (Kind::store).
+  static std::unique_ptr<Recorder> open(const RecorderOptions& options = {});
+  virtual ~Recorder() = default;
+
+  virtual const std::filesystem::path& home() const noexcept = 0;
+  // Throws Error. The Recorder must outlive its builds.
+  virtual std::unique_ptr<Build> beginBuild(const BuildOptions& options) = 0;
+};
+
+// The default sandbox of `jobtape run -- COMMAND`: the host's / read-only,
+// `projectDir` read-write, a private /tmp (kept with a failed job), the
+// caller's environment, work dir = `workDir`, loopback-only network, the
+// caller's uid and gid. /dev and /proc are always provided by the sandbox.
+// Empty paths mean the current directory.
+Recipe defaultRecipe(std::string command, std::vector<std::string> args,
+                     std::filesystem::path projectDir = {}, std::filesystem::path workDir = {});
 
 }  // namespace jobtape

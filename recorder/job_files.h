@@ -1,0 +1,27 @@
+// The files of one job on the host: home/jobs/<ULID>/ with events.bin.zst
+// and state/ (the sandbox's writable state, kept for failed jobs).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace jobtape::recorder {
+
+struct JobFiles {
+  std::filesystem::path dir;
+  std::filesystem::path eventsFile;
+  std::filesystem::path stateDir;
+};
+
+// Creates dir (0700; parents as needed) and an empty state/. Throws
+// jobtape::Error (Kind::io) naming the path.
+JobFiles createJobFiles(const std::filesystem::path& jobDir);
+
+// Removes a job's state tree, including directories the job made read-only
+// (build caches often do). Returns false if something could not be removed.
+bool removeStateTree(const std::filesystem::path& stateDir) noexcept;
+
+// Lowercase hex SHA-256 of `text`.
+std::string sha256Hex(const std::string& text);
+
+}  // namespace jobtape::recorder

@@ -1,0 +1,275 @@
+#include "recorder/job_runner.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+
+#include "recorder/event_writer.h"
+#include "recorder/job_command_line.h"
+#include "recorder/job_files.h"
+#include "recorder/job_watcher.h"
+#include "recorder/recorder_host.h"
+#include "sandbox/recipe.h"
+#include "sandbox/runner.h"
+
+namespace jobtape::recorder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+static_assert(static_cast<int>(Outcome::cancelled) == static_cast<int>(sandbox::Outcome::cancelled));
+static_assert(static_cast<int>(Outcome::seccompViolation) ==
+              static_cast<int>(sandbox::Outcome::seccompViolation));
+
+// Exit status of a job whose supervisor could not work at all.
+constexpr int kSupervisorFailedStatus = 125;
+
+std::string jobName(const Recipe& recipe) {
+  if (!recipe.name.empty()) return recipe.name;
+  return fs::path(recipe.command).filename().string();
+}
+
+struct PreparedJob {
+  JobInfo info;
+  JobFiles files;
+  std::string recipeHash;
+};
+
+// Validation first: a bad recipe leaves no trace in the store.
+PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe) {
+  PreparedJob job;
+  std::string recipeJson;
+  try {
+    sandbox::validateRecipe(recipe);
+    job.recipeHash = sandbox::recipeHash(recipe);
+    recipeJson = sandbox::recipeToJson(recipe);
+  } catch (const sandbox::RecipeError& error) {
+    throw Error(Error::Kind::recipe, "invalid recipe: " + error.field() + ": " + error.what(),
+                error.field(), {}, std::current_exception());
+  }
+  job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,
+              jobName(recipe), placement.projectId};
+  job.files = createJobFiles(store.jobDir(job.info.jobId));
+  store::JobStart start;
+  start.buildId = placement.buildId;
+  start.buildProjectId = placement.projectId;
+  start.recipeHash = job.recipeHash;
+  start.recipeMeta = std::move(recipeJson);
+  start.command = displayCommand(recipe.command, recipe.args);
+  start.name = recipe.name;
+  start.recorderPid = ::getpid();
+  start.localPath = job.files.dir.string();
+  store.with([&](store::Store& s) { s.beginJob(job.info.jobId, start); });
+  return job;
+}
+
+JobDescription describe(const PreparedJob& job, const JobPlacement& placement, const Recipe& recipe) {
+  JobDescription description;
+  description.jobId = job.info.jobId;
+  description.buildId = placement.buildId;
+  description.recipe = recipe;
+  description.recipeHash = job.recipeHash;
+  description.host = placement.host;
+  description.startedAtUnixNs = unixNowNs();
+  description.sandboxed = recipe.sandboxed;
+  description.stateDir = job.files.stateDir.string();
+  description.kernel = kernelRelease();
+  description.callerUid = ::getuid();
+  description.callerGid = ::getgid();
+  return description;
+}
+
+// Turns the sandbox's callbacks into events, store updates and the caller's
+// callbacks. Never throws: the first failure to write the events file is
+// kept and reported in the job's message.
+class RecordingObserver final : public sandbox::RunObserver {
+ public:
+  RecordingObserver(LockedStore& store, EventWriter& writer, const JobInfo& info,
+                    const JobOptions& options)
+      : store_(store), writer_(writer), info_(info), options_(options) {}
+
+  void onStarted(pid_t hostPid) override {
+    try {
+      store_.with([&](store::Store& s) { s.setJobPid(info_.jobId, hostPid); });
+    } catch (...) {
+      // The pid is a convenience for selectors; the job runs on without it.
+    }
+    if (options_.onStarted) guard([&] { options_.onStarted(info_, hostPid); });
+  }
+
+  void onOutput(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) override {
+    record([&] { writer_.output(stream, elapsedNs, bytes); });
+    if (options_.onOutput) {
+      auto ours = stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
+      guard([&] { options_.onOutput(info_, ours, std::string_view(bytes.data(), bytes.size())); });
+    }
+  }
+
+  void onExec(const sandbox::ExecRecord& exec) override { record([&] { writer_.exec(exec); }); }
+
+  void onProcessExit(const sandbox::ProcessExitRecord& exit) override {
+    record([&] { writer_.processExit(exit); });
+  }
+
+  const std::optional<std::string>& writeError() const { return writeError_; }
+
+ private:
+  template <typename Body>
+  void record(Body&& body) noexcept {
+    if (writeError_) return;  // the file is broken; keep the job running
+    try {
+      body();
+    } catch (const std::exception& error) {
+      writeError_ = error.what();
+    } catch (...) {
+      writeError_ = "unknown failure";
+    }
+  }
+
+  template <typename Body>
+  static void guard(Body&& body) noexcept {
+    try {
+      body();
+    } catch (...) {
+      // A caller's callback must not throw; if it does, the job still ends properly.
+    }
+  }
+
+  LockedStore& store_;
+  EventWriter& writer_;
+  const JobInfo& info_;
+  const JobOptions& options_;
+  std::optional<std::string> writeError_;
+};
+
+// Ends the row of a job that never ran to a result of its own.
+void finishBroken(LockedStore& store, const std::string& jobId) noexcept {
+  try {
+    store::JobFinish finish;
+    finish.result = store::JobStatus::failed;
+    finish.exitCode = kSupervisorFailedStatus;
+    finish.outcome = sandbox::outcomeName(sandbox::Outcome::setupFailed);
+    store.with([&](store::Store& s) { s.finishJob(jobId, finish); });
+  } catch (...) {
+    // Nothing more can be done; readers will see the job as abandoned.
+  }
+}
+
+sandbox::RunResult supervisorFailure(const std::string& what) {
+  sandbox::RunResult result;
+  result.outcome = sandbox::Outcome::setupFailed;
+  result.exitCode = kSupervisorFailedStatus;
+  result.setupStep = "supervisor";
+  result.message = "the sandbox supervisor failed: " + what;
+  return result;
+}
+
+std::unique_ptr<EventWriter> createWriter(LockedStore& store, const PreparedJob& job,
+                                          const JobDescription& description, bool durable) {
+  try {
+    return EventWriter::create(job.files.eventsFile, description,
+                               durable ? Durability::always : Durability::onFailure);
+  } catch (const std::exception& error) {
+    removeStateTree(job.files.stateDir);
+    finishBroken(store, job.info.jobId);
+    auto code = [&]() -> std::error_code {
+      if (auto* system = dynamic_cast<const std::system_error*>(&error)) return system->code();
+      return {};
+    }();
+    throw Error(Error::Kind::io, std::string("cannot create the events file: ") + error.what(), {},
+                code, std::current_exception());
+  }
+}
+
+sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const Recipe& recipe,
+                              const JobOptions& options, RecordingObserver& observer) {
+  sandbox::RunOptions runOptions;
+  runOptions.stateDir = job.files.stateDir;
+  runOptions.traceExecs = options.traceExecs;
+  runOptions.extraEnv = {{"JOBTAPE_JOB_ID", job.info.jobId}, {"JOBTAPE_HOME", store.home().string()}};
+  sandbox::Cancellation cancellation;
+  JobWatcher watcher(store, job.info.jobId, options.cancel, cancellation);
+  return sandbox::run(recipe, runOptions, observer, &cancellation);
+}
+
+store::JobFinish finishOf(const sandbox::RunResult& result, bool stateKept) {
+  store::JobFinish finish;
+  finish.result = result.succeeded() ? store::JobStatus::succeeded : store::JobStatus::failed;
+  finish.exitCode = result.exitCode;
+  if (result.signal != 0) finish.signal = result.signal;
+  finish.outcome = sandbox::outcomeName(result.outcome);
+  finish.rusage = {result.rusage.userCpuNs, result.rusage.systemCpuNs, result.rusage.maxRssBytes};
+  finish.stateKept = stateKept;
+  return finish;
+}
+
+JobResult resultOf(const PreparedJob& job, const sandbox::RunResult& run, bool stateKept) {
+  JobResult result;
+  result.jobId = job.info.jobId;
+  result.buildId = job.info.buildId;
+  result.name = job.info.name;
+  result.recipeHash = job.recipeHash;
+  result.succeeded = run.succeeded();
+  result.outcome = static_cast<Outcome>(run.outcome);
+  result.exitCode = run.exitCode;
+  result.signal = run.signal;
+  result.message = run.message;
+  result.duration = std::chrono::nanoseconds(run.wallNs);
+  const auto& u = run.rusage;
+  result.rusage = {std::chrono::nanoseconds(u.userCpuNs), std::chrono::nanoseconds(u.systemCpuNs),
+                   u.maxRssBytes, u.minorFaults, u.majorFaults, u.inBlocks, u.outBlocks,
+                   u.voluntarySwitches, u.involuntarySwitches};
+  result.eventsFile = job.files.eventsFile;
+  result.stateDir = job.files.stateDir;
+  result.stateKept = stateKept;
+  result.setupStep = run.setupStep;
+  result.setupErrno = run.setupErrno;
+  result.violatingSyscall = run.violatingSyscall;
+  return result;
+}
+
+// Failed jobs keep their state for debug-shell; succeeded ones only when
+// asked. A record-only job has no state of its own.
+bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::RunResult& run,
+                 bool keepState) {
+  bool keep = recipe.sandboxed && (!run.succeeded() || keepState);
+  if (keep) return true;
+  return !removeStateTree(job.files.stateDir);
+}
+
+}  // namespace
+
+JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
+                 const JobOptions& options) {
+  PreparedJob job = prepareJob(store, placement, recipe);
+  auto writer = createWriter(store, job, describe(job, placement, recipe), options.durable);
+  RecordingObserver observer(store, *writer, job.info, options);
+  sandbox::RunResult run;
+  std::exception_ptr supervisorError;
+  try {
+    run = runSandbox(store, job, recipe, options, observer);
+  } catch (const std::exception& error) {
+    supervisorError = std::current_exception();
+    run = supervisorFailure(error.what());
+  }
+  std::optional<std::string> writeError = observer.writeError();
+  try {
+    writer->finish(run);
+  } catch (const std::exception& error) {
+    if (!writeError) writeError = error.what();
+  }
+  writer.reset();
+  bool stateKept = settleState(job, recipe, run, options.keepState);
+  store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });
+  if (supervisorError) {
+    throw Error(Error::Kind::sandbox, run.message, {}, {}, supervisorError);
+  }
+  JobResult result = resultOf(job, run, stateKept);
+  if (writeError) result.message += " (events file incomplete: " + *writeError + ")";
+  return result;
+}
+
+}  // namespace jobtape::recorder

@@ -1,0 +1,145 @@
+// The Recorder and its builds: the embeddable front of jobtape.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <jobtape/recorder.h>
+#include <mutex>
+#include <set>
+
+#include "recorder/job_files.h"
+#include "recorder/job_runner.h"
+#include "recorder/recorder_host.h"
+#include "recorder/recorder_store.h"
+#include "store/store.h"
+
+namespace jobtape {
+
+namespace fs = std::filesystem;
+using recorder::LockedStore;
+
+namespace {
+
+fs::path absoluteOrCwd(const fs::path& path) {
+  std::error_code ec;
+  fs::path absolute = path.empty() ? fs::current_path(ec) : fs::absolute(path, ec);
+  if (ec) throw Error(Error::Kind::io, "cannot resolve the directory " + path.string(), {}, ec);
+  return absolute.lexically_normal();
+}
+
+bool sameDirectory(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+// A build started inside a recorded job is that job's child, when both are
+// recorded in the same home (a job id means nothing in another store).
+std::optional<std::string> parentFromEnvironment(const fs::path& home) {
+  const char* jobId = std::getenv("JOBTAPE_JOB_ID");
+  const char* jobHome = std::getenv("JOBTAPE_HOME");
+  if (!jobId || !*jobId || !jobHome || !*jobHome) return std::nullopt;
+  if (!sameDirectory(jobHome, home)) return std::nullopt;
+  return std::string(jobId);
+}
+
+class BuildImpl final : public Build {
+ public:
+  BuildImpl(std::shared_ptr<LockedStore> store, std::string id, std::string host)
+      : store_(std::move(store)), id_(std::move(id)), host_(std::move(host)) {}
+
+  ~BuildImpl() override {
+    if (finished_) return;
+    try {
+      finish();
+    } catch (...) {
+      // The build stays open; readers mark it failed once its jobs read abandoned.
+    }
+  }
+
+  const std::string& id() const noexcept override { return id_; }
+
+  int64_t addProject(const ProjectOptions& project) override {
+    bool hasPath = !project.localPath.empty();
+    bool hasName = !project.registryName.empty();
+    if (hasPath == hasName) {
+      throw Error(Error::Kind::invalidArgument,
+                  "a project has either a local path or a registry name (exactly one)");
+    }
+    store::ProjectSpec spec;
+    if (hasPath) spec.localProjectPath = absoluteOrCwd(project.localPath).string();
+    spec.registryProjectName = project.registryName;
+    spec.projectHash = project.projectHash.value_or(
+        recorder::sha256Hex(hasPath ? spec.localProjectPath : spec.registryProjectName));
+    int64_t projectId = store_->with([&](store::Store& s) { return s.addProject(id_, spec); });
+    std::lock_guard lock(mutex_);
+    projects_.insert(projectId);
+    return projectId;
+  }
+
+  JobResult run(const Recipe& recipe, int64_t projectId, const JobOptions& options) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (finished_) throw Error(Error::Kind::invalidArgument, "build " + id_ + " is finished already");
+      if (!projects_.count(projectId)) {
+        throw Error(Error::Kind::invalidArgument,
+                    "project id " + std::to_string(projectId) + " was not added to build " + id_);
+      }
+    }
+    return recorder::runJob(*store_, {id_, projectId, host_}, recipe, options);
+  }
+
+  std::string finish() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (finished_) throw Error(Error::Kind::invalidArgument, "build " + id_ + " is finished already");
+      finished_ = true;
+    }
+    return store_->with([&](store::Store& s) { return s.finishBuild(id_); });
+  }
+
+ private:
+  std::shared_ptr<LockedStore> store_;
+  std::string id_;
+  std::string host_;
+  std::mutex mutex_;
+  std::set<int64_t> projects_;
+  bool finished_ = false;
+};
+
+class RecorderImpl final : public Recorder {
+ public:
+  explicit RecorderImpl(std::shared_ptr<LockedStore> store) : store_(std::move(store)) {}
+
+  const fs::path& home() const noexcept override { return store_->home(); }
+
+  std::unique_ptr<Build> beginBuild(const BuildOptions& options) override {
+    store::BuildStart start;
+    start.commandLine = options.commandLine;
+    start.cwd = absoluteOrCwd(options.cwd).string();
+    start.host = recorder::hostName();
+    start.retryOf = options.retryOf;
+    start.parentJobId = options.parentJobId;
+    if (!start.parentJobId && options.parentFromEnvironment) {
+      start.parentJobId = parentFromEnvironment(home());
+    }
+    std::string id = store_->with([&](store::Store& s) { return s.beginBuild(start); });
+    return std::make_unique<BuildImpl>(store_, std::move(id), start.host);
+  }
+
+ private:
+  std::shared_ptr<LockedStore> store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Recorder> Recorder::open(const RecorderOptions& options) {
+  std::unique_ptr<store::Store> opened;
+  try {
+    opened = store::Store::open(store::resolveHome(options.home));
+  } catch (...) {
+    recorder::rethrowAsStoreError();
+  }
+  return std::make_unique<RecorderImpl>(std::make_shared<LockedStore>(std::move(opened)));
+}
+
+}  // namespace jobtape

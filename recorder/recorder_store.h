@@ -1,0 +1,49 @@
+// One store shared by every thread of a Recorder: its builds, their jobs and
+// the jobs' heartbeat threads. Calls are short SQLite statements; a mutex
+// serializes them so the Store implementation need not be thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "store/store.h"
+
+namespace jobtape::recorder {
+
+class LockedStore {
+ public:
+  explicit LockedStore(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
+
+  // Runs `action(store::Store&)` under the lock. Store exceptions become
+  // jobtape::Error (Kind::store); the lock is released either way.
+  template <typename Action>
+  auto with(Action&& action) -> decltype(action(std::declval<store::Store&>())) {
+    std::lock_guard lock(mutex_);
+    return guarded([&] { return action(*store_); });
+  }
+
+  const std::filesystem::path& home() const { return store_->home(); }
+  std::filesystem::path jobDir(const std::string& jobId) const { return store_->jobDir(jobId); }
+
+ private:
+  template <typename Body>
+  static auto guarded(Body&& body) -> decltype(body());
+
+  std::mutex mutex_;
+  std::unique_ptr<store::Store> store_;
+};
+
+// Rethrows the current store exception as jobtape::Error (Kind::store).
+[[noreturn]] void rethrowAsStoreError();
+
+template <typename Body>
+auto LockedStore::guarded(Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (...) {
+    rethrowAsStoreError();
+  }
+}
+
+}  // namespace jobtape::recorder

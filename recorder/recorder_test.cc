@@ -1,0 +1,403 @@
+// The public Recorder API, end to end: real sandboxes, real store, real
+// events files.
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <jobtape/recorder.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "recorder/event_reader.h"
+#include "store/store.h"
+
+namespace jobtape {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "jobtape-recorder-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+    ::chmod(path_.c_str(), 0777);  // the unprivileged test uses it too
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+Recipe shell(const std::string& script, const fs::path& project) {
+  return defaultRecipe("/bin/sh", {"-c", script}, project, project);
+}
+
+class RecorderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(project());
+    ::chmod(project().c_str(), 0777);
+    recorder_ = Recorder::open({home()});
+  }
+
+  fs::path home() const { return scratch_.path() / "home"; }
+  fs::path project() const { return scratch_.path() / "project"; }
+  std::unique_ptr<store::Store> openStore() const { return store::Store::open(home()); }
+
+  ScratchDir scratch_;
+  std::unique_ptr<Recorder> recorder_;
+};
+
+std::string readEventsOutput(const fs::path& eventsFile, sandbox::Stream stream) {
+  auto reader = recorder::EventReader::open(eventsFile);
+  std::string text;
+  while (auto event = reader->next()) {
+    if (event->kind == recorder::Event::Kind::output && event->output.stream == stream) {
+      text += event->output.bytes;
+    }
+  }
+  return text;
+}
+
+TEST_F(RecorderTest, JobsOfOneBuildRunFromSeveralThreadsAtOnce) {
+  auto build = recorder_->beginBuild({"test build", project()});
+  int64_t projectId = build->addProject({project()});
+  constexpr int kJobs = 4;
+  std::vector<JobResult> results(kJobs);
+  std::mutex outputMutex;
+  std::map<std::string, std::string> outputByJob;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kJobs; ++i) {
+    threads.emplace_back([&, i] {
+      JobOptions options;
+      options.onOutput = [&](const JobInfo& info, OutputStream stream, std::string_view bytes) {
+        std::lock_guard lock(outputMutex);
+        outputByJob[info.jobId] += (stream == OutputStream::stdout_ ? "O:" : "E:") + std::string(bytes);
+      };
+      std::string script = "echo out" + std::to_string(i) + "; echo err" + std::to_string(i) +
+                           " >&2; sleep 0.3; exit " + std::to_string(i % 2);
+      results[i] = build->run(shell(script, project()), projectId, options);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  std::set<std::string> ids;
+  auto store = openStore();
+  for (int i = 0; i < kJobs; ++i) {
+    const JobResult& result = results[i];
+    ids.insert(result.jobId);
+    EXPECT_EQ(result.buildId, build->id());
+    EXPECT_EQ(result.succeeded, i % 2 == 0) << result.message;
+    EXPECT_EQ(result.exitCode, i % 2);
+    EXPECT_EQ(result.outcome, Outcome::exited);
+    EXPECT_THAT(outputByJob[result.jobId], HasSubstr("O:out" + std::to_string(i) + "\n"));
+    EXPECT_THAT(outputByJob[result.jobId], HasSubstr("E:err" + std::to_string(i) + "\n"));
+    EXPECT_EQ(readEventsOutput(result.eventsFile, sandbox::Stream::stdout_), "out" + std::to_string(i) + "\n");
+    auto row = store->job(result.jobId);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->status, i % 2 == 0 ? store::JobStatus::succeeded : store::JobStatus::failed);
+    EXPECT_EQ(row->exitCode, i % 2);
+    EXPECT_EQ(row->localPath, result.eventsFile.parent_path().string());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(store->jobsOfBuild(build->id()).size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(build->finish(), "failed");
+  EXPECT_EQ(store->build(build->id())->result, "failed");
+}
+
+TEST_F(RecorderTest, OutputArrivesThroughTheCallbackInOrderAndWhileTheJobRuns) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  std::string stdoutText;
+  std::string stderrText;
+  std::vector<std::string> rowStatusAtFirstLine;
+  JobOptions options;
+  options.onOutput = [&](const JobInfo& info, OutputStream stream, std::string_view bytes) {
+    (stream == OutputStream::stdout_ ? stdoutText : stderrText) += bytes;
+    if (rowStatusAtFirstLine.empty()) {
+      rowStatusAtFirstLine.push_back(store::jobStatusName(openStore()->job(info.jobId)->status));
+    }
+  };
+  JobResult result = build->run(
+      shell("for i in 1 2 3 4 5; do echo line$i; sleep 0.05; done; echo done >&2", project()), projectId, options);
+  ASSERT_TRUE(result.succeeded) << result.message;
+  EXPECT_EQ(stdoutText, "line1\nline2\nline3\nline4\nline5\n");
+  EXPECT_EQ(stderrText, "done\n");
+  EXPECT_THAT(rowStatusAtFirstLine, ElementsAre("running"));
+  EXPECT_EQ(build->finish(), "succeeded");
+}
+
+TEST_F(RecorderTest, ErrorsAreTypedAndNameTheirCause) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+
+  Recipe noCommand = shell("true", project());
+  noCommand.command.clear();
+  try {
+    build->run(noCommand, projectId);
+    FAIL() << "an empty command was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), Error::Kind::recipe);
+    EXPECT_EQ(error.field(), "command");
+    EXPECT_TRUE(error.cause());
+  }
+  EXPECT_TRUE(openStore()->jobsOfBuild(build->id()).empty()) << "a refused recipe left a job row";
+
+  try {
+    build->run(shell("true", project()), projectId + 1000);
+    FAIL() << "an unknown project id was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), Error::Kind::invalidArgument);
+  }
+  EXPECT_THROW(build->addProject({project(), "registry/name"}), Error);
+  EXPECT_THROW(build->addProject({}), Error);
+
+  fs::path notADirectory = scratch_.path() / "file";
+  std::ofstream(notADirectory) << "x";
+  try {
+    Recorder::open({notADirectory / "home"});
+    FAIL() << "a home below a regular file was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), Error::Kind::store);
+    EXPECT_THAT(error.what(), HasSubstr(notADirectory.string()));
+  }
+
+  build->finish();
+  EXPECT_THROW(build->run(shell("true", project()), projectId), Error);
+  EXPECT_THROW(build->finish(), Error);
+}
+
+// While other jobs of the build are running (their events files, pipes and
+// eventfds open in this process) and this process holds an fd without
+// O_CLOEXEC, a job sees only 0, 1 and 2 (and ls's own directory fd).
+TEST_F(RecorderTest, NoFileDescriptorReachesTheJob) {
+  int leaky = ::open("/dev/null", O_RDONLY);  // deliberately inheritable
+  ASSERT_GE(leaky, 0);
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  CancelToken stopSleeper;
+  std::atomic<bool> sleeperStarted{false};
+  std::thread sleeper([&] {
+    JobOptions options;
+    options.cancel = &stopSleeper;
+    options.onStarted = [&](const JobInfo&, int) { sleeperStarted = true; };
+    build->run(shell("sleep 100", project()), projectId, options);
+  });
+  while (!sleeperStarted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  for (bool sandboxed : {true, false}) {
+    std::string listing;
+    JobOptions options;
+    options.onOutput = [&](const JobInfo&, OutputStream, std::string_view bytes) { listing += bytes; };
+    Recipe recipe = defaultRecipe("/bin/ls", {"-l", "/proc/self/fd/"}, project(), project());
+    recipe.sandboxed = sandboxed;
+    JobResult result = build->run(recipe, projectId, options);
+    ASSERT_TRUE(result.succeeded) << result.message << listing;
+    std::set<std::string> fds;
+    std::istringstream lines(listing);
+    for (std::string line; std::getline(lines, line);) {
+      auto arrow = line.find(" -> ");
+      if (arrow == std::string::npos) continue;
+      std::string target = line.substr(arrow + 4);
+      if (target.find("/fd") != std::string::npos && target.rfind("/proc/", 0) == 0) continue;  // ls's own
+      auto nameStart = line.rfind(' ', arrow - 1) + 1;
+      fds.insert(line.substr(nameStart, arrow - nameStart));
+    }
+    EXPECT_THAT(fds, UnorderedElementsAre("0", "1", "2")) << (sandboxed ? "sandboxed" : "record-only") << ":\n"
+                                                           << listing;
+  }
+  stopSleeper.request(SIGTERM);
+  sleeper.join();
+  ::close(leaky);
+}
+
+TEST_F(RecorderTest, OneCancelTokenStopsEveryJobItIsGivenToWithTheirWholeTrees) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  CancelToken token;
+  std::atomic<int> started{0};
+  std::vector<JobResult> results(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      JobOptions options;
+      options.cancel = &token;
+      options.onStarted = [&](const JobInfo&, int pid) {
+        EXPECT_GT(pid, 0);
+        ++started;
+      };
+      results[i] = build->run(shell("sleep 100 & sleep 100; wait", project()), projectId, options);
+    });
+  }
+  while (started < 2) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  token.request(SIGTERM);
+  for (auto& thread : threads) thread.join();
+  auto store = openStore();
+  for (const auto& result : results) {
+    EXPECT_FALSE(result.succeeded);
+    EXPECT_EQ(result.outcome, Outcome::cancelled) << result.message;
+    EXPECT_EQ(result.signal, SIGTERM);
+    EXPECT_EQ(result.exitCode, 128 + SIGTERM);
+    auto row = store->job(result.jobId);
+    EXPECT_EQ(row->status, store::JobStatus::failed);
+    EXPECT_EQ(row->signal, SIGTERM);
+  }
+  // A job given an already-requested token does not run its command.
+  JobOptions late;
+  late.cancel = &token;
+  fs::path marker = project() / "ran";
+  JobResult lateResult = build->run(shell("sleep 1; touch " + marker.string(), project()), projectId, late);
+  EXPECT_EQ(lateResult.outcome, Outcome::cancelled);
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST_F(RecorderTest, TheDefaultSandboxKeepsTheStateOfFailedJobsOnly) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  std::string script = "echo scratch > /tmp/left-behind; echo built > out.txt; ! touch /usr/jobtape-probe; exit $CODE";
+
+  Recipe failing = shell(script, project());
+  failing.env.push_back({"CODE", "3"});
+  JobResult failed = build->run(failing, projectId);
+  EXPECT_EQ(failed.exitCode, 3) << failed.message;
+  EXPECT_TRUE(failed.stateKept);
+  EXPECT_TRUE(openStore()->job(failed.jobId)->stateKept);
+  EXPECT_FALSE(fs::exists("/tmp/left-behind")) << "/tmp is not private";
+  EXPECT_FALSE(fs::exists("/usr/jobtape-probe")) << "the host's / is writable";
+  EXPECT_TRUE(fs::exists(failed.stateDir / "tmp" / "left-behind"));
+  EXPECT_TRUE(fs::exists(project() / "out.txt")) << "the project directory is not writable";
+
+  Recipe succeeding = shell(script, project());
+  succeeding.env.push_back({"CODE", "0"});
+  JobResult succeeded = build->run(succeeding, projectId);
+  ASSERT_TRUE(succeeded.succeeded) << succeeded.message;
+  EXPECT_FALSE(succeeded.stateKept);
+  EXPECT_FALSE(fs::exists(succeeded.stateDir));
+  EXPECT_TRUE(fs::exists(succeeded.eventsFile));
+
+  JobOptions keep;
+  keep.keepState = true;
+  JobResult kept = build->run(succeeding, projectId, keep);
+  EXPECT_TRUE(kept.stateKept);
+  EXPECT_TRUE(fs::exists(kept.stateDir / "tmp" / "left-behind"));
+}
+
+TEST_F(RecorderTest, AJobSeesItsIdAndABuildStartedInsideItIsItsChild) {
+  auto build = recorder_->beginBuild({"outer", project()});
+  int64_t projectId = build->addProject({project()});
+  std::string seen;
+  JobOptions options;
+  options.onOutput = [&](const JobInfo&, OutputStream, std::string_view bytes) { seen += bytes; };
+  JobResult outer = build->run(shell("echo $JOBTAPE_JOB_ID $JOBTAPE_HOME", project()), projectId, options);
+  EXPECT_EQ(seen, outer.jobId + " " + home().string() + "\n");
+
+  ::setenv("JOBTAPE_JOB_ID", outer.jobId.c_str(), 1);
+  ::setenv("JOBTAPE_HOME", home().c_str(), 1);
+  auto child = recorder_->beginBuild({"inner", project()});
+  auto unrelated = recorder_->beginBuild({"inner", project(), {}, {}, /*parentFromEnvironment=*/false});
+  ::setenv("JOBTAPE_HOME", (scratch_.path() / "elsewhere").c_str(), 1);
+  auto otherHome = recorder_->beginBuild({"inner", project()});
+  ::unsetenv("JOBTAPE_JOB_ID");
+  ::unsetenv("JOBTAPE_HOME");
+
+  auto store = openStore();
+  EXPECT_EQ(store->build(child->id())->parentJobId, outer.jobId);
+  EXPECT_FALSE(store->build(unrelated->id())->parentJobId);
+  EXPECT_FALSE(store->build(otherHome->id())->parentJobId);
+
+  int64_t childProject = child->addProject({project()});
+  child->run(shell("exit 1", project()), childProject);
+  EXPECT_EQ(child->finish(), "failed");
+  EXPECT_EQ(build->finish(), "failed") << "a failed nested build must fail its parent";
+}
+
+TEST_F(RecorderTest, ABuildDroppedWithoutFinishIsFinished) {
+  std::string id;
+  {
+    auto build = recorder_->beginBuild({"dropped", project()});
+    id = build->id();
+    build->run(shell("exit 4", project()), build->addProject({project()}));
+  }
+  EXPECT_EQ(openStore()->build(id)->result, "failed");
+}
+
+TEST_F(RecorderTest, HeartbeatsAreRefreshedWhileAJobRuns) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  JobResult result = build->run(shell("sleep 5", project()), projectId);
+  ASSERT_TRUE(result.succeeded) << result.message;
+  auto row = openStore()->job(result.jobId);
+  EXPECT_GE(row->heartbeatAtMs, row->startedAtMs + 1000);
+}
+
+// The same API from an unprivileged user: fork, drop to nobody, run a job.
+TEST_F(RecorderTest, WorksForAnUnprivilegedUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "already unprivileged: every other test covers it";
+  struct passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  fs::path nobodyHome = scratch_.path() / "nobody-home";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) _exit(90);
+    try {
+      auto recorder = Recorder::open({nobodyHome});
+      auto build = recorder->beginBuild({"as nobody", project()});
+      int64_t projectId = build->addProject({project()});
+      std::string out;
+      JobOptions options;
+      options.onOutput = [&](const JobInfo&, OutputStream, std::string_view bytes) { out += bytes; };
+      JobResult ok = build->run(shell("id -u; touch made-by-job", project()), projectId, options);
+      JobResult bad = build->run(shell("exit 5", project()), projectId);
+      bool fine = ok.succeeded && out == std::to_string(nobody->pw_uid) + "\n" && bad.exitCode == 5 &&
+                  bad.stateKept && build->finish() == "failed";
+      _exit(fine ? 0 : 91);
+    } catch (...) {
+      _exit(92);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "90: cannot drop privileges, 91: wrong results, 92: an Error";
+  struct stat info {};
+  ASSERT_EQ(::stat((project() / "made-by-job").c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, nobody->pw_uid);
+}
+
+TEST(CancelTokenTest, TheFirstRequestWinsAndTheFdStaysReadable) {
+  CancelToken token;
+  EXPECT_FALSE(token.requested());
+  token.request(SIGINT);
+  token.request(SIGTERM);
+  EXPECT_EQ(token.signal(), SIGINT);
+  EXPECT_GE(token.fd(), 0);
+  EXPECT_TRUE(::fcntl(token.fd(), F_GETFD) & FD_CLOEXEC);
+}
+
+}  // namespace
+}  // namespace jobtape

@@ -1,0 +1,36 @@
+// Owning handles for zstd's compression and decompression contexts.
+//
+// The events file is the only zstd user; these keep every ZSTD_CCtx/DCtx
+// behind RAII and turn zstd's size_t error codes into exceptions in one place.
+#pragma once
+
+#include <zstd.h>
+
+#include <cstddef>
+#include <memory>
+
+namespace jobtape::recorder {
+
+struct ZstdCCtxFree {
+  void operator()(ZSTD_CCtx* cctx) const noexcept { ZSTD_freeCCtx(cctx); }
+};
+struct ZstdDCtxFree {
+  void operator()(ZSTD_DCtx* dctx) const noexcept { ZSTD_freeDCtx(dctx); }
+};
+using ZstdCCtx = std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree>;
+using ZstdDCtx = std::unique_ptr<ZSTD_DCtx, ZstdDCtxFree>;
+
+// A streaming compressor at `level` that writes a content checksum in every
+// frame (so a reader can tell a damaged frame from a good one). Throws
+// std::runtime_error when zstd cannot allocate or refuses a parameter.
+ZstdCCtx makeCompressor(int level);
+
+// A streaming decompressor that refuses frames asking for a window larger
+// than 2^windowLogMax bytes: untrusted files must not choose our memory use.
+ZstdDCtx makeDecompressor(int windowLogMax);
+
+// Throws std::runtime_error("<what>: <zstd error name>") when `code` is a
+// zstd error; returns it unchanged otherwise.
+size_t checkZstd(size_t code, const char* what);
+
+}  // namespace jobtape::recorder

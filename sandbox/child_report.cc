@@ -1,0 +1,138 @@
+#include "sandbox/child_report.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace jobtape::sandbox {
+
+const char* setupStepName(SetupStep step) {
+  switch (step) {
+    case SetupStep::none: return "none";
+    case SetupStep::stateDir: return "state directory";
+    case SetupStep::memoryCgroup: return "memory cgroup";
+    case SetupStep::clone: return "clone";
+    case SetupStep::setgroups: return "setgroups";
+    case SetupStep::uidMap: return "uid_map";
+    case SetupStep::gidMap: return "gid_map";
+    case SetupStep::signalMask: return "signal mask";
+    case SetupStep::stdio: return "stdio";
+    case SetupStep::closeFds: return "close fds";
+    case SetupStep::deathSignal: return "parent death signal";
+    case SetupStep::waitForParent: return "wait for parent";
+    case SetupStep::hostname: return "hostname";
+    case SetupStep::loopback: return "loopback";
+    case SetupStep::mountPropagation: return "mount propagation";
+    case SetupStep::bindSource: return "bind source";
+    case SetupStep::tmpfs: return "tmpfs";
+    case SetupStep::procfs: return "proc";
+    case SetupStep::devfs: return "dev";
+    case SetupStep::mountPoint: return "mount point";
+    case SetupStep::attachMount: return "attach mount";
+    case SetupStep::readOnly: return "read-only";
+    case SetupStep::rootTmpfs: return "root tmpfs";
+    case SetupStep::pivotRoot: return "pivot_root";
+    case SetupStep::forkMain: return "fork";
+    case SetupStep::newSession: return "setsid";
+    case SetupStep::controllingTerminal: return "controlling terminal";
+    case SetupStep::rlimits: return "rlimit";
+    case SetupStep::securebits: return "securebits";
+    case SetupStep::capabilities: return "capabilities";
+    case SetupStep::noNewPrivs: return "no_new_privs";
+    case SetupStep::workDir: return "chdir";
+    case SetupStep::seccomp: return "seccomp";
+    case SetupStep::execListener: return "exec listener";
+    case SetupStep::exec: return "execve";
+  }
+  return "unknown";
+}
+
+void sendChildMessage(int sock, const ChildMessage& message) noexcept {
+  while (::send(sock, &message, sizeof message, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+void sendSetupError(int sock, SetupStep step, int error, int index) noexcept {
+  ChildMessage message;
+  message.kind = ChildMessage::setupError;
+  message.step = step;
+  message.error = error;
+  message.index = index;
+  sendChildMessage(sock, message);
+}
+
+int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept {
+  struct iovec iov{const_cast<ChildMessage*>(&message), sizeof message};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  std::memset(control, 0, sizeof control);
+  struct msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+  for (;;) {
+    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+bool waitForGo(int sock) noexcept {
+  char go = 0;
+  for (;;) {
+    ssize_t n = ::recv(sock, &go, 1, 0);
+    if (n == 1) return go == 'g';
+    if (n < 0 && errno == EINTR) continue;
+    return false;
+  }
+}
+
+bool sendGo(int sock) noexcept {
+  char go = 'g';
+  for (;;) {
+    if (::send(sock, &go, 1, MSG_NOSIGNAL) == 1) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+std::optional<ReceivedMessage> receiveChildMessage(int sock) {
+  ReceivedMessage received;
+  struct iovec iov{&received.message, sizeof received.message};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return ReceivedMessage{};
+    if (errno == ECONNRESET) return std::nullopt;
+    throw std::system_error(errno, std::generic_category(), "recvmsg from sandbox");
+  }
+  if (n == 0) return std::nullopt;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      received.fd.reset(fd);
+    }
+  }
+  // A short or truncated packet cannot come from our own child; ignore it.
+  if (static_cast<size_t>(n) != sizeof received.message || (msg.msg_flags & MSG_TRUNC)) {
+    received.message = ChildMessage{};
+    received.message.kind = -1;
+  }
+  return received;
+}
+
+}  // namespace jobtape::sandbox

@@ -1,0 +1,115 @@
+// The channel between a sandbox's processes and its supervisor.
+//
+// A SOCK_SEQPACKET socketpair, close-on-exec on both ends. One record is one
+// packet, so the init (pid 1) and the main process can both write to the same
+// end without interleaving. The supervisor writes exactly one byte ("go")
+// after it has written the id maps; everything else flows child → supervisor:
+//
+//   setupError    a stage failed: which step, errno, and for mount steps the
+//                 index of the recipe mount (-1 for the sandbox's own mounts)
+//   execFailed    execve() of the command failed with `error`; `flags` says
+//                 whether the file itself was found (a missing interpreter
+//                 or loader then explains ENOENT). This is bubblewrap's
+//                 close-on-exec trick: a successful exec closes the end and
+//                 sends nothing.
+//   execListener  carries the seccomp user-notification fd (SCM_RIGHTS)
+//   mainExited    pid 1 reports how the main process ended (siginfo code and
+//                 status) and, for SIGSYS, the syscall number if the kernel
+//                 still exposed it in /proc/PID/syscall (-1 otherwise)
+//
+// The record is a fixed-size POD of the same build on both ends (same binary),
+// so it needs no versioning. Child-side functions are async-signal-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "sandbox/fd_util.h"
+
+namespace jobtape::sandbox {
+
+enum class SetupStep : int32_t {
+  none = 0,
+  // supervisor side
+  stateDir,
+  memoryCgroup,
+  clone,
+  setgroups,
+  uidMap,
+  gidMap,
+  // pid 1 (sandbox init) side
+  signalMask,
+  stdio,
+  closeFds,
+  deathSignal,
+  waitForParent,
+  hostname,
+  loopback,
+  mountPropagation,
+  bindSource,
+  tmpfs,
+  procfs,
+  devfs,
+  mountPoint,
+  attachMount,
+  readOnly,
+  rootTmpfs,
+  pivotRoot,
+  forkMain,
+  // main process side
+  newSession,
+  controllingTerminal,
+  rlimits,
+  securebits,
+  capabilities,
+  noNewPrivs,
+  workDir,
+  seccomp,
+  execListener,
+  exec,
+};
+
+// Stable short names ("bind source", "pivot_root", ...): RunResult::setupStep.
+const char* setupStepName(SetupStep step);
+
+struct ChildMessage {
+  enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4 };
+  int32_t kind = 0;
+  SetupStep step = SetupStep::none;
+  int32_t error = 0;
+  int32_t index = -1;
+  int32_t waitCode = 0;    // CLD_EXITED, CLD_KILLED, CLD_DUMPED
+  int32_t waitStatus = 0;  // exit code or signal number
+  int64_t syscallNr = -1;
+  int32_t flags = 0;
+};
+
+inline constexpr int32_t kExecFileFound = 1;
+
+// What a child-side stage returns: nothing, or the step that failed.
+struct StageError {
+  SetupStep step = SetupStep::none;
+  int error = 0;
+  int index = -1;
+  explicit operator bool() const noexcept { return step != SetupStep::none; }
+};
+
+// Child side.
+void sendChildMessage(int sock, const ChildMessage& message) noexcept;
+void sendSetupError(int sock, SetupStep step, int error, int index = -1) noexcept;
+// Returns 0 or an errno value.
+int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept;
+// Blocks until the supervisor's "go"; false if it went away first.
+bool waitForGo(int sock) noexcept;
+
+// Supervisor side.
+bool sendGo(int sock) noexcept;
+struct ReceivedMessage {
+  ChildMessage message;
+  UniqueFd fd;  // with execListener
+};
+// One record; std::nullopt at end of stream (all child ends closed). Returns
+// a message with kind 0 when there was nothing to read (EAGAIN).
+std::optional<ReceivedMessage> receiveChildMessage(int sock);
+
+}  // namespace jobtape::sandbox

@@ -1,0 +1,332 @@
+#include "sandbox/exec_tracer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+#include "sandbox/process_inspect.h"
+
+namespace jobtape::sandbox {
+namespace {
+
+// Limits for one exec's argv: beyond them the list is cut short (the kernel's
+// own limit is far higher, but a record is for reading, not for replaying).
+constexpr size_t kMaxArgs = 4096;
+constexpr size_t kMaxArgBytes = 256 * 1024;
+constexpr size_t kMaxPathBytes = 4096;
+// Notifications answered per handle() call before output gets its turn.
+constexpr int kNotificationsPerCall = 64;
+
+// PIDFD_GET_INFO (Linux 6.15), declared here because the distribution's
+// kernel headers predate it. Layout of PIDFD_INFO_SIZE_VER0 (64 bytes).
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exitCode;  // a wait status
+};
+static_assert(sizeof(PidfdInfo) == 64);
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+constexpr uint64_t kPidfdInfoExit = 1u << 3;
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+[[noreturn]] void fail(int error, const char* what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+
+// The exit status of the process behind `pidfd`, if it was reaped and the
+// kernel keeps it; fills `record`. Returns false when not (yet) known.
+bool exitStatus(int pidfd, ProcessExitRecord& record) {
+  PidfdInfo info{};
+  info.mask = kPidfdInfoExit;
+  if (::ioctl(pidfd, kPidfdGetInfo, &info) != 0 || !(info.mask & kPidfdInfoExit)) return false;
+  int status = info.exitCode;
+  record.statusKnown = true;
+  if (WIFEXITED(status)) {
+    record.exitCode = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    record.signal = WTERMSIG(status);
+  }
+  return true;
+}
+
+// Whether a kernel without PIDFD_INFO_EXIT will never tell the status.
+bool exitInfoUnsupported(int pidfd) {
+  PidfdInfo info{};
+  info.mask = kPidfdInfoExit;
+  return ::ioctl(pidfd, kPidfdGetInfo, &info) != 0 && (errno == ENOTTY || errno == EINVAL);
+}
+
+// POLLIN only: on the listener a bare POLLHUP means no notification is
+// waiting, and receiving then would block.
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+// The exec call's arguments, by system call.
+struct ExecCall {
+  int dirFd = AT_FDCWD;
+  uint64_t path = 0;
+  uint64_t argv = 0;
+  bool emptyPath = false;  // execveat(fd, "", ..., AT_EMPTY_PATH): fexecve
+};
+
+ExecCall decode(const seccomp_data& data) {
+  ExecCall call;
+  if (data.nr == SYS_execveat) {
+    call.dirFd = static_cast<int>(data.args[0]);
+    call.path = data.args[1];
+    call.argv = data.args[2];
+    call.emptyPath = (data.args[4] & AT_EMPTY_PATH) != 0;
+  } else {
+    call.path = data.args[0];
+    call.argv = data.args[1];
+  }
+  return call;
+}
+
+struct Gathered {
+  ExecRecord record;
+  pid_t hostPid = 0;
+  int pidfd = -1;
+};
+
+// Everything about the stopped process, or nullopt when it cannot be told
+// or the exec certainly fails. Reads /proc by host pid; the caller checks
+// afterwards that the notification (and so the pid) is still valid.
+std::optional<Gathered> gather(pid_t pid, const ExecCall& call) {
+  std::optional<std::string> path = readRemoteString(pid, call.path, kMaxPathBytes);
+  if (!path) return std::nullopt;  // the kernel would fail it with EFAULT
+  if (path->empty() && call.emptyPath) {
+    char target[4096];
+    std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(call.dirFd);
+    ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+    path = n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+  } else if (!mayExecute(pid, call.dirFd, *path)) {
+    return std::nullopt;
+  }
+  std::optional<ProcStatus> status = readProcStatus(pid);
+  if (status && status->tgid != pid) status = readProcStatus(status->tgid);  // a thread execs
+  if (!status) return std::nullopt;
+
+  Gathered g;
+  g.hostPid = status->tgid;
+  g.record.executable = std::move(*path);
+  if (call.argv != 0) {
+    g.record.argv = readRemoteStringArray(pid, call.argv, kMaxArgs, kMaxArgBytes).items;
+  }
+  g.record.pid = status->nsPids.back();
+  // PPid is in our pid namespace; the parent's NSpid says it in the job's,
+  // unless the parent lives outside the job's namespace (then 0, as getppid
+  // inside would say).
+  if (std::optional<ProcStatus> parent = readProcStatus(status->hostPpid);
+      parent && parent->nsPids.size() == status->nsPids.size()) {
+    g.record.ppid = parent->nsPids.back();
+  }
+  g.record.cwd = readCwd(pid).value_or("");
+  g.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, g.hostPid, 0));
+  return g;
+}
+
+}  // namespace
+
+ExecTracer::ExecTracer(int listenerFd, uint64_t startMonotonicNs)
+    : listenerFd_(listenerFd), startNs_(startMonotonicNs) {
+  try {
+    if (listenerFd_ < 0) fail(EBADF, "ExecTracer: no listener fd");
+    epollFd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epollFd_ < 0) fail(errno, "epoll_create1");
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = listenerFd_;
+    if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, listenerFd_, &event) != 0) fail(errno, "epoll_ctl");
+    // Sized for the running kernel, not for the headers we were built with.
+    if (int rc = seccomp_notify_alloc(&request_, &response_); rc < 0) fail(-rc, "seccomp_notify_alloc");
+    seccomp_notif_sizes sizes{};
+    if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) fail(errno, "SECCOMP_GET_NOTIF_SIZES");
+    requestSize_ = sizes.seccomp_notif;
+    responseSize_ = sizes.seccomp_notif_resp;
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+ExecTracer::~ExecTracer() { release(); }
+
+void ExecTracer::release() noexcept {
+  for (auto& [pidfd, followed] : followed_) ::close(pidfd);
+  followed_.clear();
+  alive_.clear();
+  closeListener();
+  if (epollFd_ >= 0) ::close(epollFd_);
+  epollFd_ = -1;
+  seccomp_notify_free(request_, response_);
+  request_ = nullptr;
+  response_ = nullptr;
+}
+
+uint64_t ExecTracer::elapsedNs() const {
+  uint64_t now = monotonicNs();
+  return now > startNs_ ? now - startNs_ : 0;
+}
+
+void ExecTracer::closeListener() {
+  if (listenerFd_ < 0) return;
+  if (epollFd_ >= 0) ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenerFd_, nullptr);
+  ::close(listenerFd_);
+  listenerFd_ = -1;
+}
+
+void ExecTracer::handle(RunObserver& observer) {
+  epoll_event events[64];
+  int count = ::epoll_wait(epollFd_, events, 64, 0);
+  if (count < 0 && errno != EINTR) fail(errno, "epoll_wait");
+  bool notified = false;
+  bool hungUp = false;
+  // Exits seen in one wait share a time: epoll does not say which came first.
+  const uint64_t now = elapsedNs();
+  for (int i = 0; i < count; ++i) {
+    int fd = events[i].data.fd;
+    if (fd == listenerFd_) {
+      notified = (events[i].events & EPOLLIN) != 0;
+      hungUp = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
+    } else {
+      noticeExit(fd, now);
+    }
+  }
+  // Exits first: a pid seen exiting here may be the very pid that execs next.
+  reportReapedExits(observer, false);
+  for (int n = 0; notified && n < kNotificationsPerCall && listenerFd_ >= 0; ++n) {
+    receiveOne(observer);
+    notified = readable(listenerFd_) && !hungUp;
+  }
+  // Every process under the filter is gone: nothing can be notified again.
+  if (hungUp) closeListener();
+}
+
+void ExecTracer::receiveOne(RunObserver& observer) {
+  std::memset(request_, 0, requestSize_);
+  if (seccomp_notify_receive(listenerFd_, request_) < 0) {
+    // libseccomp folds the ioctl's error into ECANCELED; errno has it.
+    if (errno == ENOENT || errno == EINTR) return;  // the caller died or was interrupted
+    fail(errno, "seccomp_notify_receive");
+  }
+  const uint64_t id = request_->id;
+  std::optional<Gathered> gathered;
+  try {
+    gathered = gather(static_cast<pid_t>(request_->pid), decode(request_->data));
+  } catch (...) {
+    gathered.reset();  // never leave the process stopped
+  }
+  bool valid = seccomp_notify_id_valid(listenerFd_, id) == 0;
+  // A process that execs again (sh -c 'exec ls') is followed once. Decided
+  // while it is still stopped: once it runs on, it may exit at once and make
+  // its pidfd look like that of an earlier owner of its pid.
+  bool followedAlready = false;
+  if (gathered && valid) {
+    if (auto it = alive_.find(gathered->hostPid); it != alive_.end()) {
+      followedAlready = !readable(it->second);
+      if (!followedAlready) noticeExit(it->second, elapsedNs());  // an earlier owner of the pid
+    }
+  }
+
+  std::memset(response_, 0, responseSize_);
+  response_->id = id;
+  response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  bool continued = seccomp_notify_respond(listenerFd_, response_) == 0;
+  // ENOENT: interrupted by a signal; the call restarts with a new
+  // notification or the process died. Either way, nothing to report here.
+
+  if (!gathered) return;
+  if (!valid || !continued || followedAlready) {
+    if (gathered->pidfd >= 0) ::close(gathered->pidfd);
+    if (!valid || !continued) return;
+    gathered->pidfd = -1;
+  }
+  gathered->record.elapsedNs = elapsedNs();
+  observer.onExec(gathered->record);
+  follow(gathered->hostPid, gathered->record.pid, gathered->pidfd);
+}
+
+void ExecTracer::follow(pid_t hostPid, int32_t nsPid, int pidfd) {
+  if (pidfd < 0) return;  // followed already, or cannot be; the exec is still recorded
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = pidfd;
+  if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {
+    ::close(pidfd);
+    return;
+  }
+  followed_[pidfd] = Followed{hostPid, nsPid, 0};
+  alive_[hostPid] = pidfd;
+}
+
+void ExecTracer::noticeExit(int pidfd, uint64_t whenNs) {
+  auto it = followed_.find(pidfd);
+  if (it == followed_.end() || it->second.exitNoticedNs != 0) return;
+  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, pidfd, nullptr);
+  it->second.exitNoticedNs = std::max<uint64_t>(whenNs, 1);
+  if (auto alive = alive_.find(it->second.hostPid); alive != alive_.end() && alive->second == pidfd) {
+    alive_.erase(alive);
+  }
+}
+
+// The status is kept by the kernel only once the process is reaped (by the
+// job's init, normally at once); until then its exit waits here. `final`:
+// the tree is gone, report what is known.
+void ExecTracer::reportReapedExits(RunObserver& observer, bool final) {
+  std::vector<ProcessExitRecord> ready;
+  for (auto it = followed_.begin(); it != followed_.end();) {
+    const Followed& followed = it->second;
+    if (followed.exitNoticedNs == 0) {
+      ++it;
+      continue;
+    }
+    ProcessExitRecord record;
+    record.elapsedNs = followed.exitNoticedNs;
+    record.pid = followed.nsPid;
+    if (exitStatus(it->first, record) || final || exitInfoUnsupported(it->first)) {
+      ready.push_back(record);
+      ::close(it->first);
+      it = followed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::stable_sort(ready.begin(), ready.end(),
+            [](const ProcessExitRecord& a, const ProcessExitRecord& b) { return a.elapsedNs < b.elapsedNs; });
+  for (const ProcessExitRecord& record : ready) observer.onProcessExit(record);
+}
+
+void ExecTracer::finish(RunObserver& observer) {
+  handle(observer);
+  const uint64_t now = elapsedNs();
+  for (auto& [pidfd, followed] : followed_) {
+    if (followed.exitNoticedNs == 0) noticeExit(pidfd, now);
+  }
+  reportReapedExits(observer, true);
+  closeListener();
+}
+
+}  // namespace jobtape::sandbox

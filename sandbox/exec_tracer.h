@@ -1,0 +1,90 @@
+// Records the processes a job execs: the supervisor half of the exec-notify
+// seccomp filter (seccomp_policy.h), for `job show --processes`.
+//
+// Every execve/execveat of the job stops in a seccomp user notification. The
+// tracer reads the path and argv from the stopped process (process_vm_readv),
+// its parent and pid from /proc, checks that the notification is still valid
+// (so the pid it read from was not reused meanwhile), lets the call continue
+// and reports onExec. It then follows the process with a pidfd and reports
+// onProcessExit, with the exit status where the kernel tells it (Linux 6.15+
+// PIDFD_GET_INFO with PIDFD_INFO_EXIT, once the process has been reaped).
+//
+// It records; it does not enforce. SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the
+// kernel run the call with its arguments re-read from the process's memory
+// after our look, and another thread of the process may rewrite them in
+// between: what was recorded is what was asked for, not necessarily what ran.
+// It also cannot tell whether the exec succeeded; it leaves out the attempts
+// that certainly fail (a shell trying each PATH entry).
+//
+// Single-threaded, driven by the run loop: poll pollFd() for readability and
+// call handle(); it never blocks. Nothing here can be made to block by the
+// job: the memory it reads cannot be userfaultfd- or FUSE-backed inside the
+// sandbox (userfaultfd and mount are denied).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "sandbox/runner.h"
+
+struct seccomp_notif;
+struct seccomp_notif_resp;
+
+namespace jobtape::sandbox {
+
+class ExecTracer {
+ public:
+  // Takes ownership of the seccomp listener fd. Elapsed times are measured
+  // from `startMonotonicNs` (CLOCK_MONOTONIC). Throws std::system_error.
+  ExecTracer(int listenerFd, uint64_t startMonotonicNs);
+  ~ExecTracer();
+  ExecTracer(const ExecTracer&) = delete;
+  ExecTracer& operator=(const ExecTracer&) = delete;
+
+  // Readable when a notification or a process exit is waiting (an epoll fd
+  // over the listener and the pidfds).
+  int pollFd() const { return epollFd_; }
+
+  // Answers the waiting notifications and reports the exits that happened.
+  // Never blocks. Throws std::system_error only when the listener itself
+  // fails; a process that vanishes mid-way is simply not reported.
+  void handle(RunObserver& observer);
+
+  // After the job's tree is gone: reports every exit still outstanding (with
+  // the status if the kernel kept it), then stops following.
+  void finish(RunObserver& observer);
+
+  // False once no process can raise a notification any more.
+  bool listening() const { return listenerFd_ >= 0; }
+  // Processes followed whose exit was not reported yet.
+  size_t following() const { return followed_.size(); }
+
+ private:
+  struct Followed {
+    pid_t hostPid = 0;
+    int32_t nsPid = 0;
+    uint64_t exitNoticedNs = 0;  // 0 while running
+  };
+
+  void receiveOne(RunObserver& observer);
+  void follow(pid_t hostPid, int32_t nsPid, int pidfd);
+  void noticeExit(int pidfd, uint64_t whenNs);
+  void reportReapedExits(RunObserver& observer, bool final);
+  void closeListener();
+  void release() noexcept;
+  uint64_t elapsedNs() const;
+
+  int listenerFd_ = -1;
+  int epollFd_ = -1;
+  uint64_t startNs_ = 0;
+  ::seccomp_notif* request_ = nullptr;
+  ::seccomp_notif_resp* response_ = nullptr;
+  size_t requestSize_ = 0;
+  size_t responseSize_ = 0;
+  std::unordered_map<int, Followed> followed_;  // by pidfd
+  std::unordered_map<pid_t, int> alive_;        // host pid -> pidfd, until the exit is noticed
+};
+
+}  // namespace jobtape::sandbox

@@ -1,0 +1,74 @@
+// The sandbox's filesystem view: a new root built from the recipe's mounts.
+//
+// Planned in the supervisor (all strings and slots allocated there), applied
+// in the sandbox's pid 1 with system calls only. The order of work:
+//
+//  1. every mount of the host the recipe names is cloned first (open_tree
+//     OPEN_TREE_CLONE|AT_RECURSIVE) while the host tree is still intact, and
+//     made nosuid,nodev (and read-only for roBind) with mount_setattr on the
+//     *detached* clone, so a bind is never writable, not even for a moment,
+//     and flags the kernel locked stay as they were; sources are host paths
+//     and resolve like on the host;
+//  2. an empty tmpfs becomes the new root (or the recipe's first mount if it
+//     targets "/");
+//  3. the clones are attached in recipe order; mount points are created and
+//     resolved with openat2(RESOLVE_IN_ROOT), so a symlink on the destination
+//     side never leads out of the new root (GHSA-pxhw-h44j-8pfx), and a
+//     missing mount point below a read-only bind fails with EROFS rather than
+//     being created on the host;
+//  4. the sandbox's own /proc (fresh, of the new pid namespace; sys, irq,
+//     bus and sysrq-trigger read-only) and /dev (tmpfs with null zero full
+//     random urandom tty bound from the host, a new devpts instance, shm and
+//     the fd symlinks) come after the recipe mounts outside them and before
+//     those inside them (e.g. a bind of /dev/kvm);
+//  5. pivot_root(".", ".") and umount2(".", MNT_DETACH): the old root is gone,
+//     not hidden below a directory; the empty root tmpfs is made read-only.
+//
+// Recipe tmpfs mounts become read-write binds of directories under the run's
+// state directory when there is one (see state_dir.h), so their content can be
+// kept. A mount that targets "/" must be the first one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sandbox/child_report.h"
+#include "sandbox/recipe.h"
+
+namespace jobtape::sandbox {
+
+class MountPlan {
+ public:
+  // `tmpfsSources[i]`: the host directory standing in for recipe mount i when
+  // it is a tmpfs (empty: a real tmpfs). Same length as recipe.mounts or empty.
+  static MountPlan build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources);
+
+  // Child side (pid 1 of the new pid and mount namespaces, before the main
+  // process is forked). Async-signal-safe; uses the plan's preallocated slots.
+  StageError apply() const noexcept;
+
+  struct Op {
+    enum class Kind { bind, tmpfs, proc, dev };
+    Kind kind = Kind::bind;
+    const char* source = nullptr;       // host path (bind)
+    const char* destination = nullptr;  // absolute path inside
+    bool readOnly = false;
+    int recipeIndex = -1;  // for error reports; -1 = the sandbox's own mount
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+
+  MountPlan() = default;
+  MountPlan(MountPlan&&) = default;
+  MountPlan& operator=(MountPlan&&) = default;
+
+ private:
+  StageError captureSources() const noexcept;
+  StageError attach(int rootFd, size_t first) const noexcept;
+  StageError finishDev(int devFd) const noexcept;
+
+  std::vector<std::string> strings_;  // owns what ops_ points to
+  std::vector<Op> ops_;
+  mutable std::vector<int> fds_;  // one detached mount per op, filled in the child
+};
+
+}  // namespace jobtape::sandbox

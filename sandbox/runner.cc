@@ -1,0 +1,293 @@
+// sandbox::run — the orchestrator. Each stage lives in its own file; this one
+// only says in which order they happen, on which side of the clone.
+//
+// Supervisor (the thread that called run()):
+//   1. plan everything the child will need: state directories, memory limit,
+//      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio;
+//   2. clone the sandbox's pid 1 into new user, mount, pid, net (unless the
+//      recipe has network), ipc, uts and cgroup namespaces;
+//   3. write its id maps, tell the observer, send "go";
+//   4. supervise until the tree is gone; turn what was seen into a RunResult.
+//
+// Sandbox pid 1, after the clone (async-signal-safe only: the caller may be
+// multithreaded, and a lock held by another thread at clone time stays held):
+//   reset signal dispositions, die with the parent, new session, stdio and
+//   nothing else open, wait for the id maps (an end-of-file instead of "go"
+//   means the supervisor died before the death signal was armed), hostname,
+//   loopback, mount tree and pivot_root, fork the main process, drop its own
+//   privileges and become the reaping, forwarding init.
+//
+// Main process (pid 2):
+//   die with pid 1, new session (controlling tty in terminal mode), umask 022,
+//   rlimits, every privilege dropped, chdir, find the program, unblock
+//   signals, seccomp last (handing the exec listener up), execve. An exec
+//   failure is reported over the close-on-exec channel (126/127).
+//
+// Record-only recipes (sandboxed == false) run the main process's checklist
+// directly as the child, without namespaces, privileges to drop or seccomp.
+#include "sandbox/runner.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <system_error>
+
+#include "sandbox/capabilities.h"
+#include "sandbox/child_report.h"
+#include "sandbox/child_stages.h"
+#include "sandbox/clone_child.h"
+#include "sandbox/exec_plan.h"
+#include "sandbox/linux_syscalls.h"
+#include "sandbox/memory_limit.h"
+#include "sandbox/mount_tree.h"
+#include "sandbox/net_ns.h"
+#include "sandbox/pid_init.h"
+#include "sandbox/pseudo_terminal.h"
+#include "sandbox/rlimits.h"
+#include "sandbox/run_outcome.h"
+#include "sandbox/seccomp_policy.h"
+#include "sandbox/state_dir.h"
+#include "sandbox/supervisor.h"
+#include "sandbox/user_ns.h"
+
+namespace jobtape::sandbox {
+
+namespace {
+
+// Everything the child side reads, prepared before the clone.
+struct ChildPlan {
+  bool sandboxed = true;
+  bool network = false;
+  bool terminal = false;
+  pid_t supervisorPid = 0;
+  int channel = -1;
+  int stdio[3] = {-1, -1, -1};  // become 0, 1, 2; -1 keeps the caller's
+  const char* hostname = "jobtape";
+  const MountPlan* mounts = nullptr;
+  const RlimitPlan* rlimits = nullptr;
+  const ExecPlan* exec = nullptr;
+  const SeccompProgram* seccomp = nullptr;
+};
+
+// --- child side ------------------------------------------------------------
+
+[[noreturn]] void failSetup(const ChildPlan& p, StageError e) {
+  sendSetupError(p.channel, e.step, e.error, e.index);
+  ::_exit(kExitSetupFailed);
+}
+
+void check(const ChildPlan& p, StageError e) {
+  if (e) failSetup(p, e);
+}
+
+[[noreturn]] void execFailed(const ChildPlan& p, int error, bool fileFound) {
+  ChildMessage m;
+  m.kind = ChildMessage::execFailed;
+  m.error = error;
+  m.flags = fileFound ? kExecFileFound : 0;
+  sendChildMessage(p.channel, m);
+  ::_exit(error == ENOENT || error == ENOTDIR ? kExitNotFound : kExitNotExecutable);
+}
+
+void loadSeccomp(const ChildPlan& p) {
+  int listener = -1;
+  if (int e = p.seccomp->load(&listener)) failSetup(p, {SetupStep::seccomp, e, -1});
+  if (listener < 0) return;
+  ChildMessage m;
+  m.kind = ChildMessage::execListener;
+  int e = sendChildFd(p.channel, m, listener);
+  ::close(listener);
+  if (e != 0) failSetup(p, {SetupStep::execListener, e, -1});
+}
+
+[[noreturn]] void mainProcess(const ChildPlan& p) {
+  check(p, dieWithParent(p.sandboxed ? 1 : p.supervisorPid));
+  check(p, newSession(p.terminal));
+  if (p.sandboxed) ::umask(022);
+  check(p, p.rlimits->apply());
+  if (p.sandboxed) check(p, dropAllPrivileges());
+  if (p.exec->workDir() != nullptr && ::chdir(p.exec->workDir()) < 0) failSetup(p, {SetupStep::workDir, errno, -1});
+  ExecPlan::Resolved program = p.exec->resolve();
+  if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
+  check(p, unblockAllSignals());
+  if (p.seccomp != nullptr) loadSeccomp(p);
+  int error = p.exec->exec(program.path);
+  struct stat st;
+  execFailed(p, error, ::stat(program.path, &st) == 0);
+}
+
+[[noreturn]] void sandboxInit(ChildPlan p) {
+  check(p, resetSignalDispositions());
+  check(p, dieWithParent(0));
+  check(p, newSession(false));
+  check(p, arrangeStdio(p.stdio, &p.channel));
+  ::umask(0);
+  if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
+  check(p, setHostname(p.hostname));
+  if (!p.network) {
+    if (int e = bringUpLoopback()) failSetup(p, {SetupStep::loopback, e, -1});
+  }
+  raiseOpenFileLimit();
+  check(p, p.mounts->apply());
+  long mainPid = sys::cloneLikeFork(SIGCHLD);
+  if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
+  if (mainPid == 0) mainProcess(p);
+  (void)dropAllPrivileges();
+  runPidInit(static_cast<pid_t>(mainPid), p.channel);
+}
+
+[[noreturn]] void directChild(ChildPlan p) {
+  check(p, resetSignalDispositions());
+  check(p, arrangeStdio(p.stdio, &p.channel));
+  mainProcess(p);
+}
+
+// --- supervisor side -------------------------------------------------------
+
+struct Stdio {
+  UniqueFd childIn, childOut, childErr;  // the child's ends
+  UniqueFd outRead, errRead, ptyMaster;  // ours
+};
+
+[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+Stdio openStdio(StdioMode mode) {
+  Stdio s;
+  if (mode == StdioMode::capture) {
+    int out[2], err[2];
+    s.childIn.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!s.childIn) fail("open /dev/null");
+    if (::pipe2(out, O_CLOEXEC) < 0) fail("pipe2");
+    s.outRead.reset(out[0]);
+    s.childOut.reset(out[1]);
+    if (::pipe2(err, O_CLOEXEC) < 0) fail("pipe2");
+    s.errRead.reset(err[0]);
+    s.childErr.reset(err[1]);
+  } else if (mode == StdioMode::terminal) {
+    PtyPair pty = PtyPair::open(::isatty(0) ? 0 : 1);
+    s.ptyMaster = std::move(pty.master);
+    s.childIn = std::move(pty.slave);
+  }
+  return s;
+}
+
+uint64_t namespaceFlags(const Recipe& recipe) {
+  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  if (!recipe.network) flags |= CLONE_NEWNET;
+  return flags;
+}
+
+// Kills and reaps the child if run() leaves early (a throw, a failed id map).
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  void release() { pid_ = -1; }
+
+ private:
+  pid_t pid_;
+};
+
+// The id maps, the cgroup when clone3 could not place the child in it, "go".
+std::optional<RunResult> releaseChild(const Recipe& recipe, const MemoryLimit& memory, const ClonedChild& child,
+                                      int channel) {
+  if (memory.cgroupFd() >= 0 && !child.inCgroup) {
+    std::string pid = std::to_string(child.pid);
+    UniqueFd procs(::openat(memory.cgroupFd(), "cgroup.procs", O_WRONLY | O_CLOEXEC));
+    if (!procs || ::write(procs.get(), pid.data(), pid.size()) < 0) return setupFailure(SetupStep::memoryCgroup, errno, "");
+  }
+  IdMapFailure maps = writeIdMaps(child.pid, IdMapping::forRecipe(recipe));
+  if (maps.step != SetupStep::none) return setupFailure(maps.step, maps.error, "");
+  if (!sendGo(channel)) return setupFailure(SetupStep::waitForParent, errno, "");
+  return std::nullopt;
+}
+
+}  // namespace
+
+RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
+              const Cancellation* cancellation) {
+  const uint64_t startNs = monotonicNowNs();
+  const bool sandboxed = recipe.sandboxed;
+
+  // 1. Plan.
+  StateDirs state;
+  if (sandboxed) state = prepareStateDirs(recipe, options);
+  if (state.error != 0) return setupFailure(SetupStep::stateDir, state.error, " (" + state.failedPath + ")");
+  MemoryLimit memory = MemoryLimit::prepare(recipe.limits.memoryBytes);
+  RlimitPlan rlimits = RlimitPlan::build(recipe.limits, memory.addressSpaceBytes());
+  ExecPlan exec = ExecPlan::build(recipe, options.extraEnv);
+  MountPlan mounts = sandboxed ? MountPlan::build(recipe, state.tmpfsSources) : MountPlan();
+  std::optional<SeccompProgram> seccomp;
+  if (sandboxed) seccomp = SeccompProgram::compile({.allowNetwork = recipe.network, .traceExecs = options.traceExecs});
+  Stdio stdio = openStdio(options.stdio);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
+  UniqueFd channel(pair[0]), childChannel(pair[1]);
+
+  ChildPlan plan;
+  plan.sandboxed = sandboxed;
+  plan.network = recipe.network;
+  plan.terminal = options.stdio == StdioMode::terminal;
+  plan.supervisorPid = ::getpid();
+  plan.channel = childChannel.get();
+  plan.stdio[0] = stdio.childIn.get();
+  plan.stdio[1] = plan.terminal ? stdio.childIn.get() : stdio.childOut.get();
+  plan.stdio[2] = plan.terminal ? stdio.childIn.get() : stdio.childErr.get();
+  plan.hostname = recipe.hostname.empty() ? "jobtape" : recipe.hostname.c_str();
+  plan.mounts = &mounts;
+  plan.rlimits = &rlimits;
+  plan.exec = &exec;
+  plan.seccomp = seccomp ? &*seccomp : nullptr;
+
+  // 2. Clone.
+  ClonedChild child = cloneChild(sandboxed ? namespaceFlags(recipe) : 0, memory.cgroupFd());
+  if (child.pid == 0) sandboxed ? sandboxInit(plan) : directChild(plan);
+  if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
+  ChildGuard guard(child.pid);
+  stdio.childIn.reset();
+  stdio.childOut.reset();
+  stdio.childErr.reset();
+  childChannel.reset();
+
+  // 3. Id maps, then let it go.
+  if (sandboxed) {
+    if (std::optional<RunResult> failed = releaseChild(recipe, memory, child, channel.get())) return *failed;
+  }
+  observer.onStarted(child.pid);
+
+  // 4. Supervise.
+  std::optional<TerminalRelay> relay;
+  if (options.stdio == StdioMode::terminal) relay.emplace(stdio.ptyMaster.get(), 0, 1);
+  SupervisedChild supervised;
+  supervised.pid = child.pid;
+  supervised.pidfd = std::move(child.pidfd);
+  supervised.channel = std::move(channel);
+  supervised.stdoutRead = std::move(stdio.outRead);
+  supervised.stderrRead = std::move(stdio.errRead);
+  supervised.ptyMaster = std::move(stdio.ptyMaster);
+  supervised.sandboxed = sandboxed;
+  SupervisorConfig config;
+  config.startNs = startNs;
+  config.timeoutMs = recipe.limits.timeoutMs;
+  config.graceMs = recipe.limits.killGraceMs != 0 ? recipe.limits.killGraceMs : 2000;
+  config.cancellation = cancellation;
+  config.terminal = relay ? &*relay : nullptr;
+  SupervisionReport report = supervise(supervised, config, observer);
+  guard.release();
+  relay.reset();
+  return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = memory.oomKilled(), .startNs = startNs});
+}
+
+}  // namespace jobtape::sandbox

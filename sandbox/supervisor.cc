@@ -1,0 +1,226 @@
+#include "sandbox/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "sandbox/exec_tracer.h"
+#include "sandbox/pseudo_terminal.h"
+
+namespace jobtape::sandbox {
+
+uint64_t monotonicNowNs() {
+  struct timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+namespace {
+
+constexpr uint64_t kMsNs = 1'000'000;
+constexpr size_t kChunk = 64 * 1024;
+
+class Loop {
+ public:
+  Loop(SupervisedChild& child, const SupervisorConfig& config, RunObserver& observer)
+      : child_(child), config_(config), observer_(observer), buffer_(kChunk) {
+    if (config.timeoutMs > 0) timeoutAt_ = config.startNs + config.timeoutMs * kMsNs;
+  }
+
+  SupervisionReport run() {
+    while (!finished()) {
+      buildPollSet();
+      int rc = ::poll(fds_.data(), fds_.size(), pollTimeoutMs());
+      if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
+      if (rc > 0) dispatch();
+      if (!child_.pidfd && !reaped_) reap();
+      checkDeadlines();
+    }
+    if (tracer_) tracer_->finish(observer_);
+    report_.endNs = monotonicNowNs();
+    return std::move(report_);
+  }
+
+ private:
+  enum Source { channel, pidfd, out, err, cancel, tracer, ptyOut, ptyIn, winch };
+
+  bool finished() const {
+    bool streamsDone = !child_.channel && !child_.stdoutRead && !child_.stderrRead && !child_.ptyMaster;
+    return reaped_ && (streamsDone || drainExpired());
+  }
+  bool drainExpired() const { return drainUntil_ != 0 && monotonicNowNs() >= drainUntil_; }
+
+  void add(int fd, Source source) {
+    if (fd < 0) return;
+    fds_.push_back({fd, POLLIN, 0});
+    sources_.push_back(source);
+  }
+
+  void buildPollSet() {
+    fds_.clear();
+    sources_.clear();
+    add(child_.channel.get(), channel);
+    if (!reaped_) add(child_.pidfd.get(), pidfd);
+    add(child_.stdoutRead.get(), out);
+    add(child_.stderrRead.get(), err);
+    if (config_.cancellation != nullptr && !cancelSeen_ && !reaped_) add(config_.cancellation->fd(), cancel);
+    if (tracer_ && tracerOpen_) add(tracer_->pollFd(), tracer);
+    add(child_.ptyMaster.get(), ptyOut);
+    if (config_.terminal != nullptr && child_.ptyMaster) {
+      add(config_.terminal->inputFd(), ptyIn);
+      add(config_.terminal->winchFd(), winch);
+    }
+  }
+
+  int pollTimeoutMs() const {
+    uint64_t next = 0;
+    for (uint64_t at : {timeoutAt_, killAt_, drainUntil_}) {
+      if (at != 0 && (next == 0 || at < next)) next = at;
+    }
+    // Without a pidfd (kernels before 5.3) the child's end is found by asking.
+    if (!child_.pidfd && !reaped_) return 20;
+    if (next == 0) return -1;
+    uint64_t now = monotonicNowNs();
+    return next <= now ? 0 : static_cast<int>((next - now + kMsNs - 1) / kMsNs);
+  }
+
+  void dispatch() {
+    for (size_t i = 0; i < fds_.size(); ++i) {
+      if (fds_[i].revents == 0) continue;
+      switch (sources_[i]) {
+        case channel: readChannel(); break;
+        case pidfd: reap(); break;
+        case out: readOutput(child_.stdoutRead, Stream::stdout_); break;
+        case err: readOutput(child_.stderrRead, Stream::stderr_); break;
+        case cancel:
+          cancelSeen_ = true;
+          stopTree(config_.cancellation->signal(), false);
+          break;
+        case tracer: runTracer(fds_[i].revents); break;
+        case ptyOut: readOutput(child_.ptyMaster, Stream::stdout_); break;
+        case ptyIn: config_.terminal->forwardInput(); break;
+        case winch: config_.terminal->forwardWindowSize(); break;
+      }
+    }
+  }
+
+  void readOutput(UniqueFd& fd, Stream stream) {
+    ssize_t n = ::read(fd.get(), buffer_.data(), buffer_.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {  // EOF; EIO on a pty master once every slave is closed
+      fd.reset();
+      return;
+    }
+    uint64_t now = monotonicNowNs();
+    if (config_.terminal != nullptr && &fd == &child_.ptyMaster) config_.terminal->writeOutput(buffer_.data(), n);
+    observer_.onOutput(stream, now - config_.startNs, std::span<const char>(buffer_.data(), static_cast<size_t>(n)));
+  }
+
+  void readChannel() {
+    std::optional<ReceivedMessage> received = receiveChildMessage(child_.channel.get());
+    if (!received) {
+      child_.channel.reset();
+      return;
+    }
+    const ChildMessage& m = received->message;
+    switch (m.kind) {
+      case ChildMessage::setupError:
+        if (!report_.setupError) report_.setupError = m;
+        break;
+      case ChildMessage::execFailed: report_.execFailed = m; break;
+      case ChildMessage::mainExited: report_.mainExited = m; break;
+      case ChildMessage::execListener:
+        if (received->fd && !tracer_) {
+          tracer_ = std::make_unique<ExecTracer>(received->fd.release(), config_.startNs);
+          tracerOpen_ = true;
+        }
+        break;
+      default: break;
+    }
+  }
+
+  void runTracer(short revents) {
+    tracer_->handle(observer_);
+    if ((revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 && !tracer_->listening() && tracer_->following() == 0) {
+      tracerOpen_ = false;
+    }
+  }
+
+  void reap() {
+    int status = 0;
+    pid_t got = ::wait4(child_.pid, &status, WNOHANG, &report_.usage);
+    if (got != child_.pid) return;
+    report_.waitStatus = status;
+    reaped_ = true;
+    killAt_ = 0;
+    timeoutAt_ = 0;
+    if (!child_.sandboxed) {
+      // Whatever is left of the group goes with its leader.
+      ::kill(-child_.pid, SIGKILL);
+    }
+    drainUntil_ = monotonicNowNs() + config_.graceMs * kMsNs;
+  }
+
+  void signalTree(int sig) {
+    if (child_.sandboxed) {
+      ::kill(child_.pid, sig);  // pid 1 forwards to the namespace, then SIGCONT
+      return;
+    }
+    ::kill(-child_.pid, sig);
+    ::kill(child_.pid, sig);  // in case it has not called setsid() yet
+    if (sig != SIGKILL && sig != SIGCONT) ::kill(-child_.pid, SIGCONT);
+  }
+
+  void stopTree(int sig, bool timeout) {
+    if (reaped_ || killAt_ != 0) return;
+    if (timeout) {
+      report_.timedOut = true;
+    } else {
+      report_.cancelSignal = sig;
+    }
+    signalTree(sig);
+    killAt_ = monotonicNowNs() + config_.graceMs * kMsNs;
+  }
+
+  void checkDeadlines() {
+    uint64_t now = monotonicNowNs();
+    if (timeoutAt_ != 0 && now >= timeoutAt_) {
+      timeoutAt_ = 0;
+      stopTree(SIGTERM, true);
+    }
+    if (killAt_ != 0 && now >= killAt_ && !reaped_) {
+      killAt_ = 0;
+      signalTree(SIGKILL);
+    }
+  }
+
+  SupervisedChild& child_;
+  const SupervisorConfig& config_;
+  RunObserver& observer_;
+  std::vector<char> buffer_;
+  std::vector<struct pollfd> fds_;
+  std::vector<Source> sources_;
+  SupervisionReport report_;
+  std::unique_ptr<ExecTracer> tracer_;
+  bool tracerOpen_ = false;
+  bool cancelSeen_ = false;
+  bool reaped_ = false;
+  uint64_t timeoutAt_ = 0;
+  uint64_t killAt_ = 0;
+  uint64_t drainUntil_ = 0;
+};
+
+}  // namespace
+
+SupervisionReport supervise(SupervisedChild& child, const SupervisorConfig& config, RunObserver& observer) {
+  return Loop(child, config, observer).run();
+}
+
+}  // namespace jobtape::sandbox

@@ -1,0 +1,70 @@
+// The supervisor: the run() thread's side of a running job.
+//
+// One poll(2) loop over everything the job can produce or the caller can ask:
+// the output pipes (chunks timestamped on CLOCK_MONOTONIC since the start and
+// handed to the observer as they come), the child's report channel, the
+// seccomp exec listener, the caller's Cancellation, the terminal relay, the
+// pidfd of the outermost child, and the wall-clock deadline.
+//
+// Stopping the tree (timeout or cancel): the signal goes to the sandbox's
+// pid 1, which forwards it to every process of the namespace and follows with
+// SIGCONT (a stopped process acts on a pending SIGTERM only once continued);
+// after the grace period pid 1 gets SIGKILL, and with it the whole namespace.
+// Unsandboxed runs get the same on their process group.
+//
+// The loop ends when the outermost child has been reaped (wait4, whose rusage
+// covers every process of the tree: pid 1 reaped them all) and the pipes and
+// the channel are at their end. Unsandboxed, a process that left the group
+// could hold a pipe open forever: after the child is reaped the group is
+// killed and the pipes are drained for at most the grace period.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "sandbox/child_report.h"
+#include "sandbox/fd_util.h"
+#include "sandbox/runner.h"
+
+namespace jobtape::sandbox {
+
+class TerminalRelay;
+
+struct SupervisedChild {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd channel;       // the report socketpair's supervisor end
+  UniqueFd stdoutRead;    // capture
+  UniqueFd stderrRead;    // capture
+  UniqueFd ptyMaster;     // terminal
+  bool sandboxed = true;  // signal pid 1 (it forwards) rather than the process group
+};
+
+struct SupervisorConfig {
+  uint64_t startNs = 0;  // CLOCK_MONOTONIC
+  uint64_t timeoutMs = 0;
+  uint64_t graceMs = 2000;
+  const Cancellation* cancellation = nullptr;
+  TerminalRelay* terminal = nullptr;
+};
+
+struct SupervisionReport {
+  std::optional<ChildMessage> setupError;
+  std::optional<ChildMessage> execFailed;
+  std::optional<ChildMessage> mainExited;
+  bool timedOut = false;
+  int cancelSignal = 0;  // 0: not cancelled
+  int waitStatus = 0;    // of the outermost child
+  struct rusage usage{};
+  uint64_t endNs = 0;
+};
+
+uint64_t monotonicNowNs();
+
+// Runs the loop to the end. Throws std::system_error only if poll itself fails.
+SupervisionReport supervise(SupervisedChild& child, const SupervisorConfig& config, RunObserver& observer);
+
+}  // namespace jobtape::sandbox

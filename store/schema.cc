@@ -1,0 +1,234 @@
+// jobtape.db: the index of builds, build projects and jobs.
+//
+// Constraints
+//   The events files (jobs/<id>/events.bin.zst) are the record of what a job
+//   did; this database only finds them and answers listings, so it holds one
+//   small row per build, per project of a build and per job, and an index for
+//   every question the command line asks (most recent failed job, by status,
+//   by project, by recipe hash, by pid, by id prefix, the jobs of a build, the
+//   nested builds of a job, the running jobs). Many processes write at once:
+//   every build tool run and every `jobtape run`, each possibly from several
+//   threads.
+//
+// Layout
+//   builds(id ULID, started_at, stopped_at, result, command_line, cwd, host,
+//          parent_job_id, retry_of)
+//   build_projects(id, build_id -> builds, project_hash, local_project_path,
+//          registry_project_name)
+//   jobs(id ULID, build_id -> builds, build_projects_id -> build_projects,
+//          started_at, stopped_at, result, exit_code, signal, outcome,
+//          recipe_hash, recipe_meta, command, name, pid, recorder_pid,
+//          lease_owner, local_path, heartbeat_at, user_cpu_ns, sys_cpu_ns,
+//          max_rss_bytes, state_kept, deleting)
+//   Times are milliseconds since the Unix epoch. Ids are 26-character
+//   upper-case ULIDs stored as text: they sort by time, so "most recent" is
+//   the largest id and an id prefix P is the range id >= P AND id < P || '~'.
+//   Recipe hashes are lower-case hex SHA-256 and use the same range trick.
+//   jobs.result is NULL while the job runs; 'abandoned' when its recorder went
+//   away (see lease.h). builds.result is NULL until the build finishes, and
+//   'failed' as soon as a job or a nested build failed. parent_job_id and
+//   retry_of are deliberately not foreign keys: a nested build may be recorded
+//   in another home than its parent job, and retention may remove the build
+//   that was retried. jobs.deleting marks rows that retention is removing:
+//   readers never see them (retention.h describes the order of the steps).
+//
+// Versioning
+//   PRAGMA application_id is kApplicationId ('JbTp') and PRAGMA user_version
+//   the schema version. Opening runs, in one BEGIN IMMEDIATE transaction, the
+//   migration steps from the file's version up to kSchemaVersion, and sets
+//   both pragmas in the same transaction, so a store is never half migrated
+//   and concurrent first opens migrate exactly once. Steps are append-only:
+//   a released step is never edited, a change is a new step. A file with a
+//   higher user_version (a newer jobtape), another application id, tables
+//   without our application id (someone else's database), or that SQLite
+//   cannot read (not a database, corrupt) is refused before anything is
+//   written to it.
+//
+// Recovery
+//   WAL with synchronous=NORMAL: a crash of jobtape or of the machine's
+//   processes loses nothing committed; a power loss may lose the last
+//   transactions but never corrupts the file. Rows of jobs whose recorder
+//   died are repaired by readers (abandoned); rows marked deleting are
+//   finished by the next gc.
+#include "store/schema.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string_view>
+
+namespace jobtape::store {
+
+namespace {
+
+constexpr std::string_view kStep1 = R"sql(
+CREATE TABLE builds (
+  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 26),
+  started_at INTEGER NOT NULL,
+  stopped_at INTEGER,
+  result TEXT CHECK (result IN ('succeeded', 'failed')),
+  command_line TEXT NOT NULL DEFAULT '',
+  cwd TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL DEFAULT '',
+  parent_job_id TEXT,
+  retry_of TEXT
+);
+CREATE INDEX builds_failed ON builds(id) WHERE result = 'failed';
+CREATE INDEX builds_by_parent_job ON builds(parent_job_id) WHERE parent_job_id IS NOT NULL;
+
+CREATE TABLE build_projects (
+  id INTEGER PRIMARY KEY,
+  build_id TEXT NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+  project_hash TEXT NOT NULL DEFAULT '',
+  local_project_path TEXT NOT NULL DEFAULT '',
+  registry_project_name TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX build_projects_by_build ON build_projects(build_id);
+CREATE INDEX build_projects_by_path ON build_projects(local_project_path);
+CREATE INDEX build_projects_by_registry ON build_projects(registry_project_name);
+
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 26),
+  build_id TEXT NOT NULL REFERENCES builds(id),
+  build_projects_id INTEGER REFERENCES build_projects(id),
+  started_at INTEGER NOT NULL,
+  stopped_at INTEGER,
+  result TEXT CHECK (result IN ('succeeded', 'failed', 'abandoned')),
+  exit_code INTEGER,
+  signal INTEGER,
+  outcome TEXT NOT NULL DEFAULT '',
+  recipe_hash TEXT NOT NULL DEFAULT '',
+  recipe_meta TEXT NOT NULL DEFAULT '',
+  command TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  recorder_pid INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  local_path TEXT NOT NULL DEFAULT '',
+  heartbeat_at INTEGER NOT NULL,
+  user_cpu_ns INTEGER NOT NULL DEFAULT 0,
+  sys_cpu_ns INTEGER NOT NULL DEFAULT 0,
+  max_rss_bytes INTEGER NOT NULL DEFAULT 0,
+  state_kept INTEGER NOT NULL DEFAULT 0,
+  deleting INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_by_build ON jobs(build_id, id);
+CREATE INDEX jobs_by_project ON jobs(build_projects_id, id);
+CREATE INDEX jobs_by_result ON jobs(result, id);
+CREATE INDEX jobs_failed ON jobs(id) WHERE result IN ('failed', 'abandoned');
+CREATE INDEX jobs_running ON jobs(id) WHERE result IS NULL;
+CREATE INDEX jobs_deleting ON jobs(id) WHERE deleting != 0;
+CREATE INDEX jobs_by_recipe ON jobs(recipe_hash, id);
+CREATE INDEX jobs_by_pid ON jobs(pid, id);
+)sql";
+
+// Append-only: step N takes user_version N-1 to N.
+constexpr std::array<std::string_view, kSchemaVersion> kSteps = {kStep1};
+
+struct Header {
+  int64_t applicationId = 0;
+  int64_t userVersion = 0;
+  int64_t objects = 0;  // entries in sqlite_schema
+  int64_t ourTables = 0;
+};
+
+Header readHeader(sqlite::Database& db) {
+  Header header;
+  header.applicationId = db.queryInt("PRAGMA application_id");
+  header.userVersion = db.queryInt("PRAGMA user_version");
+  header.objects = db.queryInt("SELECT count(*) FROM sqlite_schema");
+  header.ourTables = db.queryInt(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('builds', 'build_projects', 'jobs')");
+  return header;
+}
+
+// Throws StoreOpenError when the header is not one this jobtape may use.
+void checkHeader(const Header& header, const std::filesystem::path& path) {
+  auto file = path.string();
+  if (header.applicationId != kApplicationId) {
+    if (header.applicationId == 0 && header.userVersion == 0 && header.objects == 0) return;  // empty
+    if (header.applicationId == 0) {
+      throw StoreOpenError(fmt::format(
+          "{} is an SQLite database of another program, not a jobtape store; it was left untouched", file));
+    }
+    throw StoreOpenError(fmt::format(
+        "{} is an SQLite database of another program (application id {:#010x}), not a jobtape store; "
+        "it was left untouched",
+        file, static_cast<uint32_t>(header.applicationId)));
+  }
+  if (header.userVersion > kSchemaVersion) {
+    throw StoreOpenError(fmt::format(
+        "{} was written by a newer jobtape (store schema {}, this jobtape reads up to {}); upgrade jobtape",
+        file, header.userVersion, kSchemaVersion));
+  }
+  if (header.userVersion < 1 || header.ourTables != 3) {
+    throw StoreOpenError(fmt::format(
+        "{} is a damaged jobtape store (schema {}, {} of its 3 tables); it was left untouched", file,
+        header.userVersion, header.ourTables));
+  }
+}
+
+[[noreturn]] void refuseUnreadable(const SqliteError& error, const std::filesystem::path& path) {
+  int primary = error.extendedCode() & 0xff;
+  auto file = path.string();
+  if (primary == SQLITE_NOTADB) {
+    throw StoreOpenError(fmt::format("{} is not an SQLite database; it was left untouched", file));
+  }
+  if (primary == SQLITE_CORRUPT) {
+    throw StoreOpenError(fmt::format("{} is a corrupt SQLite database; it was left untouched", file));
+  }
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY) {
+    throw StoreOpenError(fmt::format("cannot open {} for writing ({}); check its permissions", file,
+                                     sqlite3_errstr(error.extendedCode())));
+  }
+  throw StoreOpenError(fmt::format("cannot open {}: {}", file, error.what()));
+}
+
+void migrate(sqlite::Database& db, const std::filesystem::path& path) {
+  sqlite::Transaction transaction(db);
+  // Re-read under the write lock: another process may have migrated since.
+  Header header = readHeader(db);
+  if (header.applicationId == kApplicationId && header.userVersion == kSchemaVersion) return;
+  if (!(header.applicationId == kApplicationId && header.userVersion < kSchemaVersion)) {
+    checkHeader(header, path);
+  }
+  for (auto step = header.userVersion; step < kSchemaVersion; ++step) {
+    db.exec(kSteps[static_cast<size_t>(step)]);
+  }
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  transaction.commit();
+}
+
+}  // namespace
+
+void migrateTo(sqlite::Database& db, int version) {
+  sqlite::Transaction transaction(db);
+  auto from = db.queryInt("PRAGMA user_version");
+  for (auto step = from; step < version && step < kSchemaVersion; ++step) {
+    db.exec(kSteps[static_cast<size_t>(step)]);
+  }
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.exec(fmt::format("PRAGMA user_version = {}", version));
+  transaction.commit();
+}
+
+sqlite::Database openStoreDatabase(const std::filesystem::path& path) {
+  try {
+    auto db = sqlite::Database::open(path, sqlite::Database::Mode::readWriteCreate);
+    Header header = readHeader(db);
+    bool fresh = header.applicationId == 0 && header.userVersion == 0 && header.objects == 0;
+    if (!fresh) checkHeader(header, path);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    if (header.userVersion < kSchemaVersion) migrate(db, path);
+    return db;
+  } catch (const SqliteError& error) {
+    refuseUnreadable(error, path);
+  }
+}
+
+}  // namespace jobtape::store

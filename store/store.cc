@@ -1,0 +1,281 @@
+// Opening the store and the writes of a build's life cycle; leases.
+// Schema and its design comment: schema.cc. Queries: store_queries.cc.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <system_error>
+
+#include "store/job_removal.h"
+#include "store/schema.h"
+#include "store/sqlite_store.h"
+#include "store/ulid.h"
+
+namespace jobtape::store {
+
+namespace fs = std::filesystem;
+
+const char* jobStatusName(JobStatus status) {
+  switch (status) {
+    case JobStatus::running: return "running";
+    case JobStatus::succeeded: return "succeeded";
+    case JobStatus::failed: return "failed";
+    case JobStatus::abandoned: return "abandoned";
+  }
+  return "unknown";
+}
+
+int64_t wallClockMs() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+}
+
+namespace {
+
+fs::path databasePath(const fs::path& home) { return home / "jobtape.db"; }
+
+void createDirectory(const fs::path& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    throw StoreOpenError(fmt::format("cannot create {}: {}; check its permissions", dir.string(), error.message()));
+  }
+}
+
+void requireUlid(const std::string& id, const char* what) {
+  if (!isUlid(id)) throw std::invalid_argument(fmt::format("{} '{}' is not a ULID", what, id));
+}
+
+}  // namespace
+
+std::unique_ptr<SqliteStore> openSqliteStore(const fs::path& home, StoreOptions options) {
+  createDirectory(home / "jobs");
+  return std::make_unique<SqliteStore>(home, std::move(options));
+}
+
+std::unique_ptr<Store> Store::open(const fs::path& home) { return openSqliteStore(home); }
+
+std::unique_ptr<Store> Store::openReadOnlyIfExists(const fs::path& home) {
+  std::error_code error;
+  if (!fs::exists(databasePath(home), error)) return nullptr;
+  return std::make_unique<SqliteStore>(home, StoreOptions{});
+}
+
+SqliteStore::SqliteStore(fs::path home, StoreOptions options)
+    : home_(std::move(home)), options_(std::move(options)), db_(openStoreDatabase(databasePath(home_))) {
+  if (!options_.nowMs) options_.nowMs = wallClockMs;
+  if (!options_.probe) options_.probe = systemProcessProbe();
+}
+
+std::string SqliteStore::beginBuild(const BuildStart& start) {
+  std::lock_guard lock(mutex_);
+  int64_t now = options_.nowMs();
+  std::string id = processUlidGenerator().next(static_cast<uint64_t>(now));
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement insert(db_,
+                           "INSERT INTO builds (id, started_at, command_line, cwd, host, parent_job_id, retry_of) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, id).bind(2, now).bind(3, start.commandLine).bind(4, start.cwd).bind(5, start.host);
+  insert.bind(6, start.parentJobId).bind(7, start.retryOf).run();
+  transaction.commit();
+  return id;
+}
+
+int64_t SqliteStore::addProject(const std::string& buildId, const ProjectSpec& project) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement insert(db_,
+                           "INSERT INTO build_projects (build_id, project_hash, local_project_path, "
+                           "registry_project_name) VALUES (?, ?, ?, ?)");
+  insert.bind(1, buildId).bind(2, project.projectHash).bind(3, project.localProjectPath);
+  insert.bind(4, project.registryProjectName).run();
+  int64_t id = db_.lastInsertRowid();
+  transaction.commit();
+  return id;
+}
+
+std::string SqliteStore::newJobId() { return processUlidGenerator().next(static_cast<uint64_t>(options_.nowMs())); }
+
+void SqliteStore::beginJob(const std::string& jobId, const JobStart& start) {
+  requireUlid(jobId, "job id");
+  std::lock_guard lock(mutex_);
+  int64_t now = options_.nowMs();
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement insert(db_,
+                           "INSERT INTO jobs (id, build_id, build_projects_id, started_at, recipe_hash, "
+                           "recipe_meta, command, name, pid, recorder_pid, lease_owner, local_path, heartbeat_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, jobId).bind(2, start.buildId);
+  if (start.buildProjectId > 0) {
+    insert.bind(3, start.buildProjectId);
+  } else {
+    insert.bindNull(3);
+  }
+  insert.bind(4, now).bind(5, start.recipeHash).bind(6, start.recipeMeta).bind(7, start.command);
+  insert.bind(8, start.name).bind(9, static_cast<int64_t>(start.pid));
+  insert.bind(10, static_cast<int64_t>(start.recorderPid > 0 ? start.recorderPid : getpid()));
+  insert.bind(11, options_.probe->leaseOwner()).bind(12, start.localPath).bind(13, now).run();
+  transaction.commit();
+}
+
+void SqliteStore::setJobPid(const std::string& jobId, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement(db_, "UPDATE jobs SET pid = ? WHERE id = ?").bind(1, static_cast<int64_t>(pid)).bind(2, jobId).run();
+  transaction.commit();
+}
+
+void SqliteStore::heartbeat(const std::string& jobId) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement(db_, "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND result IS NULL")
+      .bind(1, options_.nowMs())
+      .bind(2, jobId)
+      .run();
+  transaction.commit();
+}
+
+void SqliteStore::finishJob(const std::string& jobId, const JobFinish& finish) {
+  if (finish.result == JobStatus::running) {
+    throw std::invalid_argument(fmt::format("job {}: a finished job cannot be 'running'", jobId));
+  }
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  std::string buildId;
+  {
+    sqlite::Statement select(db_, "SELECT build_id FROM jobs WHERE id = ?");
+    select.bind(1, jobId);
+    if (!select.step()) throw std::invalid_argument(fmt::format("no job {} in the store", jobId));
+    buildId = select.text(0);
+  }
+  // A job the reaper had given up on may still finish: its own result wins.
+  sqlite::Statement update(db_,
+                           "UPDATE jobs SET stopped_at = ?, result = ?, exit_code = ?, signal = ?, outcome = ?, "
+                           "user_cpu_ns = ?, sys_cpu_ns = ?, max_rss_bytes = ?, state_kept = ? WHERE id = ?");
+  update.bind(1, options_.nowMs()).bind(2, jobStatusName(finish.result)).bind(3, finish.exitCode);
+  update.bind(4, finish.signal).bind(5, finish.outcome).bind(6, finish.rusage.userCpuNs);
+  update.bind(7, finish.rusage.systemCpuNs).bind(8, finish.rusage.maxRssBytes).bind(9, finish.stateKept);
+  update.bind(10, jobId).run();
+  // A build still running counts its jobs when it finishes; one that already
+  // finished learns of the failure now.
+  if (finish.result != JobStatus::succeeded) failBuildUpward(buildId, false);
+  transaction.commit();
+}
+
+std::string SqliteStore::finishBuild(const std::string& buildId) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  bool failed = false;
+  {
+    sqlite::Statement check(db_,
+                            "SELECT EXISTS (SELECT 1 FROM jobs WHERE build_id = ?1 AND result IN ('failed', 'abandoned')) "
+                            "OR EXISTS (SELECT 1 FROM builds c JOIN jobs j ON c.parent_job_id = j.id "
+                            "WHERE j.build_id = ?1 AND c.result = 'failed')");
+    check.bind(1, buildId);
+    check.step();
+    failed = check.int64(0) != 0;
+  }
+  const char* result = failed ? "failed" : "succeeded";
+  int changed = sqlite::Statement(db_, "UPDATE builds SET stopped_at = ?, result = ? WHERE id = ?")
+                    .bind(1, options_.nowMs())
+                    .bind(2, result)
+                    .bind(3, buildId)
+                    .run();
+  if (changed == 0) throw std::invalid_argument(fmt::format("no build {} in the store", buildId));
+  if (failed) {
+    if (auto parent = parentBuildOf(buildId)) failBuildUpward(*parent, false);
+  }
+  transaction.commit();
+  return result;
+}
+
+std::optional<std::string> SqliteStore::parentBuildOf(const std::string& buildId) {
+  sqlite::Statement select(db_,
+                           "SELECT j.build_id FROM builds b JOIN jobs j ON j.id = b.parent_job_id WHERE b.id = ?");
+  select.bind(1, buildId);
+  if (!select.step()) return std::nullopt;
+  return select.text(0);
+}
+
+void SqliteStore::failBuildUpward(const std::string& buildId, bool evenIfRunning) {
+  std::optional<std::string> current = buildId;
+  // Bounded: parent_job_id is not a foreign key, so a cycle is possible in a
+  // hand-edited store.
+  for (int depth = 0; current && depth < 64; ++depth) {
+    std::optional<std::string> result;
+    {
+      sqlite::Statement select(db_, "SELECT result FROM builds WHERE id = ?");
+      select.bind(1, *current);
+      if (!select.step()) return;
+      result = select.optionalText(0);
+    }
+    if (result == "failed") return;  // its ancestors heard of it already
+    if (!result && !(depth == 0 && evenIfRunning)) return;  // will count it when it finishes
+    sqlite::Statement(db_, "UPDATE builds SET result = 'failed' WHERE id = ?").bind(1, *current).run();
+    current = parentBuildOf(*current);
+  }
+}
+
+int SqliteStore::reapAbandoned() {
+  std::lock_guard lock(mutex_);
+  return reapLocked();
+}
+
+int SqliteStore::reapLocked() {
+  struct Candidate {
+    std::string id;
+    std::string buildId;
+    int64_t heartbeatAt;
+  };
+  int64_t now = options_.nowMs();
+  std::string owner = options_.probe->leaseOwner();
+  std::vector<Candidate> candidates;
+  {
+    sqlite::Statement running(db_,
+                              "SELECT id, build_id, recorder_pid, lease_owner, heartbeat_at FROM jobs "
+                              "WHERE result IS NULL");
+    while (running.step()) {
+      int64_t heartbeatAt = running.int64(4);
+      bool stale = now - heartbeatAt > options_.leaseTimeoutMs;
+      bool gone = !stale && running.text(3) == owner &&
+                  options_.probe->isGone(static_cast<pid_t>(running.int64(2)));
+      if (stale || gone) candidates.push_back({running.text(0), running.text(1), heartbeatAt});
+    }
+  }
+  if (candidates.empty()) return 0;
+  int reaped = 0;
+  try {
+    sqlite::Transaction transaction(db_);
+    for (const auto& candidate : candidates) {
+      // Unchanged heartbeat: the recorder did not come back meanwhile.
+      int changed = sqlite::Statement(db_,
+                                      "UPDATE jobs SET result = 'abandoned', stopped_at = heartbeat_at "
+                                      "WHERE id = ? AND result IS NULL AND heartbeat_at = ?")
+                        .bind(1, candidate.id)
+                        .bind(2, candidate.heartbeatAt)
+                        .run();
+      if (changed == 0) continue;
+      ++reaped;
+      failBuildUpward(candidate.buildId, true);
+    }
+    transaction.commit();
+  } catch (const SqliteError& error) {
+    // A reader without write access still answers; the next writer reaps.
+    if ((error.extendedCode() & 0xff) == 8 /* SQLITE_READONLY */) return 0;
+    throw;
+  }
+  return reaped;
+}
+
+void SqliteStore::deleteJob(const std::string& jobId) {
+  auto row = job(jobId);
+  if (!row) return;
+  if (row->status == JobStatus::running) {
+    throw std::invalid_argument(fmt::format("job {} is still running; it cannot be deleted", jobId));
+  }
+  removeJobs(*this, {jobId});
+}
+
+}  // namespace jobtape::store

@@ -1,0 +1,120 @@
+#include "store/ulid.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <system_error>
+
+namespace jobtape::store {
+
+namespace {
+
+// Value of a Crockford digit (aliases included), or -1.
+int digitValue(char c) {
+  if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  if (c == 'I' || c == 'L') return 1;
+  if (c == 'O') return 0;
+  auto position = kCrockfordDigits.find(c);
+  return position == std::string_view::npos ? -1 : static_cast<int>(position);
+}
+
+void fillRandom(std::array<uint8_t, 10>& bytes) {
+  size_t filled = 0;
+  while (filled < bytes.size()) {
+    ssize_t n = getrandom(bytes.data() + filled, bytes.size() - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    filled += static_cast<size_t>(n);
+  }
+}
+
+// Adds one to the 80-bit big-endian number; false on overflow.
+bool increment(std::array<uint8_t, 10>& bytes) {
+  for (size_t i = bytes.size(); i-- > 0;) {
+    if (++bytes[i] != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string formatUlid(const UlidParts& parts) {
+  // 130 bits of output for 128 bits of input: the top two bits are zero.
+  std::string out(kUlidLength, '0');
+  uint64_t time = parts.timeMs & ((uint64_t{1} << 48) - 1);
+  for (int i = 9; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kCrockfordDigits[time & 31];
+    time >>= 5;
+  }
+  // 80 random bits -> 16 digits, 5 bits each, taken from the most significant end.
+  const auto& r = parts.random;
+  for (int digit = 0; digit < 16; ++digit) {
+    int bit = digit * 5;  // offset from the most significant bit
+    int value = 0;
+    for (int k = 0; k < 5; ++k) {
+      int b = bit + k;
+      value = (value << 1) | ((r[static_cast<size_t>(b / 8)] >> (7 - b % 8)) & 1);
+    }
+    out[static_cast<size_t>(10 + digit)] = kCrockfordDigits[static_cast<size_t>(value)];
+  }
+  return out;
+}
+
+std::optional<std::string> normaliseUlidPrefix(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    int value = digitValue(c);
+    if (value < 0) return std::nullopt;
+    out.push_back(kCrockfordDigits[static_cast<size_t>(value)]);
+  }
+  return out;
+}
+
+bool isUlid(std::string_view text) {
+  if (text.size() != kUlidLength || text[0] > '7') return false;
+  for (char c : text) {
+    if (kCrockfordDigits.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+uint64_t ulidTimeMs(std::string_view ulid) {
+  uint64_t time = 0;
+  for (size_t i = 0; i < 10 && i < ulid.size(); ++i) {
+    time = (time << 5) | static_cast<uint64_t>(digitValue(ulid[i]) & 31);
+  }
+  return time;
+}
+
+std::string UlidGenerator::next(uint64_t nowMs) {
+  std::lock_guard lock(mutex_);
+  int self = static_cast<int>(getpid());
+  if (owner_ != self || nowMs > last_.timeMs) {
+    owner_ = self;
+    last_.timeMs = std::max(nowMs, last_.timeMs);
+    fillRandom(last_.random);
+  } else if (!increment(last_.random)) {
+    // 2^80 ids in one millisecond: borrow the next millisecond.
+    ++last_.timeMs;
+    fillRandom(last_.random);
+  }
+  return formatUlid(last_);
+}
+
+std::string UlidGenerator::next() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return next(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+}
+
+UlidGenerator& processUlidGenerator() {
+  static UlidGenerator generator;
+  return generator;
+}
+
+}  // namespace jobtape::store

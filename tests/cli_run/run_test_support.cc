@@ -1,0 +1,165 @@
+#include "tests/cli_run/run_test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <utility>  // boost 1.74 asio misses it under C++20
+
+#include <atomic>
+#include <boost/process.hpp>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+
+namespace jobtape::testing {
+
+struct LiveJobtape::Impl {
+  bp::ipstream out;
+  bp::ipstream err;
+  bp::child child;
+  std::thread outReader;
+  std::thread errReader;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<ArrivedLine> outLines;
+  bool outDone = false;
+  std::string errText;
+};
+
+LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& args,
+                         const std::optional<fs::path>& cwd)
+    : impl_(std::make_unique<Impl>()) {
+  std::vector<std::string> argv = {"--home", home.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  bp::environment env = boost::this_process::environment();
+  env.erase("NO_COLOR");
+  impl_->child = bp::child(jobtapeBinary().string(), bp::args(argv), env,
+                           bp::start_dir(cwd ? cwd->string() : fs::current_path().string()),
+                           bp::std_in < bp::null, bp::std_out > impl_->out, bp::std_err > impl_->err);
+  impl_->outReader = std::thread([impl = impl_.get()] {
+    for (std::string line; std::getline(impl->out, line);) {
+      std::lock_guard lock(impl->mutex);
+      impl->outLines.push_back({line, std::chrono::steady_clock::now()});
+      impl->changed.notify_all();
+    }
+    std::lock_guard lock(impl->mutex);
+    impl->outDone = true;
+    impl->changed.notify_all();
+  });
+  impl_->errReader = std::thread([impl = impl_.get()] {
+    std::string all((std::istreambuf_iterator<char>(impl->err)), std::istreambuf_iterator<char>());
+    std::lock_guard lock(impl->mutex);
+    impl->errText = std::move(all);
+  });
+}
+
+LiveJobtape::~LiveJobtape() {
+  std::error_code ec;
+  if (impl_->child.running(ec)) ::kill(impl_->child.id(), SIGKILL);
+  impl_->child.wait(ec);
+  impl_->outReader.join();
+  impl_->errReader.join();
+}
+
+pid_t LiveJobtape::pid() const { return impl_->child.id(); }
+
+bool LiveJobtape::waitForStdoutLine(const std::string& text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] {
+    for (const auto& line : impl_->outLines) {
+      if (line.text == text) return true;
+    }
+    return impl_->outDone;
+  }) && std::any_of(impl_->outLines.begin(), impl_->outLines.end(),
+                    [&](const ArrivedLine& line) { return line.text == text; });
+}
+
+void LiveJobtape::signal(int signal) { ::kill(impl_->child.id(), signal); }
+
+std::optional<int> LiveJobtape::wait(std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (!impl_->child.wait_for(timeout, ec)) return std::nullopt;
+  impl_->outReader.join();
+  impl_->errReader.join();
+  impl_->outReader = std::thread([] {});
+  impl_->errReader = std::thread([] {});
+  int native = impl_->child.native_exit_code();
+  return WIFSIGNALED(native) ? 128 + WTERMSIG(native) : WEXITSTATUS(native);
+}
+
+std::vector<ArrivedLine> LiveJobtape::stdoutLines() {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->outLines;
+}
+
+std::string LiveJobtape::stderrText() {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->errText;
+}
+
+std::vector<pid_t> hostProcessesWithArgument(const std::string& word) {
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::stringstream args(cmdline);
+    for (std::string arg; std::getline(args, arg, '\0');) {
+      if (arg == word) {
+        found.push_back(std::stoi(name));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+bool waitUntilNoProcessWithArgument(const std::string& word, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!hostProcessesWithArgument(word).empty()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string uniqueSleepSeconds() {
+  static std::atomic<int> counter{0};
+  return "1000." + std::to_string(::getpid()) + std::to_string(counter++);
+}
+
+std::unique_ptr<store::Store> openStoreAt(const fs::path& home) { return store::Store::open(home); }
+
+store::JobRow onlyJob(const fs::path& home) {
+  auto store = openStoreAt(home);
+  store->reapAbandoned();
+  auto jobs = store->jobs({.limit = 0});
+  EXPECT_EQ(jobs.size(), 1u);
+  if (jobs.empty()) throw std::runtime_error("no job recorded in " + home.string());
+  return jobs.front();
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+void writeFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace jobtape::testing
