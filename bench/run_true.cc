@@ -1,5 +1,7 @@
 // `true` through sandbox::run next to the tools people compare it with, all
-// started the same way and timed the same way (wall clock per start-to-exit):
+// started the same way and timed the same way (wall clock from start to
+// exit), interleaved one run at a time in a shuffled order each round, so that
+// a change in machine load hits every contender alike:
 //
 //   runner   sandbox::run in this process: a recipe with the host's / read-only
 //            (the default view of `jobtape run`), own /proc and /dev, all
@@ -8,16 +10,21 @@
 //   unshare  unshare -Urpfmiun true (namespaces only: no mounts, no seccomp)
 //   plain    true, for the cost of fork+exec alone
 //
-// bench/runner_vs_bwrap.sh runs this with repetitions in random interleaving
-// and prints medians and the ratio to bwrap.
+//   run_true [ROUNDS]      (default 200; bench/runner_vs_bwrap.sh runs it)
+//
+// Prints the median and quartiles of each, and the runner's ratio to bwrap.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "sandbox/runner.h"
 
@@ -26,59 +33,86 @@ extern char** environ;
 namespace {
 
 using namespace jobtape::sandbox;
+using Clock = std::chrono::steady_clock;
 
 class DiscardingObserver : public RunObserver {
  public:
   void onOutput(Stream, uint64_t, std::span<const char>) override {}
 };
 
-void BM_Runner(benchmark::State& state) {
-  jobtape::Recipe recipe;
-  recipe.command = "/bin/true";
-  recipe.mounts = {{jobtape::Mount::Kind::roBind, "/", "/"}};
-  recipe.workDir = "/";
+bool runnerTrue() {
+  static const jobtape::Recipe recipe = [] {
+    jobtape::Recipe r;
+    r.command = "/bin/true";
+    r.mounts = {{jobtape::Mount::Kind::roBind, "/", "/"}};
+    r.workDir = "/";
+    return r;
+  }();
   DiscardingObserver observer;
-  for (auto _ : state) {
-    RunResult r = run(recipe, {}, observer);
-    if (!r.succeeded()) {
-      state.SkipWithError(r.message.c_str());
-      break;
-    }
-  }
+  RunResult result = run(recipe, {}, observer);
+  if (!result.succeeded()) std::fprintf(stderr, "run_true: runner: %s\n", result.message.c_str());
+  return result.succeeded();
 }
 
-void spawnAndWait(benchmark::State& state, std::vector<std::string> argv) {
+bool spawnAndWait(std::vector<std::string> argv) {
   std::vector<char*> raw;
   for (std::string& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
-  for (auto _ : state) {
-    pid_t pid = 0;
-    if (posix_spawnp(&pid, raw[0], nullptr, nullptr, raw.data(), environ) != 0) {
-      state.SkipWithError("cannot start the program");
-      break;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      state.SkipWithError("the program failed");
-      break;
-    }
-  }
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, raw[0], nullptr, nullptr, raw.data(), environ) != 0) return false;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-void BM_Bwrap(benchmark::State& state) {
-  spawnAndWait(state, {"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"});
+struct Contender {
+  const char* name;
+  const char* what;
+  std::function<bool()> once;
+  std::vector<double> ms;
+};
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
-
-void BM_Unshare(benchmark::State& state) { spawnAndWait(state, {"unshare", "-Urpfmiun", "true"}); }
-
-void BM_Plain(benchmark::State& state) { spawnAndWait(state, {"true"}); }
-
-BENCHMARK(BM_Runner)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Bwrap)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Unshare)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Plain)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+  std::vector<Contender> contenders = {
+      {"runner", "sandbox::run, ro /, own /proc /dev, all namespaces, seccomp, captured", runnerTrue, {}},
+      {"bwrap", "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true",
+       [] { return spawnAndWait({"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"}); },
+       {}},
+      {"unshare", "unshare -Urpfmiun true", [] { return spawnAndWait({"unshare", "-Urpfmiun", "true"}); }, {}},
+      {"plain", "true (fork+exec only)", [] { return spawnAndWait({"true"}); }, {}},
+  };
+  for (Contender& c : contenders) {  // warm up caches, the seccomp program, bwrap's pages
+    for (int i = 0; i < 3; ++i) {
+      if (!c.once()) {
+        std::fprintf(stderr, "run_true: %s failed\n", c.name);
+        return 1;
+      }
+    }
+  }
+  std::mt19937 shuffle(12345);
+  std::vector<size_t> order = {0, 1, 2, 3};
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(order.begin(), order.end(), shuffle);
+    for (size_t i : order) {
+      auto start = Clock::now();
+      contenders[i].once();
+      contenders[i].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  }
+  std::printf("%d interleaved rounds; wall time per run of `true` (ms): median [p25 p75]\n", rounds);
+  for (const Contender& c : contenders) {
+    std::printf("  %-8s %7.3f [%6.3f %6.3f]  %s\n", c.name, quantile(c.ms, 0.5), quantile(c.ms, 0.25),
+                quantile(c.ms, 0.75), c.what);
+  }
+  double ratio = quantile(contenders[0].ms, 0.5) / quantile(contenders[1].ms, 0.5);
+  std::printf("runner / bwrap = %.2fx (goal <= 0.80x: %s)\n", ratio, ratio <= 0.8 ? "met" : "NOT met");
+  return 0;
+}

@@ -228,7 +228,7 @@ std::string failureReason(const JobResult& result) {
   return result.message;
 }
 
-ProjectOptions projectOf(store::Store& store, const store::JobRow& job) {
+ProjectOptions projectOf(store::Store& store, const store::JobRow& job, const Recipe& recipe) {
   for (const auto& project : store.projects(job.buildId)) {
     if (project.id != job.buildProjectId) continue;
     ProjectOptions options;
@@ -239,7 +239,7 @@ ProjectOptions projectOf(store::Store& store, const store::JobRow& job) {
   }
   // The project row is gone: the recipe's work dir stands in for it.
   ProjectOptions fallback;
-  fallback.localPath = fs::current_path();
+  fallback.localPath = recipe.workDir.empty() ? fs::current_path() : fs::path(recipe.workDir);
   return fallback;
 }
 
@@ -267,7 +267,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
     buildOptions.cwd = fs::current_path();
     buildOptions.retryOf = job.buildId;
     auto build = recorder->beginBuild(buildOptions);
-    int64_t projectId = build->addProject(projectOf(*store, job));
+    int64_t projectId = build->addProject(projectOf(*store, job, recipe));
     JobOptions options;
     options.cancel = &token;
     options.onOutput = [](const JobInfo&, OutputStream stream, std::string_view bytes) {

@@ -61,6 +61,7 @@ void addSelector(CLI::App& command, const std::shared_ptr<SelectorArg>& selector
 void takeSelectorFromExtras(CLI::App& command, SelectorArg& selector) {
   std::vector<std::string> extras = command.remaining();
   for (const auto& extra : extras) {
+    if (extra == "--") continue;  // CLI11 keeps the marker among the extras
     bool nth = extra.size() > 1 && extra[0] == '-' &&
                std::all_of(extra.begin() + 1, extra.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!nth) throw usageError(fmt::format("unknown argument '{}'", escapeControl(extra)), "see 'jobtape job " + command.get_name() + " --help'");

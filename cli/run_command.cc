@@ -73,8 +73,11 @@ uint64_t parseBytes(const std::string& text) {
   return value << shift->second;
 }
 
-std::string absoluteFromCwd(const std::string& path) {
-  return fs::absolute(fs::path(path)).lexically_normal().string();
+// Absolute and normalised as recipes want them: no ".", "..", "//" or trailing "/".
+fs::path absoluteFromCwd(const fs::path& path) {
+  fs::path absolute = fs::absolute(path).lexically_normal();
+  if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
+  return absolute;
 }
 
 Mount parseBindSpec(const std::string& option, const std::string& spec, Mount::Kind kind) {
@@ -84,7 +87,7 @@ Mount parseBindSpec(const std::string& option, const std::string& spec, Mount::K
   if (source.empty()) {
     throw usageError(fmt::format("{} {}: no source path", option, spec), "use SRC or SRC:DST");
   }
-  source = absoluteFromCwd(source);
+  source = absoluteFromCwd(source).string();
   struct stat info {};
   if (::stat(source.c_str(), &info) != 0) {
     throw usageError(fmt::format("{} {}: {}: {}", option, spec, source, std::strerror(errno)),
@@ -144,7 +147,7 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   for (const auto& spec : args.roBinds) {
     recipe.mounts.push_back(parseBindSpec("--ro-bind", spec, Mount::Kind::roBind));
   }
-  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", absoluteFromCwd(dir)});
+  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", absoluteFromCwd(dir).string()});
   recipe.network = args.network;
   if (args.timeout) recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
   if (args.memory) recipe.limits.memoryBytes = parseBytes(*args.memory);
@@ -153,7 +156,7 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   try {
     sandbox::validateRecipe(recipe);
   } catch (const sandbox::RecipeError& error) {
-    throw usageError(fmt::format("{}: {}", error.field(), error.what()), "check the run options");
+    throw usageError(error.what(), "check the run options");
   }
   return recipe;
 }
@@ -172,8 +175,7 @@ Recipe loadRecipeFile(const std::string& file) {
     sandbox::validateRecipe(recipe);
     return recipe;
   } catch (const sandbox::RecipeError& error) {
-    std::string field = error.field().empty() ? "" : error.field() + ": ";
-    throw usageError(fmt::format("recipe file {}: {}{}", file, field, error.what()),
+    throw usageError(fmt::format("recipe file {}: {}", file, error.what()),
                      "a recipe file is the JSON form of the Recipe struct in recipe.capnp");
   }
 }
@@ -405,7 +407,7 @@ int runAction(const RunArgs& args, const CliContext& context) {
   }
   if (args.jobs < 1) throw usageError(fmt::format("-j {}: needs at least 1", args.jobs), "e.g. -j 4");
   if (!args.recipeFiles.empty()) refuseRecipeShapingOptions(args);
-  fs::path projectDir = fs::absolute(args.project.value_or(".")).lexically_normal();
+  fs::path projectDir = absoluteFromCwd(args.project.value_or("."));
   if (!fs::is_directory(projectDir)) {
     throw usageError(fmt::format("--project {}: not a directory", projectDir.string()),
                      "give the project's directory");

@@ -71,6 +71,10 @@ fs::path keptStateDir(const store::JobRow& job) {
   std::error_code ec;
   auto status = stateDir.empty() ? fs::file_status() : fs::symlink_status(stateDir, ec);
   bool present = !ec && fs::is_directory(status);
+  if (ec == std::errc::permission_denied) {
+    throw DebugShellRefused(fmt::format("the kept sandbox state of job {} cannot be read: {}", job.id, ec.message()),
+                            "run debug-shell as the user who ran the job");
+  }
   if (job.status == store::JobStatus::succeeded && (!job.stateKept || !present)) {
     throw DebugShellRefused(fmt::format("job {} succeeded and its sandbox state was not kept; there is nothing to debug", job.id),
                             fmt::format("'jobtape job retry {}' runs it again; 'jobtape run --keep' keeps the state of a "

@@ -302,9 +302,12 @@ std::string renderReportText(const JobReport& report, const ReportStyle& style, 
   Lines lines;
   lines.add("job", jobId(report));
   lines.add("status", style.status(reportStatus(report)));
-  lines.add("outcome", outcomeText(report));
-  if (report.events && report.events->finished && !report.events->finished->result.message.empty()) {
-    lines.more(style.escape(report.events->finished->result.message));
+  std::string outcome = outcomeText(report);
+  lines.add("outcome", outcome);
+  // The recorder's own line, when it says more than the outcome already does.
+  if (report.events && report.events->finished) {
+    const std::string& message = report.events->finished->result.message;
+    if (!message.empty() && outcome.rfind(message, 0) != 0) lines.more(style.escape(message));
   }
   if (report.row) {
     std::string build = report.row->buildId;

@@ -47,7 +47,7 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
     job.recipeHash = sandbox::recipeHash(recipe);
     recipeJson = sandbox::recipeToJson(recipe);
   } catch (const sandbox::RecipeError& error) {
-    throw Error(Error::Kind::recipe, "invalid recipe: " + error.field() + ": " + error.what(),
+    throw Error(Error::Kind::recipe, error.what(),
                 error.field(), {}, std::current_exception());
   }
   job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,

@@ -23,7 +23,9 @@ fs::path absoluteOrCwd(const fs::path& path) {
   std::error_code ec;
   fs::path absolute = path.empty() ? fs::current_path(ec) : fs::absolute(path, ec);
   if (ec) throw Error(Error::Kind::io, "cannot resolve the directory " + path.string(), {}, ec);
-  return absolute.lexically_normal();
+  absolute = absolute.lexically_normal();
+  if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
+  return absolute;
 }
 
 bool sameDirectory(const fs::path& a, const fs::path& b) {

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -288,7 +290,7 @@ TEST_F(RecorderTest, TheDefaultSandboxKeepsTheStateOfFailedJobsOnly) {
   EXPECT_TRUE(openStore()->job(failed.jobId)->stateKept);
   EXPECT_FALSE(fs::exists("/tmp/left-behind")) << "/tmp is not private";
   EXPECT_FALSE(fs::exists("/usr/jobtape-probe")) << "the host's / is writable";
-  EXPECT_TRUE(fs::exists(failed.stateDir / "tmp" / "left-behind"));
+  EXPECT_TRUE(fs::exists(failed.stateDir / "tmpfs" / "tmp" / "left-behind"));
   EXPECT_TRUE(fs::exists(project() / "out.txt")) << "the project directory is not writable";
 
   Recipe succeeding = shell(script, project());
@@ -303,7 +305,7 @@ TEST_F(RecorderTest, TheDefaultSandboxKeepsTheStateOfFailedJobsOnly) {
   keep.keepState = true;
   JobResult kept = build->run(succeeding, projectId, keep);
   EXPECT_TRUE(kept.stateKept);
-  EXPECT_TRUE(fs::exists(kept.stateDir / "tmp" / "left-behind"));
+  EXPECT_TRUE(fs::exists(kept.stateDir / "tmpfs" / "tmp" / "left-behind"));
 }
 
 TEST_F(RecorderTest, AJobSeesItsIdAndABuildStartedInsideItIsItsChild) {
@@ -364,6 +366,9 @@ TEST_F(RecorderTest, WorksForAnUnprivilegedUser) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (::setgroups(0, nullptr) != 0 || ::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) _exit(90);
+    // setuid() made us non-dumpable (our /proc files stay root's); a process
+    // started as nobody (exec) is dumpable, which user namespaces need.
+    ::prctl(PR_SET_DUMPABLE, 1);
     try {
       auto recorder = Recorder::open({nobodyHome});
       auto build = recorder->beginBuild({"as nobody", project()});
@@ -375,8 +380,13 @@ TEST_F(RecorderTest, WorksForAnUnprivilegedUser) {
       JobResult bad = build->run(shell("exit 5", project()), projectId);
       bool fine = ok.succeeded && out == std::to_string(nobody->pw_uid) + "\n" && bad.exitCode == 5 &&
                   bad.stateKept && build->finish() == "failed";
+      if (!fine) {
+        std::fprintf(stderr, "as nobody: %s (%s), output \"%s\"; %d (%s)\n", outcomeName(ok.outcome),
+                     ok.message.c_str(), out.c_str(), bad.exitCode, bad.message.c_str());
+      }
       _exit(fine ? 0 : 91);
-    } catch (...) {
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "as nobody: %s\n", error.what());
       _exit(92);
     }
   }

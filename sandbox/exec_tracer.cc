@@ -108,6 +108,8 @@ ExecCall decode(const seccomp_data& data) {
 struct Gathered {
   ExecRecord record;
   pid_t hostPid = 0;
+  pid_t hostPpid = 0;
+  size_t depth = 0;  // pid namespaces the process is in
   int pidfd = -1;
 };
 
@@ -136,13 +138,8 @@ std::optional<Gathered> gather(pid_t pid, const ExecCall& call) {
     g.record.argv = readRemoteStringArray(pid, call.argv, kMaxArgs, kMaxArgBytes).items;
   }
   g.record.pid = status->nsPids.back();
-  // PPid is in our pid namespace; the parent's NSpid says it in the job's,
-  // unless the parent lives outside the job's namespace (then 0, as getppid
-  // inside would say).
-  if (std::optional<ProcStatus> parent = readProcStatus(status->hostPpid);
-      parent && parent->nsPids.size() == status->nsPids.size()) {
-    g.record.ppid = parent->nsPids.back();
-  }
+  g.hostPpid = status->hostPpid;
+  g.depth = status->nsPids.size();
   g.record.cwd = readCwd(pid).value_or("");
   g.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, g.hostPid, 0));
   return g;
@@ -236,6 +233,7 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   std::optional<Gathered> gathered;
   try {
     gathered = gather(static_cast<pid_t>(request_->pid), decode(request_->data));
+    if (gathered) gathered->record.ppid = nsParent(gathered->hostPpid, gathered->depth);
   } catch (...) {
     gathered.reset();  // never leave the process stopped
   }
@@ -267,6 +265,16 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   gathered->record.elapsedNs = elapsedNs();
   observer.onExec(gathered->record);
   follow(gathered->hostPid, gathered->record.pid, gathered->pidfd);
+}
+
+// PPid is in our pid namespace; the job wants the parent's pid in its own.
+// A parent that execs was recorded already (a shell, make); else its NSpid
+// says it, unless it lives outside the job's namespace (then 0, as getppid
+// inside would say).
+int32_t ExecTracer::nsParent(pid_t hostPpid, size_t depth) const {
+  if (auto it = alive_.find(hostPpid); it != alive_.end()) return followed_.at(it->second).nsPid;
+  std::optional<ProcStatus> parent = readProcStatus(hostPpid);
+  return parent && parent->nsPids.size() == depth ? parent->nsPids.back() : 0;
 }
 
 void ExecTracer::follow(pid_t hostPid, int32_t nsPid, int pidfd) {

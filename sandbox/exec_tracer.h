@@ -69,6 +69,7 @@ class ExecTracer {
   };
 
   void receiveOne(RunObserver& observer);
+  int32_t nsParent(pid_t hostPpid, size_t depth) const;
   void follow(pid_t hostPid, int32_t nsPid, int pidfd);
   void noticeExit(int pidfd, uint64_t whenNs);
   void reportReapedExits(RunObserver& observer, bool final);

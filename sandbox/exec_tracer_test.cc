@@ -113,6 +113,8 @@ class LineObserver : public RunObserver {
     ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
   if (::chdir("/tmp") != 0) ::_exit(122);
+  int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the shells' complaints
+  if (devNull < 0 || ::dup2(devNull, 1) < 0 || ::dup2(devNull, 2) < 0) ::_exit(124);
   int listener = -1;
   if (program.load(&listener) != 0) ::_exit(123);
   sendFd(socket, listener);
@@ -246,6 +248,22 @@ TEST_P(ExecTracerTest, FollowsAProcessThatExecsAgainOnce) {
                 {"exec 1 0 /bin/sh /tmp : /bin/sh -c exec /bin/sh -c 'exit 4'",
                  "exec 1 0 /bin/sh /tmp : /bin/sh -c exit 4"},
                 {"exit 1 1 4 0"}, 4);
+}
+
+TEST_P(ExecTracerTest, RecordsExecsThroughTheProcessesOwnProcEntries) {
+  // /proc/self seen from the supervisor is the supervisor: such paths must
+  // not be judged from outside (fexecve goes through /proc/self/fd).
+  std::string text = trace(GetParam(), {"/bin/sh", "-c", "exec /proc/self/exe -c 'exit 6'"});
+  expectRecords(text,
+                {"exec 1 0 /bin/sh /tmp : /bin/sh -c exec /proc/self/exe -c 'exit 6'",
+                 "exec 1 0 /proc/self/exe /tmp : /proc/self/exe -c exit 6"},
+                {"exit 1 1 6 0"}, 6);
+}
+
+TEST_P(ExecTracerTest, LeavesOutExecsThatCannotSucceed) {
+  std::string text = trace(GetParam(), {"/bin/sh", "-c", "/nonexistent/tool; /etc/passwd; /tmp; exit 0"});
+  expectRecords(text, {"exec 1 0 /bin/sh /tmp : /bin/sh -c /nonexistent/tool; /etc/passwd; /tmp; exit 0"},
+                {"exit 1 1 0 0"}, 0);
 }
 
 TEST_P(ExecTracerTest, ReportsSignalDeaths) {

@@ -153,13 +153,16 @@ bool mayExecute(pid_t pid, int dirFd, const std::string& path) {
   // filter. PATH lookups, the case that matters, use absolute paths.
   (void)dirFd;
   if (path.empty() || path[0] != '/') return true;
+  // /proc/self and /dev/fd name the process's own things, which resolving
+  // from here would mistake for ours (fexecve goes through /proc/self/fd).
+  if (path.starts_with("/proc/") || path.starts_with("/dev/fd/")) return true;
   Fd root(::open(procPath(pid, "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) return true;
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   Fd file(static_cast<int>(::syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
-  if (file.get() < 0) return !(errno == ENOENT || errno == ENOTDIR || errno == ELOOP);
+  if (file.get() < 0) return !(errno == ENOENT || errno == ENOTDIR);
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) return true;
   return S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;

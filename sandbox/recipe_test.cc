@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 Recipe fullRecipe() {
   Recipe r;
   r.command = "/usr/bin/make";
-  r.args = {"-j2", "all", "with space", "quote\" and back\\slash", "slash/es", "tab\tnew\nline",
+  r.args = {"-j2", "all", "with space", "quote\" and back\\slash", "slash/es", "back\\/slash", "tab\tnew\nline",
             "esc\x1b[0m", "caf\xc3\xa9", "emoji \xf0\x9f\x98\x80", "invalid utf-8 \xff\xfe", ""};
   r.env = {{"PATH", "/usr/bin:/bin"}, {"LANG", "C.UTF-8"}, {"EMPTY", ""}, {"WEIRD", "a=b=c\x01"}};
   r.workDir = "/work/project";

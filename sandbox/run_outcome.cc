@@ -65,6 +65,12 @@ void mainStatus(const SupervisionReport& report, bool& signaled, int& value) {
 }
 
 void describeEnd(RunResult& r, const SupervisionReport& report, const OutcomeContext& context) {
+  if (!report.mainExited && report.statusLost) {
+    r.outcome = Outcome::exited;
+    r.exitCode = 255;
+    r.message = "exit status lost: the process was reaped outside jobtape (is SIGCHLD ignored?)";
+    return;
+  }
   bool signaled = false;
   int value = 0;
   mainStatus(report, signaled, value);

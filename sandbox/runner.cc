@@ -18,13 +18,19 @@
 //   privileges and become the reaping, forwarding init.
 //
 // Main process (pid 2):
-//   die with pid 1, new session (controlling tty in terminal mode), umask 022,
+//   die with pid 1, in pid 1's new session (its own, with the pty as
+//   controlling terminal, in terminal mode), umask 022,
 //   rlimits, every privilege dropped, chdir, find the program, unblock
 //   signals, seccomp last (handing the exec listener up), execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
 // Record-only recipes (sandboxed == false) run the main process's checklist
 // directly as the child, without namespaces, privileges to drop or seccomp.
+//
+// Die-with-parent: PR_SET_PDEATHSIG fires when the *thread* that cloned the
+// child ends (bubblewrap #692); run() holds that thread until the job is over,
+// so it fires exactly when the supervisor's process dies. pid 1 then gets
+// SIGKILL and the kernel kills the rest of the namespace with it.
 #include "sandbox/runner.h"
 
 #include <fcntl.h>
@@ -36,6 +42,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <system_error>
 
@@ -109,7 +117,10 @@ void loadSeccomp(const ChildPlan& p) {
 
 [[noreturn]] void mainProcess(const ChildPlan& p) {
   check(p, dieWithParent(p.sandboxed ? 1 : p.supervisorPid));
-  check(p, newSession(p.terminal));
+  // Sandboxed, the session pid 1 made is the job's (no controlling
+  // terminal); a second one would only cost a scheduler autogroup. A pty
+  // needs a session leader to become its controlling terminal.
+  if (!p.sandboxed || p.terminal) check(p, newSession(p.terminal));
   if (p.sandboxed) ::umask(022);
   check(p, p.rlimits->apply());
   if (p.sandboxed) check(p, dropAllPrivileges());
@@ -184,6 +195,18 @@ uint64_t namespaceFlags(const Recipe& recipe) {
   return flags;
 }
 
+// Compiling the policy costs more than the rest of the planning together, and
+// there are only four configurations: each is compiled once per process and
+// shared (load() is const and allocation-free).
+const SeccompProgram& seccompProgramFor(const SeccompPolicyConfig& config) {
+  static std::mutex mutex;
+  static std::unique_ptr<const SeccompProgram> programs[2][2];
+  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_ptr<const SeccompProgram>& slot = programs[config.allowNetwork][config.traceExecs];
+  if (!slot) slot = std::make_unique<const SeccompProgram>(SeccompProgram::compile(config));
+  return *slot;
+}
+
 // Kills and reaps the child if run() leaves early (a throw, a failed id map).
 class ChildGuard {
  public:
@@ -214,6 +237,62 @@ std::optional<RunResult> releaseChild(const Recipe& recipe, const MemoryLimit& m
   return std::nullopt;
 }
 
+// Everything planned before the clone, owned here for the whole run.
+struct Preparation {
+  MemoryLimit memory;
+  RlimitPlan rlimits;
+  ExecPlan exec;
+  MountPlan mounts;
+  const SeccompProgram* seccomp = nullptr;
+  Stdio stdio;
+  UniqueFd channel, childChannel;
+};
+
+void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, const StateDirs& state) {
+  p.memory = MemoryLimit::prepare(recipe.limits.memoryBytes);
+  p.rlimits = RlimitPlan::build(recipe.limits, p.memory.addressSpaceBytes());
+  p.exec = ExecPlan::build(recipe, options.extraEnv);
+  if (recipe.sandboxed) {
+    p.mounts = MountPlan::build(recipe, state.tmpfsSources);
+    p.seccomp = &seccompProgramFor({.allowNetwork = recipe.network, .traceExecs = options.traceExecs});
+  }
+  p.stdio = openStdio(options.stdio);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
+  p.channel.reset(pair[0]);
+  p.childChannel.reset(pair[1]);
+}
+
+ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Preparation& p) {
+  ChildPlan plan;
+  plan.sandboxed = recipe.sandboxed;
+  plan.network = recipe.network;
+  plan.terminal = options.stdio == StdioMode::terminal;
+  plan.supervisorPid = ::getpid();
+  plan.channel = p.childChannel.get();
+  plan.stdio[0] = p.stdio.childIn.get();
+  plan.stdio[1] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childOut.get();
+  plan.stdio[2] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childErr.get();
+  plan.hostname = recipe.hostname.empty() ? "jobtape" : recipe.hostname.c_str();
+  plan.mounts = &p.mounts;
+  plan.rlimits = &p.rlimits;
+  plan.exec = &p.exec;
+  plan.seccomp = p.seccomp;
+  return plan;
+}
+
+SupervisedChild supervisedChild(ClonedChild& child, Preparation& p, bool sandboxed) {
+  SupervisedChild supervised;
+  supervised.pid = child.pid;
+  supervised.pidfd = std::move(child.pidfd);
+  supervised.channel = std::move(p.channel);
+  supervised.stdoutRead = std::move(p.stdio.outRead);
+  supervised.stderrRead = std::move(p.stdio.errRead);
+  supervised.ptyMaster = std::move(p.stdio.ptyMaster);
+  supervised.sandboxed = sandboxed;
+  return supervised;
+}
+
 }  // namespace
 
 RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
@@ -225,59 +304,30 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   StateDirs state;
   if (sandboxed) state = prepareStateDirs(recipe, options);
   if (state.error != 0) return setupFailure(SetupStep::stateDir, state.error, " (" + state.failedPath + ")");
-  MemoryLimit memory = MemoryLimit::prepare(recipe.limits.memoryBytes);
-  RlimitPlan rlimits = RlimitPlan::build(recipe.limits, memory.addressSpaceBytes());
-  ExecPlan exec = ExecPlan::build(recipe, options.extraEnv);
-  MountPlan mounts = sandboxed ? MountPlan::build(recipe, state.tmpfsSources) : MountPlan();
-  std::optional<SeccompProgram> seccomp;
-  if (sandboxed) seccomp = SeccompProgram::compile({.allowNetwork = recipe.network, .traceExecs = options.traceExecs});
-  Stdio stdio = openStdio(options.stdio);
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
-  UniqueFd channel(pair[0]), childChannel(pair[1]);
+  Preparation p;
+  prepare(p, recipe, options, state);
+  const ChildPlan plan = childPlan(recipe, options, p);
 
-  ChildPlan plan;
-  plan.sandboxed = sandboxed;
-  plan.network = recipe.network;
-  plan.terminal = options.stdio == StdioMode::terminal;
-  plan.supervisorPid = ::getpid();
-  plan.channel = childChannel.get();
-  plan.stdio[0] = stdio.childIn.get();
-  plan.stdio[1] = plan.terminal ? stdio.childIn.get() : stdio.childOut.get();
-  plan.stdio[2] = plan.terminal ? stdio.childIn.get() : stdio.childErr.get();
-  plan.hostname = recipe.hostname.empty() ? "jobtape" : recipe.hostname.c_str();
-  plan.mounts = &mounts;
-  plan.rlimits = &rlimits;
-  plan.exec = &exec;
-  plan.seccomp = seccomp ? &*seccomp : nullptr;
-
-  // 2. Clone.
-  ClonedChild child = cloneChild(sandboxed ? namespaceFlags(recipe) : 0, memory.cgroupFd());
+  // 2. Clone; the child never returns from here.
+  ClonedChild child = cloneChild(sandboxed ? namespaceFlags(recipe) : 0, p.memory.cgroupFd());
   if (child.pid == 0) sandboxed ? sandboxInit(plan) : directChild(plan);
   if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
   ChildGuard guard(child.pid);
-  stdio.childIn.reset();
-  stdio.childOut.reset();
-  stdio.childErr.reset();
-  childChannel.reset();
+  p.stdio.childIn.reset();
+  p.stdio.childOut.reset();
+  p.stdio.childErr.reset();
+  p.childChannel.reset();
 
   // 3. Id maps, then let it go.
   if (sandboxed) {
-    if (std::optional<RunResult> failed = releaseChild(recipe, memory, child, channel.get())) return *failed;
+    if (std::optional<RunResult> failed = releaseChild(recipe, p.memory, child, p.channel.get())) return *failed;
   }
   observer.onStarted(child.pid);
 
-  // 4. Supervise.
+  // 4. Supervise to the end.
   std::optional<TerminalRelay> relay;
-  if (options.stdio == StdioMode::terminal) relay.emplace(stdio.ptyMaster.get(), 0, 1);
-  SupervisedChild supervised;
-  supervised.pid = child.pid;
-  supervised.pidfd = std::move(child.pidfd);
-  supervised.channel = std::move(channel);
-  supervised.stdoutRead = std::move(stdio.outRead);
-  supervised.stderrRead = std::move(stdio.errRead);
-  supervised.ptyMaster = std::move(stdio.ptyMaster);
-  supervised.sandboxed = sandboxed;
+  if (options.stdio == StdioMode::terminal) relay.emplace(p.stdio.ptyMaster.get(), 0, 1);
+  SupervisedChild supervised = supervisedChild(child, p, sandboxed);
   SupervisorConfig config;
   config.startNs = startNs;
   config.timeoutMs = recipe.limits.timeoutMs;
@@ -287,7 +337,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   SupervisionReport report = supervise(supervised, config, observer);
   guard.release();
   relay.reset();
-  return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = memory.oomKilled(), .startNs = startNs});
+  return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = p.memory.oomKilled(), .startNs = startNs});
 }
 
 }  // namespace jobtape::sandbox

@@ -107,6 +107,29 @@ TEST(RunnerProcess, InheritModePassesTheCallersDescriptors) {
   EXPECT_THAT(got, HasSubstr("to-stdout;to-stderr;"));
 }
 
+// The caller has a controlling terminal (forkpty); the job must not share it
+// (CVE-2017-5226: TIOCSTI through it would type into the caller's shell),
+// not even in inherit mode where it writes to that very terminal.
+TEST(RunnerProcess, JobHasNoControllingTerminalEvenWhenTheCallerHasOne) {
+  for (const char* mode : {"--stdio=capture", "--stdio=inherit"}) {
+    int master = -1;
+    pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int fd = open("/dev/tty", O_RDWR);  // positive control: the runner has one
+      if (fd < 0) _exit(99);
+      close(fd);
+      execArgv(jobHelper({mode}, {"/bin/sh", "-c", helperPath() + " read /dev/tty; " + helperPath() + " pid"}));
+    }
+    UniqueFd term(master);
+    std::string got = readUntil(term.get(), "runner_job_helper:");
+    EXPECT_EQ(waitExit(pid), 0) << mode << ": " << got;
+    EXPECT_THAT(got, HasSubstr("ENXIO")) << mode;
+    // "PID PPID SID": a child of sh (pid 2) in the session pid 1 made.
+    EXPECT_THAT(got, ::testing::ContainsRegex("[0-9]+ 2 1\r\n")) << mode;
+  }
+}
+
 // The runner on a terminal of its own (forkpty), with the job on a second
 // pty inside: the job sees a terminal of the given size, input is relayed,
 // and a resize of the outer terminal reaches the job.

@@ -166,8 +166,8 @@ TEST_P(SeccompPolicyTest, AllowedCallsBehaveAsWithoutThePolicy) {
   SeccompProgram program = SeccompProgram::compile({});
   std::map<std::string, int> unfiltered = probeAll(GetParam(), nullptr);
   std::map<std::string, int> filtered = probeAll(GetParam(), &program);
-  for (const char* name : {"chmod", "clone", "socket-unix", "socketpair-unix", "ioctl-TIOCNOTTY",
-                           "seccomp-filter"}) {
+  for (const char* name : {"chmod", "clone", "pthread_create", "posix_spawn", "socket-unix", "socketpair-unix",
+                           "ioctl-TIOCNOTTY", "seccomp-filter"}) {
     EXPECT_EQ(filtered[name], unfiltered[name]) << name;
   }
 }

@@ -156,7 +156,13 @@ class Loop {
   void reap() {
     int status = 0;
     pid_t got = ::wait4(child_.pid, &status, WNOHANG, &report_.usage);
-    if (got != child_.pid) return;
+    if (got < 0 && errno == ECHILD) {
+      // Somebody else reaped it (an embedding program that ignores SIGCHLD or
+      // waits for any child): the status is gone, the end is not.
+      report_.statusLost = true;
+    } else if (got != child_.pid) {
+      return;
+    }
     report_.waitStatus = status;
     reaped_ = true;
     killAt_ = 0;

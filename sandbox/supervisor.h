@@ -58,6 +58,7 @@ struct SupervisionReport {
   bool timedOut = false;
   int cancelSignal = 0;  // 0: not cancelled
   int waitStatus = 0;    // of the outermost child
+  bool statusLost = false;  // it was reaped by someone else
   struct rusage usage{};
   uint64_t endNs = 0;
 };

@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -57,6 +59,27 @@ inline int unshareInChild(int flags) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+// glibc creates threads and spawns with clone3 and falls back to clone on
+// ENOSYS: both must keep working under the policy.
+inline int threadCreate() {
+  pthread_t thread;
+  int rc = ::pthread_create(&thread, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+  if (rc != 0) return rc;
+  ::pthread_join(thread, nullptr);
+  return 0;
+}
+
+inline int spawnTrue() {
+  pid_t pid = 0;
+  char* const argv[] = {const_cast<char*>("true"), nullptr};
+  char* const envp[] = {nullptr};
+  int rc = ::posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, envp);
+  if (rc != 0) return rc;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ECHILD;
 }
 
 inline int socketOf(long domain) { return closing(::syscall(SYS_socket, domain, SOCK_STREAM, 0)); }
@@ -147,6 +170,8 @@ inline const Probe kProbes[] = {
     {"unshare", [] { return unshareInChild(CLONE_NEWUSER); }, EPERM},
     {"setns", [] { return result(::setns(-1, 0)); }, EPERM},
     {"clone", [] { return cloneWith(0); }, 0},
+    {"pthread_create", threadCreate, 0},
+    {"posix_spawn", spawnTrue, 0},
     {"clone-newuser", [] { return cloneWith(CLONE_NEWUSER); }, EPERM},
     {"clone-newns", [] { return cloneWith(CLONE_NEWNS); }, EPERM},
     {"clone-newpid", [] { return cloneWith(CLONE_NEWPID); }, EPERM},

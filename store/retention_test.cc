@@ -74,6 +74,15 @@ class RetentionTest : public ::testing::Test {
     return names;
   }
 
+  // job_counts (kept by triggers) agrees with the rows readers see.
+  void expectCountsMatchRows() {
+    auto rows = store->jobs(JobFilter{{}, {}, {}, 0});
+    int64_t failed = 0;
+    for (const auto& row : rows) failed += row.status == JobStatus::failed || row.status == JobStatus::abandoned;
+    EXPECT_EQ(store->countJobs(JobKind::any), static_cast<int64_t>(rows.size()));
+    EXPECT_EQ(store->countJobs(JobKind::failed), failed);
+  }
+
   static std::vector<std::string> removedIds(const GcReport& report) {
     std::vector<std::string> ids;
     for (const auto& job : report.jobs) ids.push_back(job.id);
@@ -97,6 +106,7 @@ TEST_F(RetentionTest, KeepsTheLastNOfEachKind) {
   std::sort(kept.begin(), kept.end());
   EXPECT_EQ(remainingJobs(), kept);
   EXPECT_EQ(jobDirs(), kept);
+  expectCountsMatchRows();
 }
 
 TEST_F(RetentionTest, DropsWhatIsOlderThanTheLimitWithItsEmptyBuilds) {
@@ -150,6 +160,7 @@ TEST_F(RetentionTest, AbandonedJobsAreFailedJobs) {
   EXPECT_EQ(report.jobs.size(), 4u);
   EXPECT_EQ(report.jobs.front().id, days[2].failed);
   EXPECT_FALSE(store->job(running));
+  expectCountsMatchRows();
 }
 
 TEST_F(RetentionTest, InterruptedRemovalIsHiddenAndFinishedByTheNextGc) {
@@ -168,6 +179,7 @@ TEST_F(RetentionTest, InterruptedRemovalIsHiddenAndFinishedByTheNextGc) {
   EXPECT_FALSE(store->job(marked)) << "a row being deleted is not shown";
   EXPECT_FALSE(store->job(renamed));
   EXPECT_EQ(store->jobs(JobFilter{{}, {}, {}, 0}).size(), 5u);
+  expectCountsMatchRows();
 
   auto dry = collectGarbage(*store, RetentionPolicy{{}, {}, {}, true});
   EXPECT_EQ(dry.leftoversSwept, 4);  // two rows, two trash directories

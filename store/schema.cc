@@ -20,6 +20,9 @@
 //          recipe_hash, recipe_meta, command, name, pid, recorder_pid,
 //          lease_owner, local_path, heartbeat_at, user_cpu_ns, sys_cpu_ns,
 //          max_rss_bytes, state_kept, deleting)
+//   job_counts(result, n): visible jobs per result ('running' for NULL),
+//          kept by triggers in the same transactions as the jobs rows, so
+//          "-N: only 3 failed jobs recorded" needs no count over the table.
 //   Times are milliseconds since the Unix epoch. Ids are 26-character
 //   upper-case ULIDs stored as text: they sort by time, so "most recent" is
 //   the largest id and an id prefix P is the range id >= P AND id < P || '~'.
@@ -117,11 +120,28 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_build ON jobs(build_id, id);
 CREATE INDEX jobs_by_project ON jobs(build_projects_id, id);
 CREATE INDEX jobs_by_result ON jobs(result, id);
-CREATE INDEX jobs_failed ON jobs(id) WHERE result IN ('failed', 'abandoned');
+CREATE INDEX jobs_failed ON jobs(id) WHERE result IN ('failed', 'abandoned') AND deleting = 0;
 CREATE INDEX jobs_running ON jobs(id) WHERE result IS NULL;
 CREATE INDEX jobs_deleting ON jobs(id) WHERE deleting != 0;
 CREATE INDEX jobs_by_recipe ON jobs(recipe_hash, id);
 CREATE INDEX jobs_by_pid ON jobs(pid, id);
+
+CREATE TABLE job_counts (
+  result TEXT PRIMARY KEY NOT NULL,
+  n INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs WHEN NEW.deleting = 0 BEGIN
+  INSERT INTO job_counts VALUES (COALESCE(NEW.result, 'running'), 1)
+    ON CONFLICT (result) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_count_update AFTER UPDATE OF result, deleting ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE OLD.deleting = 0 AND result = COALESCE(OLD.result, 'running');
+  INSERT INTO job_counts SELECT COALESCE(NEW.result, 'running'), 1 WHERE NEW.deleting = 0
+    ON CONFLICT (result) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs WHEN OLD.deleting = 0 BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE result = COALESCE(OLD.result, 'running');
+END;
 )sql";
 
 // Append-only: step N takes user_version N-1 to N.
@@ -215,9 +235,10 @@ void migrateTo(sqlite::Database& db, int version) {
   transaction.commit();
 }
 
-sqlite::Database openStoreDatabase(const std::filesystem::path& path) {
+sqlite::Database openStoreDatabase(const std::filesystem::path& path, bool createIfMissing) {
   try {
-    auto db = sqlite::Database::open(path, sqlite::Database::Mode::readWriteCreate);
+    auto db = sqlite::Database::open(
+        path, createIfMissing ? sqlite::Database::Mode::readWriteCreate : sqlite::Database::Mode::readWrite);
     Header header = readHeader(db);
     bool fresh = header.applicationId == 0 && header.userVersion == 0 && header.objects == 0;
     if (!fresh) checkHeader(header, path);

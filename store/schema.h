@@ -12,12 +12,12 @@ inline constexpr int32_t kApplicationId = 0x4A625470;
 // PRAGMA user_version this jobtape writes and reads.
 inline constexpr int kSchemaVersion = 1;
 
-// Opens the database at `path` (created when missing), checks that it is a
+// Opens the database at `path` (created when missing, if allowed), checks that it is a
 // jobtape store this version can read, switches it to WAL and migrates it to
 // kSchemaVersion. Throws StoreOpenError, without having written to the file,
 // for a newer store, a foreign SQLite database, a file that is not SQLite or
 // a corrupt one.
-sqlite::Database openStoreDatabase(const std::filesystem::path& path);
+sqlite::Database openStoreDatabase(const std::filesystem::path& path, bool createIfMissing = true);
 
 // Applies migration steps 1..`version` to an empty database (tests build old
 // stores with it).

@@ -167,6 +167,9 @@ TEST(Schema, EveryQueryUsesAnIndex) {
   auto db = rawOpen(home.db());
   const char* queries[] = {
       "SELECT id FROM jobs WHERE result IN ('failed', 'abandoned') AND deleting = 0 ORDER BY id DESC LIMIT 1",
+      "SELECT * FROM jobs WHERE id = (SELECT id FROM jobs WHERE result IN ('failed', 'abandoned') AND deleting = 0 "
+      "ORDER BY id DESC LIMIT 1 OFFSET 5)",
+      "SELECT COALESCE(sum(n), 0) FROM job_counts WHERE result IN ('failed', 'abandoned')",
       "SELECT id FROM jobs WHERE result = 'succeeded' AND deleting = 0 ORDER BY id DESC LIMIT 1",
       "SELECT id FROM jobs WHERE result IS NULL",
       "SELECT id FROM jobs WHERE pid = 5 AND deleting = 0 ORDER BY id DESC LIMIT 1",

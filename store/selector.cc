@@ -112,11 +112,13 @@ struct Resolver {
 
   JobRow failed(int64_t offset, std::string_view text) {
     auto& jobs = requireIndex();
-    if (auto row = jobs.recentJob(JobKind::failed, offset)) return *row;
+    // Counted first (a kept count, O(1)): an offset past the end would
+    // otherwise walk every failed job.
     int64_t count = offset == 0 ? 0 : jobs.countJobs(JobKind::failed);
-    if (offset > 0 && count > 0) {
+    if (offset > 0 && count > 0 && offset >= count) {
       throw SelectorError(fmt::format("{}: only {} failed job{} recorded", shown(text), count, count == 1 ? "" : "s"));
     }
+    if (auto row = jobs.recentJob(JobKind::failed, offset)) return *row;
     if (!jobs.recentJob(JobKind::any, 0)) throw SelectorError("no jobs recorded yet; 'jobtape run' records one");
     std::string prefix = text.empty() ? "" : fmt::format("{}: ", shown(text));
     throw SelectorError(prefix + "no failed job recorded; 'last' selects the most recent job");

@@ -17,6 +17,7 @@ struct StoreOptions {
   std::function<int64_t()> nowMs;          // default: wall clock
   std::shared_ptr<ProcessProbe> probe;     // default: systemProcessProbe()
   int64_t leaseTimeoutMs = kLeaseTimeoutMs;
+  bool createIfMissing = true;  // false: a missing jobtape.db is an error
 };
 
 int64_t wallClockMs();

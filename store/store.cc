@@ -60,11 +60,15 @@ std::unique_ptr<Store> Store::open(const fs::path& home) { return openSqliteStor
 std::unique_ptr<Store> Store::openReadOnlyIfExists(const fs::path& home) {
   std::error_code error;
   if (!fs::exists(databasePath(home), error)) return nullptr;
-  return std::make_unique<SqliteStore>(home, StoreOptions{});
+  StoreOptions options;
+  options.createIfMissing = false;
+  return std::make_unique<SqliteStore>(home, std::move(options));
 }
 
 SqliteStore::SqliteStore(fs::path home, StoreOptions options)
-    : home_(std::move(home)), options_(std::move(options)), db_(openStoreDatabase(databasePath(home_))) {
+    : home_(std::move(home)),
+      options_(std::move(options)),
+      db_(openStoreDatabase(databasePath(home_), options_.createIfMissing)) {
   if (!options_.nowMs) options_.nowMs = wallClockMs;
   if (!options_.probe) options_.probe = systemProcessProbe();
 }

@@ -205,9 +205,12 @@ std::string SqliteStore::shortestUniquePrefix(const std::string& jobId, size_t m
 std::optional<JobRow> SqliteStore::recentJob(JobKind kind, int64_t offset) {
   std::lock_guard lock(mutex_);
   reapLocked();
-  static const std::string any = kJobSelect + "WHERE j.deleting = 0 ORDER BY j.id DESC LIMIT 1 OFFSET ?";
+  // The offset walks the index alone; only the row found is read.
+  static const std::string any =
+      kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE deleting = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)";
   static const std::string failed =
-      kJobSelect + "WHERE j.result IN ('failed', 'abandoned') AND j.deleting = 0 ORDER BY j.id DESC LIMIT 1 OFFSET ?";
+      kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE result IN ('failed', 'abandoned') AND deleting = 0 "
+                   "ORDER BY id DESC LIMIT 1 OFFSET ?)";
   sqlite::Statement s(db_, kind == JobKind::failed ? failed : any);
   s.bind(1, offset);
   return readOneJob(s);
@@ -217,8 +220,8 @@ int64_t SqliteStore::countJobs(JobKind kind) {
   std::lock_guard lock(mutex_);
   reapLocked();
   return db_.queryInt(kind == JobKind::failed
-                          ? "SELECT count(*) FROM jobs WHERE result IN ('failed', 'abandoned') AND deleting = 0"
-                          : "SELECT count(*) FROM jobs WHERE deleting = 0");
+                          ? "SELECT COALESCE(sum(n), 0) FROM job_counts WHERE result IN ('failed', 'abandoned')"
+                          : "SELECT COALESCE(sum(n), 0) FROM job_counts");
 }
 
 std::vector<JobRow> SqliteStore::jobsWithIdPrefix(const std::string& prefix, int limit) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -9,8 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <utility>  // boost 1.74 asio misses it under C++20
+
+#include <boost/process.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <iterator>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +26,67 @@ extern char** environ;
 namespace jobtape::testing {
 
 namespace fs = std::filesystem;
+namespace bp = boost::process;
+
+// setpriv with the user's own uid and primary gid (Debian's `nobody` has
+// group `nogroup`, so the user name is no group name).
+static std::vector<std::string> asUserPrefix(const std::string& user) {
+  if (user.empty()) return {};
+  struct passwd* entry = ::getpwnam(user.c_str());
+  if (!entry) throw std::runtime_error("no user " + user);
+  return {"/usr/bin/setpriv", "--reuid=" + std::to_string(entry->pw_uid), "--regid=" + std::to_string(entry->pw_gid),
+          "--clear-groups", "--"};
+}
+
+// runProgram() of tests/common decides a program timed out (and kills it)
+// when its pipes close before it has exited, which a program that closes
+// stdout late in its exit path hits now and then. This one waits for the
+// exit itself; a watchdog enforces the timeout.
+static ProcessResult runReliably(std::vector<std::string> argv, const ProcessOptions& options) {
+  auto prefix = asUserPrefix(options.asUser);
+  argv.insert(argv.begin(), prefix.begin(), prefix.end());
+  bp::environment env = boost::this_process::environment();
+  for (const auto& name : options.unsetEnv) env.erase(name);
+  for (const auto& [name, value] : options.env) env[name] = value;
+  bp::ipstream out, err;
+  bp::opstream in;
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  bp::child child(argv.front(), bp::args(args), env,
+                  bp::start_dir(options.cwd ? options.cwd->string() : fs::current_path().string()),
+                  bp::std_in < in, bp::std_out > out, bp::std_err > err);
+  ProcessResult result;
+  std::thread readOut([&] { result.out.assign(std::istreambuf_iterator<char>(out), {}); });
+  std::thread readErr([&] { result.err.assign(std::istreambuf_iterator<char>(err), {}); });
+  std::thread writeIn([&] {
+    in << options.stdinText;
+    in.flush();
+    in.pipe().close();
+  });
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    if (!finished.wait_for(lock, options.timeout, [&] { return done; })) {
+      result.timedOut = true;
+      ::kill(child.id(), SIGKILL);
+    }
+  });
+  int status = 0;
+  ::waitpid(child.id(), &status, 0);  // reaped here, so boost never sees it
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  finished.notify_all();
+  watchdog.join();
+  writeIn.join();
+  readOut.join();
+  readErr.join();
+  child.detach();
+  result.exitStatus = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  return result;
+}
 
 std::vector<std::string> usersToTest() {
   std::vector<std::string> users = {""};
@@ -39,7 +107,10 @@ ProcessResult ActionsHome::jobtape(const std::vector<std::string>& args, Process
   options.asUser = asUser_;
   if (!options.cwd) options.cwd = project_;
   options.env.emplace("HOME", dir_.path().string());
-  return runJobtape(home_, args, options);
+  options.unsetEnv.push_back("NO_COLOR");
+  std::vector<std::string> argv = {jobtapeBinary().string(), "--home", home_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return runReliably(argv, options);
 }
 
 ProcessResult ActionsHome::record(const std::string& script, const std::vector<std::string>& runOptions) const {
@@ -97,10 +168,7 @@ std::vector<char*> pointers(std::vector<std::string>& words) {
 }  // namespace
 
 PtySession::PtySession(const ActionsHome& home, const std::vector<std::string>& args) {
-  std::vector<std::string> argv;
-  if (!home.asUser().empty()) {
-    argv = {"/usr/bin/setpriv", "--reuid=" + home.asUser(), "--regid=" + home.asUser(), "--clear-groups", "--"};
-  }
+  std::vector<std::string> argv = asUserPrefix(home.asUser());
   argv.push_back(jobtapeBinary().string());
   argv.push_back("--home");
   argv.push_back(home.home().string());

@@ -25,6 +25,13 @@ void recordNestedBuild(const ActionsHome& home) {
   ASSERT_EQ(outer.exitStatus, 4) << outer.err;
 }
 
+// The id of the most recent top-level build, from `build list --json`.
+std::string topBuildId(const ActionsHome& home) {
+  auto listed = home.jobtape({"build", "list", "--limit", "1", "--json"});
+  ParsedJson parsed(listed.out);
+  return stringMember(parsed.root().getArray()[0], "id");
+}
+
 std::string readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -72,7 +79,7 @@ TEST(BuildList, JsonNestsBuildsAndCountsJobs) {
 TEST(BuildShow, ShowsJobsProjectsAndNestedBuilds) {
   ActionsHome home;
   recordNestedBuild(home);
-  auto result = home.jobtape({"build", "show", "failed"});
+  auto result = home.jobtape({"build", "show", topBuildId(home).substr(0, 12)});
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   EXPECT_THAT(result.out, StartsWith("build "));
   EXPECT_THAT(result.out, HasSubstr("project:   " + home.project().string()));
@@ -95,7 +102,7 @@ TEST(BuildTrace, WritesChromeTraceJsonWithBuildJobAndProcessSpans) {
   ActionsHome home;
   recordNestedBuild(home);
   auto file = home.scratch() / "trace.json";
-  auto result = home.jobtape({"build", "trace", "-o", file.string()});
+  auto result = home.jobtape({"build", "trace", topBuildId(home), "-o", file.string()});
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   EXPECT_THAT(result.err, HasSubstr("perfetto"));
   ParsedJson parsed(readFile(file));

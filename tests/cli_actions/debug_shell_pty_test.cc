@@ -33,9 +33,10 @@ class DebugShellOnATerminal : public ::testing::TestWithParam<std::string> {
 TEST_P(DebugShellOnATerminal, AnswersTypedCommandsAndExits) {
   PtySession session(*home_, {"job", "debug-shell"});
   ASSERT_TRUE(session.waitFor("debug shell (")) << session.output();
-  // The echo of the typed line has no 42 in it; the answer is a line of its own.
-  ASSERT_TRUE(ask(session, "echo $((6*7))\n", "\n42\r\n")) << session.output();
-  ASSERT_TRUE(ask(session, "cat /tmp/marker\n", "\nfrom the job\r\n")) << session.output();
+  // The echo of the typed line has no 42 in it; the answer ends a line of its
+  // own (after whatever escape codes the shell puts at its start).
+  ASSERT_TRUE(ask(session, "echo $((6*7))\n", "42\r\n")) << session.output();
+  ASSERT_TRUE(ask(session, "cat /tmp/marker\n", "from the job\r\n")) << session.output();
   session.send("exit\n");
   EXPECT_EQ(session.wait(), 0) << session.output();
 }
@@ -43,11 +44,11 @@ TEST_P(DebugShellOnATerminal, AnswersTypedCommandsAndExits) {
 TEST_P(DebugShellOnATerminal, CtrlCReachesTheShellNotJobtape) {
   PtySession session(*home_, {"job", "debug-shell"});
   ASSERT_TRUE(session.waitFor("debug shell (")) << session.output();
-  ASSERT_TRUE(ask(session, "echo started-$((2+2))\n", "\nstarted-4\r\n")) << session.output();
+  ASSERT_TRUE(ask(session, "echo started-$((2+2))\n", "started-4\r\n")) << session.output();
   session.send("sleep 100\n");
   session.send("\x03");
   // Were the ^C lost or fatal, the answer would not come before the sleep ends.
-  ASSERT_TRUE(ask(session, "echo still-$((1+1))-here\n", "\nstill-2-here\r\n")) << session.output();
+  ASSERT_TRUE(ask(session, "echo still-$((1+1))-here\n", "still-2-here\r\n")) << session.output();
   session.send("exit 5\n");
   EXPECT_EQ(session.wait(), 5) << session.output();
 }

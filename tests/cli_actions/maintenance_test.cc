@@ -109,8 +109,9 @@ class Gc : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Gc, KeepsExactlyTheNewestAndDryRunRemovesNothing) {
   ActionsHome home(GetParam());
-  for (const char* script : {"exit 1", "true", "exit 2", "true", "exit 3"}) {
-    ASSERT_GE(home.record(script).exitStatus, 0);
+  for (auto [script, status] : {std::pair{"exit 1", 1}, {"true", 0}, {"exit 2", 2}, {"true", 0}, {"exit 3", 3}}) {
+    auto recorded = home.record(script);
+    ASSERT_EQ(recorded.exitStatus, status) << recorded.err;
   }
   auto dry = home.jobtape({"gc", "--keep-failed", "1", "--keep-succeeded", "1", "--dry-run"});
   ASSERT_EQ(dry.exitStatus, 0) << dry.err;

@@ -23,7 +23,7 @@ class RunCommandTest : public ::testing::Test {
   fs::path project() const { return dir_.path(); }
   ProcessResult run(const std::vector<std::string>& args, ProcessOptions options = {}) {
     if (!options.cwd) options.cwd = project();
-    return runJobtape(home(), args, options);
+    return runJobtapeToEnd(home(), args, options);
   }
   TempDir dir_;
 };
@@ -79,7 +79,7 @@ TEST_F(RunCommandTest, AFailingMakeTargetIsRecordedAsFailedWithItsStateAndAHint)
   EXPECT_EQ(row.exitCode, 2);
   EXPECT_EQ(row.name, "demo-make");
   EXPECT_TRUE(row.stateKept);
-  EXPECT_TRUE(fs::exists(fs::path(row.localPath) / "state" / "tmp" / "broken.c"))
+  EXPECT_TRUE(fs::exists(fs::path(row.localPath) / "state" / "tmpfs" / "tmp" / "broken.c"))
       << "the private /tmp of the failed job was not kept";
 
   auto events = readEvents(fs::path(row.localPath) / "events.bin.zst");
@@ -202,7 +202,7 @@ TEST_F(RunCommandTest, KeepKeepsTheStateOfASucceededJob) {
   EXPECT_EQ(kept.exitStatus, 0);
   auto row = onlyJob(home());
   EXPECT_TRUE(row.stateKept);
-  EXPECT_EQ(readFile(fs::path(row.localPath) / "state" / "tmp" / "kept"), "x\n");
+  EXPECT_EQ(readFile(fs::path(row.localPath) / "state" / "tmpfs" / "tmp" / "kept"), "x\n");
 }
 
 // One line on stderr, `jobtape: error: WHAT; HINT`, exit 2, nothing recorded.

@@ -55,7 +55,7 @@ void buildGoogleTest(const std::string& asUser) {
   options.cwd = build;
   options.asUser = asUser;
   options.timeout = std::chrono::minutes(15);
-  auto result = runJobtape(dir.path() / "home",
+  auto result = runJobtapeToEnd(dir.path() / "home",
                            {"run", "--name", "gtest", "--", "sh", "-c",
                             "cmake -S " + kSources.string() + " -B . -DCMAKE_BUILD_TYPE=Release && make -j2"},
                            options);

@@ -46,7 +46,7 @@ class RunRecipeTest : public ::testing::Test {
   ProcessResult run(const std::vector<std::string>& args) {
     ProcessOptions options;
     options.cwd = dir_.path();
-    return runJobtape(home(), args, options);
+    return runJobtapeToEnd(home(), args, options);
   }
 
   static std::string quoted(const std::string& text) {

@@ -2,6 +2,8 @@
 // and are recorded; SIGKILL leaves nothing running and the job abandoned.
 #include <signal.h>
 
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,28 +18,52 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-class RunSignalTest : public ::testing::TestWithParam<bool> {
+struct Mode {
+  bool sandboxed;
+  std::string asUser;  // "" = as we are
+};
+
+class RunSignalTest : public ::testing::TestWithParam<Mode> {
  protected:
+  void SetUp() override {
+    if (!GetParam().asUser.empty() && !runningAsRoot()) GTEST_SKIP() << "needs root to switch users";
+  }
   fs::path home() const { return dir_.path() / "home"; }
   // `sleep` with an argument no other process has, under a shell, after a
   // line that says the job is up. The shell also leaves a background sleep.
-  std::vector<std::string> sleeperArgs(const std::string& seconds) const {
+  std::unique_ptr<LiveJobtape> startSleeper(const std::string& seconds) const {
     std::vector<std::string> args = {"run"};
-    if (!GetParam()) args.push_back("--no-sandbox");
+    if (!GetParam().sandboxed) args.push_back("--no-sandbox");
     args.insert(args.end(), {"--", "sh", "-c", "sleep " + seconds + " & echo ready; sleep " + seconds});
-    return args;
+    return std::make_unique<LiveJobtape>(home(), args, ProcessOptions{.cwd = dir_.path(), .asUser = GetParam().asUser});
   }
   TempDir dir_;
 };
 
-INSTANTIATE_TEST_SUITE_P(SandboxedAndRecordOnly, RunSignalTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "sandboxed" : "recordOnly"; });
+void PrintTo(const Mode& mode, std::ostream* out) {
+  *out << (mode.sandboxed ? "sandboxed" : "record-only") << (mode.asUser.empty() ? "" : " as " + mode.asUser);
+}
+
+std::string modeName(const ::testing::TestParamInfo<Mode>& info) {
+  return std::string(info.param.sandboxed ? "sandboxed" : "recordOnly") +
+         (info.param.asUser.empty() ? "" : "_as_" + info.param.asUser);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RunSignalTest,
+                         ::testing::Values(Mode{true, ""}, Mode{false, ""}, Mode{true, "nobody"},
+                                           Mode{false, "nobody"}),
+                         modeName);
 
 TEST_P(RunSignalTest, CtrlCStopsTheWholeTreeAndRecordsSignalTwo) {
   std::string seconds = uniqueSleepSeconds();
-  LiveJobtape jobtape(home(), sleeperArgs(seconds), dir_.path());
-  ASSERT_TRUE(jobtape.waitForStdoutLine("ready"));
-  EXPECT_EQ(hostProcessesWithArgument(seconds).size(), 2u);
+  auto started = startSleeper(seconds);
+  LiveJobtape& jobtape = *started;
+  ASSERT_TRUE(jobtape.waitForStdoutLine("ready")) << jobtape.stderrText();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (hostProcessesWithArgument(seconds).size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(hostProcessesWithArgument(seconds).size(), 2u) << "the job's two sleeps are not running";
   jobtape.signal(SIGINT);
   auto status = jobtape.wait(std::chrono::seconds(30));
   ASSERT_TRUE(status) << "jobtape did not exit after SIGINT";
@@ -56,8 +82,9 @@ TEST_P(RunSignalTest, CtrlCStopsTheWholeTreeAndRecordsSignalTwo) {
 
 TEST_P(RunSignalTest, SigtermIsRecordedLikeCtrlC) {
   std::string seconds = uniqueSleepSeconds();
-  LiveJobtape jobtape(home(), sleeperArgs(seconds), dir_.path());
-  ASSERT_TRUE(jobtape.waitForStdoutLine("ready"));
+  auto started = startSleeper(seconds);
+  LiveJobtape& jobtape = *started;
+  ASSERT_TRUE(jobtape.waitForStdoutLine("ready")) << jobtape.stderrText();
   jobtape.signal(SIGTERM);
   auto status = jobtape.wait(std::chrono::seconds(30));
   ASSERT_TRUE(status);
@@ -66,11 +93,17 @@ TEST_P(RunSignalTest, SigtermIsRecordedLikeCtrlC) {
   EXPECT_EQ(onlyJob(home()).signal, SIGTERM);
 }
 
-TEST_P(RunSignalTest, SigkillLeavesNothingRunningAndTheJobReadsAbandoned) {
-  if (!GetParam()) GTEST_SKIP() << "record-only jobs are not isolated: nothing ties them to jobtape's life";
+// Only a sandboxed job is tied to jobtape's life (die-with-parent, its own
+// pid namespace); a record-only job is a plain child on the host.
+class RunKillTest : public RunSignalTest {};
+
+INSTANTIATE_TEST_SUITE_P(Sandboxed, RunKillTest, ::testing::Values(Mode{true, ""}, Mode{true, "nobody"}), modeName);
+
+TEST_P(RunKillTest, SigkillLeavesNothingRunningAndTheJobReadsAbandoned) {
   std::string seconds = uniqueSleepSeconds();
-  LiveJobtape jobtape(home(), sleeperArgs(seconds), dir_.path());
-  ASSERT_TRUE(jobtape.waitForStdoutLine("ready"));
+  auto started = startSleeper(seconds);
+  LiveJobtape& jobtape = *started;
+  ASSERT_TRUE(jobtape.waitForStdoutLine("ready")) << jobtape.stderrText();
   jobtape.signal(SIGKILL);
   auto status = jobtape.wait(std::chrono::seconds(30));
   ASSERT_TRUE(status);

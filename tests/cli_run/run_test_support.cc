@@ -1,5 +1,6 @@
 #include "tests/cli_run/run_test_support.h"
 
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,24 +26,42 @@ struct LiveJobtape::Impl {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<ArrivedLine> outLines;
+  std::string outText;  // exactly as read, unlike the lines
   bool outDone = false;
   std::string errText;
 };
 
 LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& args,
                          const std::optional<fs::path>& cwd)
+    : LiveJobtape(home, args, ProcessOptions{.cwd = cwd}) {}
+
+LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& args,
+                         const ProcessOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  std::vector<std::string> argv = {"--home", home.string()};
+  std::vector<std::string> argv = {jobtapeBinary().string(), "--home", home.string()};
   argv.insert(argv.end(), args.begin(), args.end());
+  if (!options.asUser.empty()) {
+    // The user's own primary group: Debian's nobody is in nogroup, not "nobody".
+    struct passwd* user = ::getpwnam(options.asUser.c_str());
+    if (!user) throw std::runtime_error("no user " + options.asUser);
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=" + std::to_string(user->pw_uid),
+                               "--regid=" + std::to_string(user->pw_gid), "--clear-groups", "--"});
+  }
   bp::environment env = boost::this_process::environment();
   env.erase("NO_COLOR");
-  impl_->child = bp::child(jobtapeBinary().string(), bp::args(argv), env,
-                           bp::start_dir(cwd ? cwd->string() : fs::current_path().string()),
+  for (const auto& name : options.unsetEnv) env.erase(name);
+  for (const auto& [name, value] : options.env) env[name] = value;
+  std::string program = argv.front();
+  argv.erase(argv.begin());
+  impl_->child = bp::child(program, bp::args(argv), env,
+                           bp::start_dir(options.cwd ? options.cwd->string() : fs::current_path().string()),
                            bp::std_in < bp::null, bp::std_out > impl_->out, bp::std_err > impl_->err);
   impl_->outReader = std::thread([impl = impl_.get()] {
     for (std::string line; std::getline(impl->out, line);) {
       std::lock_guard lock(impl->mutex);
       impl->outLines.push_back({line, std::chrono::steady_clock::now()});
+      impl->outText += line;
+      if (!impl->out.eof()) impl->outText += '\n';
       impl->changed.notify_all();
     }
     std::lock_guard lock(impl->mutex);
@@ -95,9 +114,30 @@ std::vector<ArrivedLine> LiveJobtape::stdoutLines() {
   return impl_->outLines;
 }
 
+std::string LiveJobtape::stdoutText() {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->outText;
+}
+
 std::string LiveJobtape::stderrText() {
   std::lock_guard lock(impl_->mutex);
   return impl_->errText;
+}
+
+ProcessResult runJobtapeToEnd(const fs::path& home, const std::vector<std::string>& args,
+                              const ProcessOptions& options) {
+  LiveJobtape jobtape(home, args, options);
+  ProcessResult result;
+  auto status = jobtape.wait(options.timeout);
+  if (!status) {
+    result.timedOut = true;
+    jobtape.signal(SIGKILL);
+    status = jobtape.wait(std::chrono::seconds(60));
+  }
+  result.exitStatus = status.value_or(-1);
+  result.out = jobtape.stdoutText();
+  result.err = jobtape.stderrText();
+  return result;
 }
 
 std::vector<pid_t> hostProcessesWithArgument(const std::string& word) {

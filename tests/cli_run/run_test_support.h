@@ -34,6 +34,9 @@ class LiveJobtape {
  public:
   LiveJobtape(const std::filesystem::path& home, const std::vector<std::string>& args,
               const std::optional<std::filesystem::path>& cwd = std::nullopt);
+  // options: env, unsetEnv, cwd and asUser apply; stdin is /dev/null.
+  LiveJobtape(const std::filesystem::path& home, const std::vector<std::string>& args,
+              const ProcessOptions& options);
   ~LiveJobtape();  // kills it if still running
   LiveJobtape(const LiveJobtape&) = delete;
   LiveJobtape& operator=(const LiveJobtape&) = delete;
@@ -47,12 +50,18 @@ class LiveJobtape {
   std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Everything read so far (complete after wait() returned a status).
   std::vector<ArrivedLine> stdoutLines();
+  std::string stdoutText();
   std::string stderrText();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Like runJobtape() from jobtape_process.h, but reads the exit status
+// without racing Boost.Process's SIGCHLD handling (stdin is /dev/null).
+ProcessResult runJobtapeToEnd(const std::filesystem::path& home, const std::vector<std::string>& args,
+                              const ProcessOptions& options = {});
 
 // Pids of host processes whose argv contains `word` as one argument.
 std::vector<pid_t> hostProcessesWithArgument(const std::string& word);

@@ -10,13 +10,18 @@
 #include <future>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "recorder/json_testing.h"
 #include "tests/cli_view/view_history.h"
+#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
 namespace {
+
+using view::runJobtape;
+using view::runProgram;
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
@@ -157,7 +162,8 @@ TEST_F(LogsTest, BadOptionsAreUsageErrors) {
 TEST(Logs, RawBytesComeOutAsTheJobWroteThem) {
   TempDir home;
   History history(home.path());
-  std::string bytes("\x00\xff\xfe\x1b[31mred\x1b[0m\r\nno newline", 30);
+  static const char raw[] = "\x00\xff\xfe\x1b[31mred\x1b[0m\r\nno newline";
+  std::string bytes(raw, sizeof raw - 1);
   JobSpec spec;
   spec.steps = {out(1, bytes)};
   history.add(spec);
@@ -171,21 +177,19 @@ TEST(Logs, RawBytesComeOutAsTheJobWroteThem) {
   EXPECT_EQ(stringMember(ParsedJson(rows[1]).root(), "base64"), "AP/+G1szMW1yZWQbWzBtDQpubyBuZXdsaW5l");
 }
 
-// Cuts a copy of an events file of 60 one-line frames in the middle.
+// Cuts a copy (in `dir`) of an events file of 60 one-line frames in the
+// middle.
 struct TruncatedFile {
-  TempDir dir;
   fs::path path;
   std::string full;
 };
 
-TruncatedFile truncatedCopy(const fs::path& home) {
+TruncatedFile truncatedCopy(const fs::path& home, const fs::path& dir) {
   History history(home);
   JobSpec spec;
   for (int i = 0; i < 60; ++i) spec.steps.push_back(out(static_cast<uint64_t>(i * 10), "line " + std::to_string(i) + "\n"));
   RecordedJob job = history.add(spec);
-  TruncatedFile file;
-  file.full = outputOf(spec.steps);
-  file.path = file.dir.path() / "events.bin.zst";
+  TruncatedFile file{dir / "events.bin.zst", outputOf(spec.steps)};
   fs::copy_file(job.eventsFile, file.path);
   fs::resize_file(file.path, fs::file_size(file.path) * 6 / 10 + 3);
   return file;
@@ -193,7 +197,8 @@ TruncatedFile truncatedCopy(const fs::path& home) {
 
 TEST(Logs, TruncatedFilePrintsTheGoodPrefixAndWarnsWithTheOffset) {
   TempDir home;
-  TruncatedFile file = truncatedCopy(home.path());
+  TempDir copies;
+  TruncatedFile file = truncatedCopy(home.path(), copies.path());
   ProcessResult result = runJobtape(home.path(), {"job", "logs", file.path.string()});
   EXPECT_EQ(result.exitStatus, 0);
   EXPECT_FALSE(result.out.empty());
@@ -264,10 +269,14 @@ class Follower {
   }
   // Exit status, or -1 if it does not end within a generous time.
   int exitStatus() {
-    std::error_code ec;
-    if (!child_.wait_for(std::chrono::seconds(60), ec)) {
-      child_.terminate();
-      return -1;
+    // Polls rather than child::wait_for, which Boost 1.74 gets wrong at times.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (child_.running()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        child_.terminate();
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return child_.exit_code();
   }
@@ -310,6 +319,35 @@ TEST(Logs, FollowStopsWhenTheStoreSaysTheJobEndedEvenIfTheFileNeverDoes) {
   EXPECT_EQ(follower.line(), "only line");
   live->finishInStoreOnly(JobSpec::exited(3, 100));
   EXPECT_EQ(follower.exitStatus(), 0);
+}
+
+// A pid that certainly belongs to no process: one of ours, waited for.
+pid_t deadPid() {
+  bp::child child("/bin/true");
+  pid_t pid = child.id();
+  child.wait();
+  return pid;
+}
+
+TEST(Logs, AnAbandonedJobIsFollowedToItsEndAndItsCutFileIsReported) {
+  TempDir home;
+  History history(home.path());
+  JobSpec spec;
+  spec.steps = {out(1, "before the recorder died\n")};
+  spec.result.reset();
+  spec.recorderPid = deadPid();
+  auto live = history.start(spec);
+  live.reset();  // the writer goes away without jobFinished
+
+  ProcessResult list = runJobtape(home.path(), {"job", "list"});
+  EXPECT_THAT(list.out, HasSubstr("abandoned"));
+  ProcessResult follow = runJobtape(home.path(), {"job", "logs", "--follow", "last"});
+  EXPECT_EQ(follow.exitStatus, 0);
+  EXPECT_FALSE(follow.timedOut);
+  EXPECT_EQ(follow.out, "before the recorder died\n");
+  EXPECT_THAT(follow.err, StartsWith("jobtape: warning: events file damaged at byte "));
+  ProcessResult show = runJobtape(home.path(), {"job", "show", "last"});
+  EXPECT_THAT(show.out, HasSubstr("status     abandoned\n"));
 }
 
 TEST(Logs, FollowOfAFinishedJobJustPrintsIt) {

@@ -7,10 +7,14 @@
 #include <regex>
 
 #include "tests/cli_view/view_history.h"
+#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
 namespace {
+
+using view::runJobtape;
+using view::runProgram;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -71,7 +75,8 @@ class SelectorTest : public ::testing::Test {
     std::smatch match;
     static const std::regex line("(^|\n)job +([0-9A-Z]{26})\n");
     if (result.exitStatus == 0 && std::regex_search(result.out, match, line)) return match[2];
-    return "";
+    // Not an id: the failure message then shows what went wrong.
+    return error ? "" : "exit " + std::to_string(result.exitStatus) + ": " + result.err + " out: " + result.out.substr(0, 200);
   }
   static std::string shown(const std::string& selector) { return shown(std::vector<std::string>{selector}); }
 

@@ -112,7 +112,7 @@ std::unique_ptr<LiveJob> History::start(const JobSpec& spec) {
   start.recipeMeta = sandbox::recipeToJson(recipe);
   start.command = recorder::displayCommand(spec.command, spec.args);
   start.name = spec.name;
-  start.recorderPid = ::getpid();  // alive for the whole test: never reaped
+  start.recorderPid = spec.recorderPid ? spec.recorderPid : ::getpid();
   start.localPath = job.dir.string();
   store_->beginJob(job.id, start);
   if (spec.pid) store_->setJobPid(job.id, spec.pid);

@@ -39,6 +39,9 @@ struct JobSpec {
   std::string name;
   std::string project = "/src/app";
   pid_t pid = 0;
+  // The process holding the job's lease; 0: this test process (alive, so
+  // the job is never reaped). A dead pid makes the job abandoned.
+  pid_t recorderPid = 0;
   std::vector<Step> steps;
   // nullopt: the job is left running (begun, never finished).
   std::optional<sandbox::RunResult> result = exited(0);
