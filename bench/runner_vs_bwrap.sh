@@ -7,12 +7,26 @@
 #   bench/runner_vs_bwrap.sh [BUILD_DIR] [ROUNDS]
 #
 # BUILD_DIR defaults to ./build (configured with benchmarks enabled).
+# On a busy machine the figures measure the scheduler more than the sandbox
+# (every contender waits for CPU at each of its wake-ups); as root,
+# JOBTAPE_BENCH_REALTIME=1 runs the driver (and so every contender) under
+# SCHED_FIFO, which takes the other load out of the comparison.
+# JOBTAPE_BENCH_USER=nobody runs it as that user (the unprivileged path).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${1:-$here/build}"
+build="$(realpath "${1:-$here/build}")"
 rounds="${2:-200}"
 
 ninja -C "$build" bench/run_true >/dev/null
-echo "$(nproc) cpus, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), as $(id -un)"
-"$build/bench/run_true" "$rounds"
+prefix=()
+if [[ ${JOBTAPE_BENCH_REALTIME:-0} == 1 ]]; then
+  prefix+=(chrt --fifo 10)
+fi
+user="${JOBTAPE_BENCH_USER:-$(id -un)}"
+if [[ $user != "$(id -un)" ]]; then
+  prefix+=(setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups --inh-caps=-all)
+fi
+echo "$(nproc) cpus, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), as $user," \
+  "$([[ ${JOBTAPE_BENCH_REALTIME:-0} == 1 ]] && echo SCHED_FIFO || echo SCHED_OTHER)"
+(cd /tmp && "${prefix[@]}" "$build/bench/run_true" "$rounds")

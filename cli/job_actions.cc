@@ -64,7 +64,7 @@ void addSelectorAndCommand(CLI::App& sub, const std::shared_ptr<SelectorAndComma
   sub.add_option("selector", args->selector, "Which job (default: the most recent failed one)")
       ->type_name("SEL")
       ->check(noteMark);
-  sub.add_option("command", args->command, "Run this instead of a shell, after --")->type_name("COMMAND...");
+  sub.add_option("command", args->command, "Run this instead of a shell, after --")->type_name("COMMAND");
 }
 
 // After parsing: words before `--` are the selector, words after it the command.
@@ -100,14 +100,19 @@ extern "C" void onStopSignal(int signal) {
   if (auto* token = activeToken.load()) token->request(signal);
 }
 
+// A handler that does nothing: SIGPIPE then turns into EPIPE for our echo of
+// the job's output, and, unlike SIG_IGN, it is reset in what the job execs.
+extern "C" void onBrokenPipe(int) {}
+
 // SIGINT, SIGTERM and SIGHUP stop the job's tree (through whichever of the
-// two is set); the previous dispositions come back at the end.
+// two is set); a closed stdout stops only our echo. The previous
+// dispositions come back at the end.
 class StopSignals {
  public:
   StopSignals() {
-    for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
       struct sigaction action {};
-      action.sa_handler = onStopSignal;
+      action.sa_handler = signal == SIGPIPE ? onBrokenPipe : onStopSignal;
       action.sa_flags = SA_RESTART;
       sigemptyset(&action.sa_mask);
       struct sigaction previous {};

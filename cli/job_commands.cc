@@ -64,8 +64,13 @@ void takeSelectorFromExtras(CLI::App& command, SelectorArg& selector) {
     if (extra == "--") continue;  // CLI11 keeps the marker among the extras
     bool nth = extra.size() > 1 && extra[0] == '-' &&
                std::all_of(extra.begin() + 1, extra.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!nth) throw usageError(fmt::format("unknown argument '{}'", escapeControl(extra)), "see 'jobtape job " + command.get_name() + " --help'");
-    if (selector.value) throw usageError("more than one job selector given", "give one selector, e.g. 'last' or '-2'");
+    if (!nth) {
+      throw usageError(fmt::format("unknown argument '{}'", escapeControl(extra)),
+                       "see 'jobtape job " + command.get_name() + " --help'");
+    }
+    if (selector.value) {
+      throw usageError("more than one job selector given", "give one selector, e.g. 'last' or '-2'");
+    }
     selector.value = extra;
   }
 }
@@ -92,7 +97,8 @@ void warn(const std::string& message) { std::fprintf(stderr, "jobtape: warning: 
 
 void reapQuietly(store::Store* store) {
   if (!store) return;
-  // A read-only store cannot mark jobs abandoned; the reader still answers.
+  // A busy or read-only database cannot mark jobs abandoned now; the
+  // answer is still worth giving.
   try {
     store->reapAbandoned();
   } catch (const std::exception&) {
@@ -167,7 +173,8 @@ std::optional<store::JobStatus> parseStatus(const std::string& text) {
 
 // Code points, as a stand-in for the width on a terminal.
 size_t displayWidth(std::string_view text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  auto startsCodePoint = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; };
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), startsCodePoint));
 }
 
 // Cuts to `width` code points, marking the cut with "…" at the end (or at
@@ -273,7 +280,13 @@ int runList(const ListArgs& args, const CliContext& context) {
   }
   if (args.limit < 0) throw usageError(fmt::format("--limit must be 0 (no limit) or more, not {}", args.limit));
   filter.limit = args.limit;
-  if (!args.project.empty()) filter.project = args.project;
+  if (!args.project.empty()) {
+    // "--project ." means this directory, as recorded (absolute); anything
+    // that is not a directory here is taken as a registry name.
+    std::error_code ec;
+    bool directory = fs::is_directory(args.project, ec);
+    filter.project = directory ? fs::weakly_canonical(args.project, ec).string() : args.project;
+  }
 
   auto store = openExistingStore(context);
   if (!store) {

@@ -239,13 +239,13 @@ class OutputRelay {
 std::atomic<CancelToken*> activeToken{nullptr};
 static_assert(std::atomic<CancelToken*>::is_always_lock_free);
 
-extern "C" void onCancelSignal(int signal) {
+void onCancelSignal(int signal) {
   if (CancelToken* token = activeToken.load()) token->request(signal);
 }
 
 // A handler that does nothing: SIGPIPE then turns into EPIPE for us, and,
 // unlike SIG_IGN, it is reset to the default in the jobs we exec.
-extern "C" void onBrokenPipe(int) {}
+void onBrokenPipe(int) {}
 
 // Ctrl-C, SIGTERM and a hang-up stop every running job through the token;
 // the previous dispositions come back at the end of the run.

@@ -7,7 +7,7 @@
 // run as recorded (mounts, env, work dir, network, uid/gid map, limits) with
 // three differences made for a person at a prompt: the command is the shell
 // or the command asked for; the wall-clock and CPU-time limits are dropped
-// (the shell would be killed mid-session); JOBTAPE_DEBUG_SHELL names the job,
+// (the shell would be killed halfway); JOBTAPE_DEBUG_SHELL names the job,
 // and TERM is passed on when the recipe has none and a terminal is in use.
 // The kept state is mounted back as it is (RunOptions::reuseState), so the
 // job's private /tmp holds what the job left there.

@@ -3,6 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <numeric>
 #include <system_error>
@@ -24,42 +30,56 @@ using ::testing::HasSubstr;
 
 std::span<const char> bytesOf(const std::string& s) { return {s.data(), s.size()}; }
 
-TEST(EventWriter, RoundTripsEveryEventKind) {
-  TempDir dir;
-  const auto path = dir / "events.bin.zst";
-  std::string allBytes(256, '\0');
-  std::iota(allBytes.begin(), allBytes.end(), 0);  // every byte value, in order
-  const std::string notUtf8 = "\xff\xfe\xc3(\x80";
-  const std::string withNul("a\0b", 3);
+// One file with every kind of event, written once and read back.
+class RoundTrip : public ::testing::Test {
+ protected:
+  static std::string allByteValues() {
+    std::string bytes(256, '\0');
+    std::iota(bytes.begin(), bytes.end(), 0);  // every byte value, in order
+    return bytes;
+  }
+  static inline const std::string kNotUtf8 = "\xff\xfe\xc3(\x80";
+  static inline const std::string kWithNul{"a\0b", 3};
+  static inline const sandbox::ResourceUsage kUsage{1, 2, 3, 4, 5, 6, 7, 8, 9};
 
-  sandbox::ExecRecord spawn{1000, 1, 0, "/usr/bin/cc", {"cc", "-c", notUtf8}, "/src/\xe9t\xe9"};
-  sandbox::ExecRecord exec{2000, 2, 1, "/usr/lib/gcc/cc1", {"cc1", withNul, ""}, "/src"};
-  sandbox::ProcessExitRecord exit2{3000, 2, true, 0, 0};
-  sandbox::ProcessExitRecord exit1{4000, 1, true, -1, 9};
-  sandbox::ResourceUsage usage{1, 2, 3, 4, 5, 6, 7, 8, 9};
-  sandbox::RunResult result;
-  result.outcome = sandbox::Outcome::seccompViolation;
-  result.exitCode = 159;
-  result.signal = 31;
-  result.violatingSyscall = "ptrace";
-  result.setupStep = "";
-  result.message = "killed for calling ptrace";
-  result.rusage = usage;
-  result.wallNs = 5000;
-  {
-    auto writer = EventWriter::create(path, sampleDescription());
-    writer->exec(spawn);
-    writer->output(sandbox::Stream::stdout_, 1500, bytesOf("hello\n"));
-    writer->output(sandbox::Stream::stderr_, 1600, bytesOf(allBytes));
-    writer->output(sandbox::Stream::stdout_, 1700, {});
-    writer->exec(exec);
-    writer->processExit(exit2, nullptr);
-    writer->processExit(exit1, &usage);
-    writer->finish(result);
+  static sandbox::RunResult seccompKill() {
+    sandbox::RunResult result;
+    result.outcome = sandbox::Outcome::seccompViolation;
+    result.exitCode = 159;
+    result.signal = 31;
+    result.violatingSyscall = "ptrace";
+    result.message = "killed for calling ptrace";
+    result.rusage = kUsage;
+    result.wallNs = 5000;
+    return result;
   }
 
-  auto reader = EventReader::open(path);
-  const JobDescription& d = reader->description();
+  void SetUp() override {
+    const auto path = dir_ / "events.bin.zst";
+    auto writer = EventWriter::create(path, sampleDescription());
+    writer->exec({1000, 1, 0, "/usr/bin/cc", {"cc", "-c", kNotUtf8}, "/src/\xe9t\xe9"});
+    writer->output(sandbox::Stream::stdout_, 1500, bytesOf("hello\n"));
+    const std::string all = allByteValues();
+    writer->output(sandbox::Stream::stderr_, 1600, bytesOf(all));
+    writer->output(sandbox::Stream::stdout_, 1700, {});
+    writer->exec({2000, 2, 1, "/usr/lib/gcc/cc1", {"cc1", kWithNul, ""}, "/src"});
+    writer->processExit({3000, 2, true, 0, 0}, nullptr);
+    writer->processExit({4000, 1, true, -1, 9}, &kUsage);
+    writer->finish(seccompKill());
+
+    reader_ = EventReader::open(path);
+    events_ = readAll(*reader_);
+    ASSERT_FALSE(reader_->damage().has_value());
+    ASSERT_EQ(events_.size(), 8u);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EventReader> reader_;
+  std::vector<Event> events_;
+};
+
+TEST_F(RoundTrip, Description) {
+  const JobDescription& d = reader_->description();
   const JobDescription want = sampleDescription();
   EXPECT_EQ(d.jobId, want.jobId);
   EXPECT_EQ(d.buildId, want.buildId);
@@ -78,48 +98,51 @@ TEST(EventWriter, RoundTripsEveryEventKind) {
   EXPECT_EQ(d.kernel, "6.1.0-test");
   EXPECT_EQ(d.callerUid, 1000u);
   EXPECT_EQ(d.callerGid, 1000u);
+}
 
-  auto events = readAll(*reader);
-  EXPECT_FALSE(reader->damage().has_value());
-  ASSERT_EQ(events.size(), 8u);
-  using K = Event::Kind;
-  ASSERT_EQ(events[0].kind, K::exec);
-  EXPECT_TRUE(events[0].exec.spawned);
-  EXPECT_EQ(events[0].exec.record.elapsedNs, 1000u);
-  EXPECT_EQ(events[0].exec.record.executable, "/usr/bin/cc");
-  EXPECT_THAT(events[0].exec.record.argv, ElementsAre("cc", "-c", notUtf8));
-  EXPECT_EQ(events[0].exec.record.cwd, "/src/\xe9t\xe9");
+TEST_F(RoundTrip, ExecsKeepRawArgvBytes) {
+  ASSERT_EQ(events_[0].kind, Event::Kind::exec);
+  EXPECT_TRUE(events_[0].exec.spawned);
+  EXPECT_EQ(events_[0].exec.record.elapsedNs, 1000u);
+  EXPECT_EQ(events_[0].exec.record.executable, "/usr/bin/cc");
+  EXPECT_THAT(events_[0].exec.record.argv, ElementsAre("cc", "-c", kNotUtf8));
+  EXPECT_EQ(events_[0].exec.record.cwd, "/src/\xe9t\xe9");
+  ASSERT_EQ(events_[4].kind, Event::Kind::exec);
+  EXPECT_FALSE(events_[4].exec.spawned);
+  EXPECT_EQ(events_[4].exec.record.pid, 2);
+  EXPECT_EQ(events_[4].exec.record.ppid, 1);
+  EXPECT_THAT(events_[4].exec.record.argv, ElementsAre("cc1", kWithNul, ""));
+}
 
-  ASSERT_EQ(events[1].kind, K::output);
-  EXPECT_EQ(events[1].output.stream, sandbox::Stream::stdout_);
-  EXPECT_EQ(events[1].output.elapsedNs, 1500u);
-  EXPECT_EQ(events[1].output.bytes, "hello\n");
-  ASSERT_EQ(events[2].kind, K::output);
-  EXPECT_EQ(events[2].output.stream, sandbox::Stream::stderr_);
-  EXPECT_EQ(events[2].output.bytes, allBytes);
-  ASSERT_EQ(events[3].kind, K::output);
-  EXPECT_EQ(events[3].output.elapsedNs, 1700u);
-  EXPECT_EQ(events[3].output.bytes, "");
+TEST_F(RoundTrip, OutputKeepsEveryByteValueAndEmptyChunks) {
+  ASSERT_EQ(events_[1].kind, Event::Kind::output);
+  EXPECT_EQ(events_[1].output.stream, sandbox::Stream::stdout_);
+  EXPECT_EQ(events_[1].output.elapsedNs, 1500u);
+  EXPECT_EQ(events_[1].output.bytes, "hello\n");
+  ASSERT_EQ(events_[2].kind, Event::Kind::output);
+  EXPECT_EQ(events_[2].output.stream, sandbox::Stream::stderr_);
+  EXPECT_EQ(events_[2].output.bytes, allByteValues());
+  ASSERT_EQ(events_[3].kind, Event::Kind::output);
+  EXPECT_EQ(events_[3].output.elapsedNs, 1700u);
+  EXPECT_EQ(events_[3].output.bytes, "");
+}
 
-  ASSERT_EQ(events[4].kind, K::exec);
-  EXPECT_FALSE(events[4].exec.spawned);
-  EXPECT_EQ(events[4].exec.record.pid, 2);
-  EXPECT_EQ(events[4].exec.record.ppid, 1);
-  EXPECT_THAT(events[4].exec.record.argv, ElementsAre("cc1", withNul, ""));
+TEST_F(RoundTrip, ProcessExits) {
+  ASSERT_EQ(events_[5].kind, Event::Kind::processExit);
+  EXPECT_EQ(events_[5].processExit.record.pid, 2);
+  EXPECT_TRUE(events_[5].processExit.record.statusKnown);
+  EXPECT_EQ(events_[5].processExit.record.exitCode, 0);
+  EXPECT_EQ(events_[5].processExit.rusage.maxRssBytes, 0u);
+  ASSERT_EQ(events_[6].kind, Event::Kind::processExit);
+  EXPECT_EQ(events_[6].processExit.record.signal, 9);
+  EXPECT_EQ(events_[6].processExit.record.exitCode, -1);
+  EXPECT_EQ(events_[6].processExit.rusage.involuntarySwitches, 9u);
+  EXPECT_EQ(events_[6].processExit.rusage.userCpuNs, 1u);
+}
 
-  ASSERT_EQ(events[5].kind, K::processExit);
-  EXPECT_EQ(events[5].processExit.record.pid, 2);
-  EXPECT_TRUE(events[5].processExit.record.statusKnown);
-  EXPECT_EQ(events[5].processExit.record.exitCode, 0);
-  EXPECT_EQ(events[5].processExit.rusage.maxRssBytes, 0u);
-  ASSERT_EQ(events[6].kind, K::processExit);
-  EXPECT_EQ(events[6].processExit.record.signal, 9);
-  EXPECT_EQ(events[6].processExit.record.exitCode, -1);
-  EXPECT_EQ(events[6].processExit.rusage.involuntarySwitches, 9u);
-  EXPECT_EQ(events[6].processExit.rusage.userCpuNs, 1u);
-
-  ASSERT_EQ(events[7].kind, K::jobFinished);
-  const auto& f = events[7].finished;
+TEST_F(RoundTrip, JobFinished) {
+  ASSERT_EQ(events_[7].kind, Event::Kind::jobFinished);
+  const auto& f = events_[7].finished;
   EXPECT_EQ(f.resultName, "failed");
   EXPECT_EQ(f.result.outcome, sandbox::Outcome::seccompViolation);
   EXPECT_EQ(f.result.exitCode, 159);
@@ -302,6 +325,50 @@ TEST(EventWriter, DroppedWithoutFinishKeepsWhatItWasGiven) {
   ASSERT_TRUE(reader->damage().has_value());
   EXPECT_THAT(reader->damage()->reason, HasSubstr("jobFinished"));
   EXPECT_EQ(reader->damage()->offset, std::filesystem::file_size(path));
+}
+
+// A full disk (here: RLIMIT_FSIZE in a child) surfaces from flush() and
+// finish() as a system_error naming the file; what was written stays readable.
+TEST(EventWriter, WriteErrorsSurfaceFromFlushAndFinish) {
+  TempDir dir;
+  const auto path = dir / "events.bin.zst";
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{64 << 10, 64 << 10};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 0;
+    try {
+      auto writer = EventWriter::create(path, sampleDescription());
+      std::string noise(4u << 20, '\0');
+      uint32_t x = 1;
+      for (char& c : noise) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+      writer->output(sandbox::Stream::stdout_, 1, bytesOf(noise));
+      try {
+        writer->flush();
+        code = 11;  // flush claimed success
+      } catch (const std::system_error& e) {
+        const bool named = std::string(e.what()).find(path.string()) != std::string::npos;
+        if (e.code().value() != EFBIG || !named) code = 12;
+      }
+      try {
+        writer->finish(exitedWith(1));
+        if (code == 0) code = 13;  // finish claimed success
+      } catch (const std::system_error&) {
+      }
+    } catch (...) {
+      code = 14;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "11: flush hid the error, 12: wrong error, "
+                                       "13: finish hid it, 14: create failed";
+  auto reader = EventReader::open(path);
+  EXPECT_EQ(reader->description().jobId, sampleDescription().jobId);
 }
 
 TEST(EventWriter, UseAfterFinishIsALogicError) {

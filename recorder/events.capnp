@@ -3,8 +3,8 @@
 # Every message in an events file is an `Event`. The file is a zstd stream of
 # standard Cap'n Proto stream-framed messages (unpacked), so public tools read
 # it:  zstd -dc events.bin.zst | capnp decode recorder/events.capnp Event
-# The byte layout, framing and recovery rules are documented above the writer
-# in recorder/event_writer.h.
+# The byte layout, framing, versioning and recovery rules are documented at
+# the top of recorder/event_writer.cc (summary in recorder/event_writer.h).
 #
 # The first event is always `jobStarted`; it sits alone in the first zstd
 # frame so readers (job show, debug-shell) can use it while the job runs.
@@ -27,7 +27,7 @@ struct Event {
   union {
     jobStarted @0 :JobStarted;        # always first, alone in frame 1
     processExec @1 :ProcessExec;      # a process of the job was spawned or exec'd
-    output @2 :Output;                # a chunk of stdout or stderr
+    output @2 :Output;                # a chunk of stdout or stderr (at most 1 MiB)
     processExited @3 :ProcessExited;  # a process of the job ended
     jobFinished @4 :JobFinished;      # always last in a complete file
   }
@@ -60,7 +60,7 @@ struct ProcessExec {
   executable @6 :Data;          # path passed to execve, raw bytes
 
   enum Kind {
-    spawned @0;  # the job's main process
+    spawned @0;  # the job's main process (the first processExec of a file)
     exec @1;     # an execve/execveat seen by the supervisor
   }
 }
@@ -68,7 +68,9 @@ struct ProcessExec {
 struct Output {
   stream @0 :Stream;            # which stream the bytes came from
   elapsedNs @1 :UInt64;         # monotonic time the chunk was read
-  bytes @2 :Data;               # raw bytes, at most 1 MiB per event
+  bytes @2 :Data;               # raw bytes, at most 1 MiB per event; a larger
+                                # read becomes several events with the same
+                                # elapsedNs; may be empty
 
   enum Stream {
     stdout @0;

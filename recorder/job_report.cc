@@ -114,7 +114,9 @@ const char* mountKindName(sandbox::Mount::Kind kind) {
 
 std::string limitsText(const sandbox::Limits& limits) {
   std::vector<std::string> parts;
-  if (limits.timeoutMs) parts.push_back(fmt::format("timeout {:.3f} s", static_cast<double>(limits.timeoutMs) / 1000.0));
+  if (limits.timeoutMs) {
+    parts.push_back(fmt::format("timeout {:.3f} s", static_cast<double>(limits.timeoutMs) / 1000.0));
+  }
   if (limits.memoryBytes) parts.push_back("memory " + formatBytes(limits.memoryBytes));
   if (limits.maxOpenFiles) parts.push_back(fmt::format("open files {}", limits.maxOpenFiles));
   if (limits.maxProcesses) parts.push_back(fmt::format("processes {}", limits.maxProcesses));

@@ -239,8 +239,8 @@ INSTANTIATE_TEST_SUITE_P(Callers, SeccompPolicyTest, ::testing::Values(Who::call
 // The policy holds across execve: the try_syscall program, exec'd by a
 // filtered child, sees the same answers.
 TEST(SeccompPolicyExecTest, HoldsAcrossExecve) {
-  std::filesystem::path helper = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "try_syscall";
-  ASSERT_TRUE(std::filesystem::exists(helper)) << helper;
+  std::filesystem::path trySyscall = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "try_syscall";
+  ASSERT_TRUE(std::filesystem::exists(trySyscall)) << trySyscall;
   SeccompProgram program = SeccompProgram::compile({});
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
@@ -248,7 +248,7 @@ TEST(SeccompPolicyExecTest, HoldsAcrossExecve) {
   if (pid == 0) {
     ::dup2(fds[1], 1);
     if (!becomeSandboxedCaller(Who::caller).empty() || program.loadPolicyOnly() != 0) ::_exit(99);
-    ::execl(helper.c_str(), "try_syscall", "all", "int80", static_cast<char*>(nullptr));
+    ::execl(trySyscall.c_str(), "try_syscall", "all", "int80", static_cast<char*>(nullptr));
     ::_exit(98);
   }
   ::close(fds[1]);

@@ -122,8 +122,8 @@ class SandboxedSeccompTest : public ::testing::TestWithParam<Who> {
     if (GetParam() == Who::nobody) {
       ASSERT_EQ(::chown(pattern, kNobody, kNogroup), 0);
     }
-    helper_ = fs::read_symlink("/proc/self/exe").parent_path() / "try_syscall";
-    ASSERT_TRUE(fs::exists(helper_)) << helper_;
+    trySyscall_ = fs::read_symlink("/proc/self/exe").parent_path() / "try_syscall";
+    ASSERT_TRUE(fs::exists(trySyscall_)) << trySyscall_;
   }
   void TearDown() override {
     std::error_code ignored;
@@ -189,11 +189,11 @@ class SandboxedSeccompTest : public ::testing::TestWithParam<Who> {
   }
 
   fs::path stateDir_;
-  fs::path helper_;
+  fs::path trySyscall_;
 };
 
 TEST_P(SandboxedSeccompTest, EveryProbeGetsThePolicysErrnoInsideTheSandbox) {
-  Ran ran = runAs(recipe({helper_.string(), "all"}));
+  Ran ran = runAs(recipe({trySyscall_.string(), "all"}));
   ASSERT_EQ(ran.outcome, "exited") << ran.out;
   std::map<std::string, int> results = probeResults(ran.out);
   for (const probes::Probe& probe : probes::kProbes) {
@@ -205,14 +205,14 @@ TEST_P(SandboxedSeccompTest, EveryProbeGetsThePolicysErrnoInsideTheSandbox) {
 }
 
 TEST_P(SandboxedSeccompTest, NetworkRecipesKeepInetSockets) {
-  Ran ran = runAs(recipe({helper_.string(), "socket-inet", "socket-inet6", "socket-unix", "mount", "ptrace"}, true));
+  Ran ran = runAs(recipe({trySyscall_.string(), "socket-inet", "socket-inet6", "socket-unix", "mount", "ptrace"}, true));
   ASSERT_EQ(ran.outcome, "exited") << ran.out;
   EXPECT_EQ(ran.out, "socket-inet 0\nsocket-inet6 0\nsocket-unix 0\nmount " + std::to_string(EPERM) +
                          "\nptrace " + std::to_string(EPERM) + "\n");
 }
 
 TEST_P(SandboxedSeccompTest, ThirtyTwoBitSystemCallEndsTheJobAsAViolation) {
-  Ran ran = runAs(recipe({helper_.string(), "chmod", "int80", "chmod"}));
+  Ran ran = runAs(recipe({trySyscall_.string(), "chmod", "int80", "chmod"}));
   // It died in the call: nothing after it ran.
   EXPECT_EQ(ran.out, "chmod " + std::to_string(EFAULT) + "\nint80 ");
   EXPECT_EQ(ran.signal, SIGSYS);
@@ -222,14 +222,14 @@ TEST_P(SandboxedSeccompTest, ThirtyTwoBitSystemCallEndsTheJobAsAViolation) {
 }
 
 TEST_P(SandboxedSeccompTest, X32SystemCallEndsTheJobAsAViolation) {
-  Ran ran = runAs(recipe({helper_.string(), "x32"}));
+  Ran ran = runAs(recipe({trySyscall_.string(), "x32"}));
   EXPECT_EQ(ran.out, "x32 ");
   EXPECT_EQ(ran.signal, SIGSYS);
   EXPECT_EQ(ran.outcome, "seccomp-violation");
 }
 
 TEST_P(SandboxedSeccompTest, PtraceOfASiblingIsRefused) {
-  std::string script = "sleep 60 & sibling=$!; '" + helper_.string() +
+  std::string script = "sleep 60 & sibling=$!; '" + trySyscall_.string() +
                        "' ptrace-attach=$sibling; kill $sibling; wait";
   Ran ran = runAs(recipe({"/bin/sh", "-c", script}));
   EXPECT_EQ(ran.outcome, "exited");
@@ -254,11 +254,11 @@ TEST_P(SandboxedSeccompTest, RecordsNothingWithoutTracing) {
 }
 
 TEST_P(SandboxedSeccompTest, TracedJobsCannotOpenASecondListener) {
-  Ran ran = runAs(recipe({helper_.string(), "seccomp-listener", "seccomp-listener-highbits"}), /*traceExecs=*/true);
+  Ran ran = runAs(recipe({trySyscall_.string(), "seccomp-listener", "seccomp-listener-highbits"}), /*traceExecs=*/true);
   EXPECT_EQ(ran.out, "seccomp-listener " + std::to_string(EPERM) + "\nseccomp-listener-highbits " +
                          std::to_string(EPERM) + "\n");
   ASSERT_EQ(ran.execs.size(), 1u);
-  EXPECT_THAT(ran.execs[0], HasSubstr(" : " + helper_.string() + " seccomp-listener seccomp-listener-highbits"));
+  EXPECT_THAT(ran.execs[0], HasSubstr(" : " + trySyscall_.string() + " seccomp-listener seccomp-listener-highbits"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Callers, SandboxedSeccompTest, ::testing::Values(Who::caller, Who::nobody),

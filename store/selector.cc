@@ -100,6 +100,8 @@ template <typename Row>
   throw SelectorError(message);
 }
 
+struct Reading;
+
 struct Resolver {
   Store* store;
   JobIndex* index;
@@ -195,65 +197,84 @@ struct Resolver {
   }
 
   Selection bare(const std::string& text);
+  std::vector<Reading> readings(const std::string& text, std::vector<std::string>& searched);
 };
 
 struct Reading {
-  std::string name;      // "job id prefix"
-  std::string explicit_; // "job:X"
+  std::string name;       // "job id prefix"
+  std::string form;       // "job:X", the explicit way to say it
   std::function<JobRow()> resolve;
-  std::string summary;   // what it found, for the two-readings error
+  std::string summary;    // what it found, for the two-readings error
 };
 
-Selection Resolver::bare(const std::string& text) {
-  std::vector<std::string> searched;
+// "a, b and c" / "a, b or c".
+std::string joinWords(const std::vector<std::string>& words, std::string_view last) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? std::string(last) : std::string(", ");
+    out += words[i];
+  }
+  return out;
+}
+
+std::string countOfJobs(size_t found) {
+  if (found > static_cast<size_t>(kCandidates)) return fmt::format("  more than {} jobs", kCandidates);
+  return fmt::format("  {} jobs", found);
+}
+
+[[noreturn]] void refuseReadings(std::string_view text, const std::vector<Reading>& found) {
+  std::vector<std::string> names;
+  std::vector<std::string> forms;
+  std::string details;
+  for (const auto& reading : found) {
+    names.push_back("a " + reading.name);
+    forms.push_back(reading.form);
+    details += fmt::format("\nas {}:\n{}", reading.name, reading.summary);
+  }
+  throw SelectorError(fmt::format("{} is both {}; say which with {}{}", shown(text), joinWords(names, " and "),
+                                  joinWords(forms, " or "), details));
+}
+
+// The readings of a bare text that find jobs (none without a store);
+// `searched` names every reading the text's characters allow.
+std::vector<Reading> Resolver::readings(const std::string& text, std::vector<std::string>& searched) {
   std::vector<Reading> found;
   auto id = normaliseUlidPrefix(text);
   if (id && id->size() <= kUlidLength) {
     searched.push_back("job ids");
-    if (store) {
-      auto rows = idMatches(*id);
-      if (!rows.empty()) {
-        std::string summary = rows.size() == 1 ? candidateLine(rows[0]) : fmt::format("  {} or more jobs", rows.size());
-        found.push_back({"job id prefix", "job:" + shown(text), [this, id, text, rows] { return byId(*id, text, rows); },
-                         summary});
-      }
+    auto rows = index ? idMatches(*id) : std::vector<JobRow>{};
+    if (!rows.empty()) {
+      found.push_back({"job id prefix", "job:" + shown(text), [this, id, text, rows] { return byId(*id, text, rows); },
+                       rows.size() == 1 ? candidateLine(rows[0]) : countOfJobs(rows.size())});
     }
   }
   if (isHex(text) && text.size() <= kRecipeHashLength) {
     searched.push_back("recipe hashes");
-    if (store) {
-      auto hashes = requireIndex().recipeHashesWithPrefix(lower(text), kCandidates + 1);
-      if (!hashes.empty()) {
-        std::string summary = fmt::format("  {} recipe{}", hashes.size(), hashes.size() == 1 ? "" : "s");
-        if (hashes.size() == 1) {
-          if (auto row = index->recentJobOfRecipe(hashes[0])) summary = candidateLine(*row);
-        }
-        found.push_back({"recipe hash prefix", "recipe:" + shown(text),
-                         [this, text, hashes] { return byRecipe(text, hashes); }, summary});
+    auto hashes = index ? index->recipeHashesWithPrefix(lower(text), kCandidates + 1) : std::vector<std::string>{};
+    if (!hashes.empty()) {
+      std::string summary = fmt::format("  {} recipes", hashes.size());
+      if (hashes.size() == 1) {
+        if (auto row = index->recentJobOfRecipe(hashes[0])) summary = candidateLine(*row);
       }
+      found.push_back({"recipe hash prefix", "recipe:" + shown(text),
+                       [this, text, hashes] { return byRecipe(text, hashes); }, summary});
     }
   }
   if (auto pid = parsePid(text)) {
     searched.push_back("pids");
-    if (store) {
-      if (auto row = requireIndex().recentJobWithPid(*pid)) {
-        JobRow job = *row;
-        found.push_back({"pid", "pid:" + shown(text), [job] { return job; }, candidateLine(job)});
-      }
+    if (auto row = index ? index->recentJobWithPid(*pid) : std::nullopt) {
+      JobRow job = *row;
+      found.push_back({"pid", "pid:" + shown(text), [job] { return job; }, candidateLine(job)});
     }
   }
+  return found;
+}
+
+Selection Resolver::bare(const std::string& text) {
+  std::vector<std::string> searched;
+  std::vector<Reading> found = readings(text, searched);
   if (found.size() == 1) return found.front().resolve();
-  if (found.size() > 1) {
-    std::string names;
-    std::string forms;
-    std::string details;
-    for (size_t i = 0; i < found.size(); ++i) {
-      names += (i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + std::string("a ") + found[i].name;
-      forms += (i == 0 ? "" : i + 1 == found.size() ? " or " : ", ") + found[i].explicit_;
-      details += fmt::format("\nas {}:\n{}", found[i].name, found[i].summary);
-    }
-    throw SelectorError(fmt::format("{} is both {}; say which with {}{}", shown(text), names, forms, details));
-  }
+  if (found.size() > 1) refuseReadings(text, found);
   std::error_code error;
   if (fs::is_regular_file(text, error)) return EventsFileSelection{fs::absolute(text)};
   if (searched.empty()) {
@@ -261,12 +282,8 @@ Selection Resolver::bare(const std::string& text) {
                                     "hash prefix, a pid, an events file path, or job:, recipe:, pid:",
                                     shown(text)));
   }
-  if (!store) requireIndex();
-  std::string what;
-  for (size_t i = 0; i < searched.size(); ++i) {
-    what += (i == 0 ? "" : i + 1 == searched.size() ? " and " : ", ") + searched[i];
-  }
-  throw SelectorError(fmt::format("no job matches '{}' (searched {})", shown(text), what));
+  requireIndex();  // no store: says so
+  throw SelectorError(fmt::format("no job matches '{}' (searched {})", shown(text), joinWords(searched, " and ")));
 }
 
 Selection resolvePath(const std::string& text) {

@@ -142,7 +142,7 @@ std::vector<std::string> lines(const std::string& text) {
   return result;
 }
 
-// ---- PtySession -----------------------------------------------------------------
+// ---- TerminalRun -----------------------------------------------------------------
 
 namespace {
 
@@ -167,7 +167,7 @@ std::vector<char*> pointers(std::vector<std::string>& words) {
 
 }  // namespace
 
-PtySession::PtySession(const ActionsHome& home, const std::vector<std::string>& args) {
+TerminalRun::TerminalRun(const ActionsHome& home, const std::vector<std::string>& args) {
   std::vector<std::string> argv = asUserPrefix(home.asUser());
   argv.push_back(jobtapeBinary().string());
   argv.push_back("--home");
@@ -204,7 +204,7 @@ PtySession::PtySession(const ActionsHome& home, const std::vector<std::string>& 
   ::close(slave);
 }
 
-PtySession::~PtySession() {
+TerminalRun::~TerminalRun() {
   if (child_ > 0) {
     ::kill(child_, SIGKILL);
     ::waitpid(child_, nullptr, 0);
@@ -212,7 +212,7 @@ PtySession::~PtySession() {
   if (master_ >= 0) ::close(master_);
 }
 
-void PtySession::send(const std::string& text) {
+void TerminalRun::send(const std::string& text) {
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(master_, text.data() + done, text.size() - done);
@@ -222,7 +222,7 @@ void PtySession::send(const std::string& text) {
   }
 }
 
-bool PtySession::readSome(std::chrono::milliseconds timeout) {
+bool TerminalRun::readSome(std::chrono::milliseconds timeout) {
   struct pollfd poller {master_, POLLIN, 0};
   int ready = ::poll(&poller, 1, static_cast<int>(timeout.count()));
   if (ready <= 0) return false;
@@ -233,7 +233,7 @@ bool PtySession::readSome(std::chrono::milliseconds timeout) {
   return true;
 }
 
-bool PtySession::waitFor(const std::string& text, size_t from, std::chrono::milliseconds timeout) {
+bool TerminalRun::waitFor(const std::string& text, size_t from, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (output_.find(text, std::min(from, output_.size())) == std::string::npos) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -242,7 +242,7 @@ bool PtySession::waitFor(const std::string& text, size_t from, std::chrono::mill
   return true;
 }
 
-int PtySession::wait(std::chrono::milliseconds timeout) {
+int TerminalRun::wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int status = 0;

@@ -52,14 +52,14 @@ class ActionsHome {
 std::vector<std::string> lines(const std::string& text);
 
 // The binary on a pseudo-terminal, like a person at a terminal would run it.
-class PtySession {
+class TerminalRun {
  public:
   // Starts `jobtape --home HOME ARGS...` with its stdin/stdout/stderr on a
-  // new pty, in its own session, in `cwd`, as `asUser` when given.
-  PtySession(const ActionsHome& home, const std::vector<std::string>& args);
-  ~PtySession();
-  PtySession(const PtySession&) = delete;
-  PtySession& operator=(const PtySession&) = delete;
+  // new pty (setsid, the pty as controlling terminal), in `cwd`, as `asUser` when given.
+  TerminalRun(const ActionsHome& home, const std::vector<std::string>& args);
+  ~TerminalRun();
+  TerminalRun(const TerminalRun&) = delete;
+  TerminalRun& operator=(const TerminalRun&) = delete;
 
   void send(const std::string& text);
   // Reads until `text` shows up after `from` in what was read so far; false

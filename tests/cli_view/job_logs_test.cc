@@ -187,7 +187,9 @@ struct TruncatedFile {
 TruncatedFile truncatedCopy(const fs::path& home, const fs::path& dir) {
   History history(home);
   JobSpec spec;
-  for (int i = 0; i < 60; ++i) spec.steps.push_back(out(static_cast<uint64_t>(i * 10), "line " + std::to_string(i) + "\n"));
+  for (int i = 0; i < 60; ++i) {
+    spec.steps.push_back(out(static_cast<uint64_t>(i * 10), "line " + std::to_string(i) + "\n"));
+  }
   RecordedJob job = history.add(spec);
   TruncatedFile file{dir / "events.bin.zst", outputOf(spec.steps)};
   fs::copy_file(job.eventsFile, file.path);

@@ -74,10 +74,28 @@ TEST_F(RunViewTest, ARecordedJobCanBeListedShownLoggedAndReplayed) {
   EXPECT_THAT(list.out, MatchesRegex("ID +STATUS +PROJECT +COMMAND +STARTED +DURATION\n"
                                      "[0-9A-Z]{8,} +failed +.*sh -c 'echo out1;.* just now +[0-9.]+m?s\n"));
 
+  // "." is the project directory the job was run in.
+  EXPECT_THAT(jobtape({"job", "list", "--project", "."}).out, HasSubstr("failed"));
+  EXPECT_EQ(jobtape({"job", "list", "--project", "/elsewhere"}).out, "no jobs match\n");
+
   ProcessResult replay = jobtape({"job", "replay", "--speed", "10"});
   EXPECT_EQ(replay.exitStatus, 0) << replay.err;
   EXPECT_EQ(replay.out, "out1\nout2\n");
   EXPECT_EQ(replay.err, "err1\n");
+}
+
+TEST_F(RunViewTest, AnUnprivilegedUserRecordsAndReadsTheirOwnJobs) {
+  if (!runningAsRoot()) GTEST_SKIP() << "already unprivileged: the test above covers it";
+  ProcessOptions options;
+  options.cwd = project_.path();
+  options.asUser = "nobody";
+  ProcessResult run = view::runJobtape(home_.path(), {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
+  ASSERT_EQ(run.exitStatus, 5) << run.err;
+  ProcessResult logs = view::runJobtape(home_.path(), {"job", "logs"}, options);
+  EXPECT_EQ(logs.exitStatus, 0) << logs.err;
+  EXPECT_EQ(logs.out, "65534\n");
+  ProcessResult show = view::runJobtape(home_.path(), {"job", "show"}, options);
+  EXPECT_THAT(show.out, HasSubstr("outcome    exited with status 5\n"));
 }
 
 TEST_F(RunViewTest, FollowPrintsARunningJobsLinesAsTheyCome) {

@@ -76,7 +76,8 @@ class SelectorTest : public ::testing::Test {
     static const std::regex line("(^|\n)job +([0-9A-Z]{26})\n");
     if (result.exitStatus == 0 && std::regex_search(result.out, match, line)) return match[2];
     // Not an id: the failure message then shows what went wrong.
-    return error ? "" : "exit " + std::to_string(result.exitStatus) + ": " + result.err + " out: " + result.out.substr(0, 200);
+    if (error) return "";
+    return "exit " + std::to_string(result.exitStatus) + ": " + result.err + " out: " + result.out.substr(0, 200);
   }
   static std::string shown(const std::string& selector) { return shown(std::vector<std::string>{selector}); }
 

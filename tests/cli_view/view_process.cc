@@ -1,5 +1,6 @@
 #include "tests/cli_view/view_process.h"
 
+#include <pwd.h>
 #include <sys/wait.h>
 
 #include <utility>  // boost 1.74 asio misses it under C++20
@@ -8,12 +9,22 @@
 #include <boost/process.hpp>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 
 namespace jobtape::testing::view {
 
 namespace bp = boost::process;
 
-ProcessResult runProgram(const std::vector<std::string>& argv, const ProcessOptions& options) {
+ProcessResult runProgram(const std::vector<std::string>& argvIn, const ProcessOptions& options) {
+  std::vector<std::string> argv = argvIn;
+  if (!options.asUser.empty()) {
+    // By number: the user's group need not share its name (nobody/nogroup).
+    struct passwd* user = ::getpwnam(options.asUser.c_str());
+    if (!user) throw std::runtime_error("no such user: " + options.asUser);
+    std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=" + std::to_string(user->pw_uid),
+                                       "--regid=" + std::to_string(user->pw_gid), "--clear-groups", "--"};
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+  }
   bp::environment env = boost::this_process::environment();
   for (const auto& name : options.unsetEnv) env.erase(name);
   for (const auto& [name, value] : options.env) env[name] = value;

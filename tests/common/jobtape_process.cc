@@ -1,5 +1,6 @@
 #include "tests/common/jobtape_process.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,8 +30,11 @@ ProcessResult runProgram(const std::vector<std::string>& argvIn, const ProcessOp
   std::vector<std::string> argv = argvIn;
   if (!options.asUser.empty()) {
     // setpriv keeps the environment; HOME is set by the caller if needed.
-    std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=" + options.asUser,
-                                       "--regid=" + options.asUser, "--clear-groups", "--"};
+    // The user's own primary group (nobody's is nogroup on Debian).
+    struct passwd* user = ::getpwnam(options.asUser.c_str());
+    if (!user) throw std::runtime_error("no such user: " + options.asUser);
+    std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=" + std::to_string(user->pw_uid),
+                                       "--regid=" + std::to_string(user->pw_gid), "--clear-groups", "--"};
     argv.insert(argv.begin(), prefix.begin(), prefix.end());
   }
   bp::environment env = boost::this_process::environment();
@@ -50,11 +54,14 @@ ProcessResult runProgram(const std::vector<std::string>& argvIn, const ProcessOp
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   while (io.run_one_until(deadline) > 0) {
   }
-  if (child.running()) {
+  // The pipes can close before the process exits: wait for the exit itself,
+  // up to the same deadline, before calling it timed out.
+  std::error_code waitError;
+  if (!child.wait_until(deadline, waitError) && child.running(waitError)) {
     result.timedOut = true;
     child.terminate();
   }
-  child.wait();
+  child.wait(waitError);
   io.run();
   int native = child.native_exit_code();
   result.exitStatus = WIFSIGNALED(native) ? 128 + WTERMSIG(native) : WEXITSTATUS(native);
