@@ -99,8 +99,14 @@ bool LiveJobtape::waitForStdoutLine(const std::string& text, std::chrono::millis
 void LiveJobtape::signal(int signal) { ::kill(impl_->child.id(), signal); }
 
 std::optional<int> LiveJobtape::wait(std::chrono::milliseconds timeout) {
+  // Polling, not child::wait_for(): Boost 1.74's wait_for sleeps out its
+  // whole timeout when the child exited before the call.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   std::error_code ec;
-  if (!impl_->child.wait_for(timeout, ec)) return std::nullopt;
+  while (impl_->child.running(ec)) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   impl_->outReader.join();
   impl_->errReader.join();
   impl_->outReader = std::thread([] {});

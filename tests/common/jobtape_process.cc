@@ -13,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 namespace bp = boost::process;
 
@@ -56,10 +57,14 @@ ProcessResult runProgram(const std::vector<std::string>& argvIn, const ProcessOp
   }
   // The pipes can close before the process exits: wait for the exit itself,
   // up to the same deadline, before calling it timed out.
+  // (Boost 1.74's wait_until can sleep through the child's exit: poll.)
   std::error_code waitError;
-  if (!child.wait_until(deadline, waitError) && child.running(waitError)) {
+  while (child.running(waitError) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (child.running(waitError)) {
     result.timedOut = true;
-    child.terminate();
+    child.terminate(waitError);
   }
   child.wait(waitError);
   io.run();
