@@ -18,6 +18,9 @@ mib="${3:-1024}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export JOBTAPE_HOME="$work/home"
+# The job's /tmp is private: the file lives in the project dir (the cwd),
+# which the default sandbox binds at the same path.
+cd "$work"
 bwrap_args=(--unshare-all --ro-bind / / --proc /proc --dev /dev)
 
 now_ns() { date +%s%N; }
@@ -66,8 +69,8 @@ size=$(stat -c %s "$file")
 cat "$file" >/dev/null  # page cache warm for both sides
 
 bw_cat() { bwrap "${bwrap_args[@]}" cat "$file" | zstd -3 -q >"$work/bwrap.zst"; }
-jt_cat() { "$jobtape" run -- cat "$file" >/dev/null; }
-jt_cat_quiet() { "$jobtape" run --quiet -- cat "$file"; }
+jt_cat() { "$jobtape" run -- cat "$file" >/dev/null || { echo "bench: jobtape run failed" >&2; exit 1; }; }
+jt_cat_quiet() { "$jobtape" run --quiet -- cat "$file" || { echo "bench: jobtape run failed" >&2; exit 1; }; }
 bw=$(best_of 3 bw_cat)
 jt=$(best_of 3 jt_cat)
 jq=$(best_of 3 jt_cat_quiet)

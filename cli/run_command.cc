@@ -185,9 +185,12 @@ Recipe loadRecipeFile(const std::string& file) {
 // Relays the jobs' output to our stdout/stderr as it arrives. With several
 // jobs at once, each line gets its job's short name in front, and lines are
 // never torn: a partial line waits for its end (or for the job's end).
+// When the reader of our output goes away (`jobtape run -- make | head`), the
+// jobs are stopped with SIGPIPE, as they would be without jobtape between.
 class OutputRelay {
  public:
-  OutputRelay(bool quiet, bool prefixLines) : quiet_(quiet), prefix_(prefixLines) {}
+  OutputRelay(bool quiet, bool prefixLines, CancelToken& token)
+      : quiet_(quiet), prefix_(prefixLines), token_(token) {}
 
   void write(size_t job, const std::string& name, OutputStream stream, std::string_view bytes) {
     if (quiet_) return;
@@ -214,7 +217,6 @@ class OutputRelay {
   }
 
  private:
-  // A closed pipe (`jobtape run ... | head`) stops the echo, not the job.
   void writeAll(int fd, std::string_view bytes) {
     bool& broken = fd == STDOUT_FILENO ? stdoutBroken_ : stderrBroken_;
     while (!broken && !bytes.empty()) {
@@ -222,6 +224,7 @@ class OutputRelay {
       if (written < 0 && errno == EINTR) continue;
       if (written <= 0) {
         broken = true;
+        if (written < 0 && errno == EPIPE) token_.request(SIGPIPE);
         return;
       }
       bytes.remove_prefix(static_cast<size_t>(written));
@@ -230,6 +233,7 @@ class OutputRelay {
 
   bool quiet_;
   bool prefix_;
+  CancelToken& token_;
   std::mutex mutex_;
   std::map<std::pair<size_t, int>, std::string> partial_;
   bool stdoutBroken_ = false;
@@ -294,7 +298,7 @@ Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>&
                  const RunArgs& args, CancelToken& token) {
   Outcomes outcomes;
   outcomes.results.resize(jobs.size());
-  OutputRelay relay(args.quiet, parallel > 1 && jobs.size() > 1);
+  OutputRelay relay(args.quiet, parallel > 1 && jobs.size() > 1, token);
   std::atomic<size_t> next{0};
   std::mutex errorMutex;
   auto worker = [&] {
@@ -332,12 +336,12 @@ std::string failureReason(const JobResult& result) {
   switch (result.outcome) {
     case Outcome::exited: return fmt::format("exit {}", result.exitCode);
     case Outcome::signaled: return fmt::format("killed by {}", signal);
-    case Outcome::timedOut: return "timed out";
     case Outcome::cancelled: return fmt::format("stopped by {}", signal);
-    case Outcome::commandNotFound: return "command not found";
-    case Outcome::notExecutable: return "not executable";
-    case Outcome::seccompViolation: return fmt::format("blocked system call {}", result.violatingSyscall);
-    case Outcome::setupFailed: return fmt::format("sandbox setup failed: {}", result.message);
+    case Outcome::timedOut:
+    case Outcome::commandNotFound:
+    case Outcome::notExecutable:
+    case Outcome::seccompViolation:
+    case Outcome::setupFailed: return result.message.empty() ? outcomeName(result.outcome) : result.message;
   }
   return result.message;
 }
@@ -435,8 +439,9 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* run = app.add_subcommand("run", "Run a command (or recipe files) in the sandbox and record it");
   run->footer("Usage: jobtape run [OPTIONS] -- COMMAND [ARGS...]\n       jobtape run [OPTIONS] --recipe FILE... [-j N]");
-  run->add_option("--recipe", args->recipeFiles, "Run these recipe files (JSON) as jobs of one build");
-  run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time");
+  run->add_option("--recipe", args->recipeFiles, "Run these recipe files (JSON) as jobs of one build")
+      ->type_name("FILE");
+  run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time")->type_name("N");
   run->add_flag("--network", args->network, "Share the host's network (default: loopback only)");
   run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
       ->type_name("SRC[:DST]");
@@ -450,11 +455,12 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_flag("--no-sandbox", args->noSandbox, "Record only: run on the host without isolation");
   run->add_option("--project", args->project, "The project directory, read-write inside (default: .)")
       ->type_name("DIR");
-  run->add_option("--name", args->name, "A short name for the job in listings");
+  run->add_option("--name", args->name, "A short name for the job in listings")->type_name("NAME");
   run->add_flag("--quiet", args->quiet, "Do not echo the job's output (it is still recorded)");
   run->add_flag("--keep", args->keep, "Keep the sandbox's writable state even if the job succeeds");
   run->add_flag("--durable", args->durable, "fdatasync the events file at the end of every job");
-  run->add_option("command", args->command, "The command to run, after --")->type_name("COMMAND [ARGS...]");
+  run->add_option("COMMAND", args->command, "The command to run and its arguments, after --")
+      ->type_name("");
   run->positionals_at_end();
   run->callback([args, &context] {
     context.action = [args, &context] { return runAction(*args, context); };

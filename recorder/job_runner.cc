@@ -62,7 +62,13 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   start.name = recipe.name;
   start.recorderPid = ::getpid();
   start.localPath = job.files.dir.string();
-  store.with([&](store::Store& s) { s.beginJob(job.info.jobId, start); });
+  try {
+    store.with([&](store::Store& s) { s.beginJob(job.info.jobId, start); });
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(job.files.dir, ec);  // a directory no row points to
+    throw;
+  }
   return job;
 }
 

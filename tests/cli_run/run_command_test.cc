@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <regex>
 
 #include "recorder/event_reader.h"
@@ -141,6 +143,18 @@ TEST_F(RunCommandTest, ALinePerTenthOfASecondArrivesBeforeTheJobEnds) {
       EXPECT_LE(seenWhileRunning[i - 1].at, seenWhileRunning[i].at);
     }
   }
+}
+
+TEST_F(RunCommandTest, AClosedOutputPipeStopsTheJobLikeInAPipeline) {
+  // Without jobtape, `yes | head -n 2` ends by SIGPIPE; with it, the same.
+  std::string script = "'" + jobtapeBinary().string() + "' --home '" + home().string() +
+                       "' run -- yes | head -n 2; echo \"status=${PIPESTATUS[0]}\"";
+  auto result = runProgramToEnd({"/bin/bash", "-c", script}, {.cwd = project(), .timeout = std::chrono::seconds(60)});
+  ASSERT_FALSE(result.timedOut) << "the job kept running after its reader left";
+  EXPECT_EQ(result.out, "y\ny\nstatus=141\n");
+  auto row = onlyJob(home());
+  EXPECT_EQ(row.status, store::JobStatus::failed);
+  EXPECT_EQ(row.signal, SIGPIPE);
 }
 
 TEST_F(RunCommandTest, QuietRecordsWithoutEchoing) {

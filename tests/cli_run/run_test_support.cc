@@ -35,11 +35,22 @@ LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& a
                          const std::optional<fs::path>& cwd)
     : LiveJobtape(home, args, ProcessOptions{.cwd = cwd}) {}
 
-LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& args,
-                         const ProcessOptions& options)
-    : impl_(std::make_unique<Impl>()) {
+namespace {
+
+std::vector<std::string> jobtapeArgv(const fs::path& home, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {jobtapeBinary().string(), "--home", home.string()};
   argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+}  // namespace
+
+LiveJobtape::LiveJobtape(const fs::path& home, const std::vector<std::string>& args,
+                         const ProcessOptions& options)
+    : LiveJobtape(jobtapeArgv(home, args), options) {}
+
+LiveJobtape::LiveJobtape(std::vector<std::string> argv, const ProcessOptions& options)
+    : impl_(std::make_unique<Impl>()) {
   if (!options.asUser.empty()) {
     // The user's own primary group: Debian's nobody is in nogroup, not "nobody".
     struct passwd* user = ::getpwnam(options.asUser.c_str());
@@ -132,7 +143,11 @@ std::string LiveJobtape::stderrText() {
 
 ProcessResult runJobtapeToEnd(const fs::path& home, const std::vector<std::string>& args,
                               const ProcessOptions& options) {
-  LiveJobtape jobtape(home, args, options);
+  return runProgramToEnd(jobtapeArgv(home, args), options);
+}
+
+ProcessResult runProgramToEnd(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  LiveJobtape jobtape(argv, options);
   ProcessResult result;
   auto status = jobtape.wait(options.timeout);
   if (!status) {

@@ -37,6 +37,8 @@ class LiveJobtape {
   // options: env, unsetEnv, cwd and asUser apply; stdin is /dev/null.
   LiveJobtape(const std::filesystem::path& home, const std::vector<std::string>& args,
               const ProcessOptions& options);
+  // Any program: argv[0] is its path.
+  LiveJobtape(std::vector<std::string> argv, const ProcessOptions& options);
   ~LiveJobtape();  // kills it if still running
   LiveJobtape(const LiveJobtape&) = delete;
   LiveJobtape& operator=(const LiveJobtape&) = delete;
@@ -62,6 +64,7 @@ class LiveJobtape {
 // without racing Boost.Process's SIGCHLD handling (stdin is /dev/null).
 ProcessResult runJobtapeToEnd(const std::filesystem::path& home, const std::vector<std::string>& args,
                               const ProcessOptions& options = {});
+ProcessResult runProgramToEnd(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 // Pids of host processes whose argv contains `word` as one argument.
 std::vector<pid_t> hostProcessesWithArgument(const std::string& word);

@@ -110,19 +110,19 @@ class CancelToken {
 
 // Identifies the job a callback is about.
 struct JobInfo {
-  std::string jobId;
-  std::string buildId;
-  std::string name;  // the recipe's name, else the command's base name
+  std::string jobId{};
+  std::string buildId{};
+  std::string name{};  // the recipe's name, else the command's base name
   int64_t projectId = 0;
 };
 
 struct JobOptions {
   // Called on the thread that called run(), live, in the order the bytes
   // arrived. Must not throw; keep it quick (the job's pipes wait meanwhile).
-  std::function<void(const JobInfo&, OutputStream, std::string_view)> onOutput;
+  std::function<void(const JobInfo&, OutputStream, std::string_view)> onOutput{};
   // Called once the job's process exists; `pid` is its host pid (the one the
   // store shows while it runs).
-  std::function<void(const JobInfo&, int pid)> onStarted;
+  std::function<void(const JobInfo&, int pid)> onStarted{};
   // Keep the sandbox's writable state (its tmpfs mounts) even when the job
   // succeeds. Failed jobs always keep it, for debug-shell.
   bool keepState = false;
@@ -147,41 +147,41 @@ struct ResourceUsage {
 };
 
 struct JobResult {
-  std::string jobId;
-  std::string buildId;
-  std::string name;
-  std::string recipeHash;
+  std::string jobId{};
+  std::string buildId{};
+  std::string name{};
+  std::string recipeHash{};
   bool succeeded = false;
   Outcome outcome = Outcome::exited;
   int exitCode = 0;  // what a shell would see: N, 128+signal, 124, 126, 127
   int signal = 0;    // terminating signal, 0 if none
-  std::string message;  // one line for humans
+  std::string message{};  // one line for humans
   std::chrono::nanoseconds duration{0};
-  ResourceUsage rusage;  // whole process tree
-  std::filesystem::path eventsFile;
-  std::filesystem::path stateDir;
+  ResourceUsage rusage{};  // whole process tree
+  std::filesystem::path eventsFile{};
+  std::filesystem::path stateDir{};
   bool stateKept = false;
-  std::string setupStep;  // with Outcome::setupFailed
+  std::string setupStep{};  // with Outcome::setupFailed
   int setupErrno = 0;     // with Outcome::setupFailed
-  std::string violatingSyscall;  // with Outcome::seccompViolation
+  std::string violatingSyscall{};  // with Outcome::seccompViolation
 };
 
 struct ProjectOptions {
   // Exactly one of the two.
-  std::filesystem::path localPath;  // made absolute
-  std::string registryName;
+  std::filesystem::path localPath{};  // made absolute
+  std::string registryName{};
   // Identifies the project across builds; default: SHA-256 of the absolute
   // path (or of the registry name).
-  std::optional<std::string> projectHash;
+  std::optional<std::string> projectHash{};
 };
 
 struct BuildOptions {
-  std::string commandLine;  // how the build was invoked, for listings
-  std::filesystem::path cwd;  // default: the current directory
-  std::optional<std::string> retryOf;  // id of the build this one retries
+  std::string commandLine{};  // how the build was invoked, for listings
+  std::filesystem::path cwd{};  // default: the current directory
+  std::optional<std::string> retryOf{};  // id of the build this one retries
   // The job this build runs inside (nested build). Default: $JOBTAPE_JOB_ID
   // when the build is started inside a job recorded in the same home.
-  std::optional<std::string> parentJobId;
+  std::optional<std::string> parentJobId{};
   bool parentFromEnvironment = true;
 };
 
@@ -205,7 +205,7 @@ class Build {
 struct RecorderOptions {
   // Data directory; default $JOBTAPE_HOME, else
   // ${XDG_STATE_HOME:-$HOME/.local/state}/jobtape.
-  std::optional<std::filesystem::path> home;
+  std::optional<std::filesystem::path> home{};
 };
 
 class Recorder {
