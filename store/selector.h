@@ -38,7 +38,8 @@ using Selection = std::variant<JobRow, EventsFileSelection>;
 // only paths resolve and other forms say there are no jobs recorded.
 Selection resolveSelector(Store* store, const std::optional<std::string>& selector);
 
-// Builds: last | failed | ULID prefix (same rules). Throws SelectorError.
+// Builds: last | failed (the most recent top-level build: nested builds are
+// part of their parent) | ULID prefix (same rules). Throws SelectorError.
 BuildRow resolveBuildSelector(Store& store, const std::optional<std::string>& selector);
 
 }  // namespace jobtape::store

@@ -289,6 +289,28 @@ TEST_F(BuildSelectorTest, LastFailedAndPrefixes) {
   EXPECT_THAT(buildError(""), StartsWith("'' is not a build selector"));
 }
 
+TEST_F(BuildSelectorTest, LastAndFailedNameTopLevelBuildsNotNestedOnes) {
+  auto parent = testing::beginTestBuild(*store);
+  JobStart start;
+  start.buildId = parent.buildId;
+  start.buildProjectId = parent.projectId;
+  start.command = "jobtape run -- make";
+  std::string parentJob = store->newJobId();
+  store->beginJob(parentJob, start);
+  auto child = testing::beginTestBuild(*store, "/src/lib", parentJob);
+  runTestJob(*store, child, JobStatus::failed);
+  store->finishBuild(child.buildId);
+  JobFinish finish;
+  finish.result = JobStatus::succeeded;
+  finish.exitCode = 0;
+  store->finishJob(parentJob, finish);
+  store->finishBuild(parent.buildId);
+
+  EXPECT_EQ(selectBuild("last"), parent.buildId);
+  EXPECT_EQ(selectBuild("failed"), parent.buildId);  // the child's failure is the parent's
+  EXPECT_EQ(selectBuild(child.buildId), child.buildId);
+}
+
 TEST_F(BuildSelectorTest, OnlySucceededBuilds) {
   auto build = testing::beginTestBuild(*store);
   store->finishBuild(build.buildId);

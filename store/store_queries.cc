@@ -273,8 +273,11 @@ std::optional<JobRow> SqliteStore::recentJobWithPid(pid_t pid) {
 std::optional<BuildRow> SqliteStore::recentBuild(JobKind kind) {
   std::lock_guard lock(mutex_);
   reapLocked();
-  static const std::string any = kBuildSelect + "ORDER BY b.id DESC LIMIT 1";
-  static const std::string failed = kBuildSelect + "WHERE b.result = 'failed' ORDER BY b.id DESC LIMIT 1";
+  // A nested build starts after its parent but belongs to it: `last` and
+  // `failed` name top-level builds (nested ones are shown in their tree).
+  static const std::string any = kBuildSelect + "WHERE b.parent_job_id IS NULL ORDER BY b.id DESC LIMIT 1";
+  static const std::string failed =
+      kBuildSelect + "WHERE b.result = 'failed' AND b.parent_job_id IS NULL ORDER BY b.id DESC LIMIT 1";
   sqlite::Statement s(db_, kind == JobKind::failed ? failed : any);
   auto rows = readBuilds(s);
   if (rows.empty()) return std::nullopt;

@@ -7,14 +7,13 @@
 
 #include "recorder/json_testing.h"
 #include "tests/cli_view/view_history.h"
-#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
 namespace {
 
-using view::runJobtape;
-using view::runProgram;
+using ::jobtape::testing::runJobtape;
+using ::jobtape::testing::runProgram;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -44,7 +43,7 @@ ProcessResult onTerminal(const fs::path& home, const std::vector<std::string>& a
   ProcessOptions options;
   options.env = std::move(env);
   if (!options.env.count("NO_COLOR")) options.unsetEnv.push_back("NO_COLOR");
-  return view::runProgram({"script", "-qec", command, "/dev/null"}, options);
+  return ::jobtape::testing::runProgram({"script", "-qec", command, "/dev/null"}, options);
 }
 
 class ListTest : public ::testing::Test {

@@ -14,14 +14,13 @@
 
 #include "recorder/json_testing.h"
 #include "tests/cli_view/view_history.h"
-#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
 namespace {
 
-using view::runJobtape;
-using view::runProgram;
+using ::jobtape::testing::runJobtape;
+using ::jobtape::testing::runProgram;
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;

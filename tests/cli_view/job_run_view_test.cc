@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "recorder/json_testing.h"
-#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
@@ -41,7 +40,7 @@ class RunViewTest : public ::testing::Test {
   ProcessResult jobtape(const std::vector<std::string>& args) {
     ProcessOptions options;
     options.cwd = project_.path();
-    return view::runJobtape(home_.path(), args, options);
+    return ::jobtape::testing::runJobtape(home_.path(), args, options);
   }
   TempDir home_;
   TempDir project_;
@@ -89,12 +88,12 @@ TEST_F(RunViewTest, AnUnprivilegedUserRecordsAndReadsTheirOwnJobs) {
   ProcessOptions options;
   options.cwd = project_.path();
   options.asUser = "nobody";
-  ProcessResult run = view::runJobtape(home_.path(), {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
+  ProcessResult run = ::jobtape::testing::runJobtape(home_.path(), {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
   ASSERT_EQ(run.exitStatus, 5) << run.err;
-  ProcessResult logs = view::runJobtape(home_.path(), {"job", "logs"}, options);
+  ProcessResult logs = ::jobtape::testing::runJobtape(home_.path(), {"job", "logs"}, options);
   EXPECT_EQ(logs.exitStatus, 0) << logs.err;
   EXPECT_EQ(logs.out, "65534\n");
-  ProcessResult show = view::runJobtape(home_.path(), {"job", "show"}, options);
+  ProcessResult show = ::jobtape::testing::runJobtape(home_.path(), {"job", "show"}, options);
   EXPECT_THAT(show.out, HasSubstr("outcome    exited with status 5\n"));
 }
 

@@ -7,14 +7,13 @@
 #include <regex>
 
 #include "tests/cli_view/view_history.h"
-#include "tests/cli_view/view_process.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {
 namespace {
 
-using view::runJobtape;
-using view::runProgram;
+using ::jobtape::testing::runJobtape;
+using ::jobtape::testing::runProgram;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;

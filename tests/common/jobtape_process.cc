@@ -48,28 +48,28 @@ ProcessResult runProgram(const std::vector<std::string>& argvIn, const ProcessOp
   std::string program = argv.front();
   if (program.find('/') == std::string::npos) program = bp::search_path(program).string();
   std::vector<std::string> args(argv.begin() + 1, argv.end());
+  // The exit is learnt through the io_context (Boost reaps the child on
+  // SIGCHLD there); polling child.running() beside it races that reaping.
+  bool exited = false;
+  int nativeStatus = 0;
   bp::child child(program, bp::args(args), env,
                   bp::start_dir(options.cwd ? options.cwd->string() : std::filesystem::current_path().string()),
-                  bp::std_in < bp::buffer(options.stdinText), bp::std_out > out, bp::std_err > err, io);
+                  bp::std_in < bp::buffer(options.stdinText), bp::std_out > out, bp::std_err > err, io,
+                  bp::on_exit([&](int, const std::error_code&) { exited = true; }));
   ProcessResult result;
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  while (io.run_one_until(deadline) > 0) {
+  while (!(exited && out.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+           err.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
+    if (io.run_one_until(deadline) == 0) break;
   }
-  // The pipes can close before the process exits: wait for the exit itself,
-  // up to the same deadline, before calling it timed out.
-  // (Boost 1.74's wait_until can sleep through the child's exit: poll.)
   std::error_code waitError;
-  while (child.running(waitError) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  if (child.running(waitError)) {
+  if (!exited) {
     result.timedOut = true;
     child.terminate(waitError);
+    io.run();
   }
-  child.wait(waitError);
-  io.run();
-  int native = child.native_exit_code();
-  result.exitStatus = WIFSIGNALED(native) ? 128 + WTERMSIG(native) : WEXITSTATUS(native);
+  nativeStatus = child.native_exit_code();
+  result.exitStatus = WIFSIGNALED(nativeStatus) ? 128 + WTERMSIG(nativeStatus) : WEXITSTATUS(nativeStatus);
   result.out = out.get();
   result.err = err.get();
   return result;
