@@ -44,8 +44,8 @@ Recipe minimalRecipe(std::vector<std::string> args) {
   Recipe r = helperRecipe(std::move(args));
   std::string helperDir = std::filesystem::path(helperPath()).parent_path().string();
   r.mounts = {{Mount::Kind::roBind, "/usr", ""}, {Mount::Kind::roBind, "/usr/lib", "/lib"},
-              {Mount::Kind::roBind, "/usr/lib64", "/lib64"}, {Mount::Kind::roBind, helperDir, ""},
-              {Mount::Kind::tmpfs, "", "/tmp"}};
+              {Mount::Kind::roBind, "/usr/lib64", "/lib64"}, {Mount::Kind::tmpfs, "", "/tmp"},
+              {Mount::Kind::roBind, helperDir, ""}};
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "sandbox/runner.h"
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   RunOptions options;
   jobtape::Recipe recipe;
   recipe.mounts = {{jobtape::Mount::Kind::roBind, "/", "/"}, {jobtape::Mount::Kind::tmpfs, "", "/tmp"}};
+  // A build tree under /tmp would be hidden by the private /tmp: bind it back.
+  std::string buildDir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+  if (buildDir.starts_with("/tmp/")) recipe.mounts.push_back({jobtape::Mount::Kind::roBind, buildDir, buildDir});
   recipe.env = {{"PATH", "/usr/bin:/bin"}, {"TERM", "xterm"}};
   recipe.workDir = "/";
   int i = 1;

@@ -23,6 +23,13 @@ inline std::string helperPath(const char* name = "runner_test_helper") {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / name).string();
 }
 
+// A build tree under /tmp would be hidden by the private /tmp: bind it back
+// (after the tmpfs) so the helper programs stay reachable.
+inline void keepBuildTreeVisible(Recipe& recipe) {
+  std::string dir = std::filesystem::path(helperPath()).parent_path().string();
+  if (dir == "/tmp" || dir.starts_with("/tmp/")) recipe.mounts.push_back({Mount::Kind::roBind, dir, dir});
+}
+
 // The default view of `jobtape run`: the host's / read-only, a private /tmp.
 inline Recipe helperRecipe(std::vector<std::string> args) {
   Recipe r;
@@ -31,6 +38,7 @@ inline Recipe helperRecipe(std::vector<std::string> args) {
   r.env = {{"PATH", "/usr/bin:/bin"}};
   r.workDir = "/";
   r.mounts = {{Mount::Kind::roBind, "/", "/"}, {Mount::Kind::tmpfs, "", "/tmp"}};
+  keepBuildTreeVisible(r);
   return r;
 }
 

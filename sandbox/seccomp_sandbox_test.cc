@@ -138,6 +138,9 @@ class SandboxedSeccompTest : public ::testing::TestWithParam<Who> {
     r.env = {{"PATH", "/usr/bin:/bin"}};
     r.workDir = "/tmp";
     r.mounts = {{Mount::Kind::roBind, "/", "/"}, {Mount::Kind::tmpfs, "", "/tmp"}};
+    // A build tree under /tmp would be hidden by the private /tmp.
+    std::string buildDir = std::filesystem::path(argv.at(0)).parent_path().string();
+    if (buildDir.starts_with("/tmp/")) r.mounts.push_back({Mount::Kind::roBind, buildDir, buildDir});
     r.network = network;
     r.limits.timeoutMs = 120000;  // a hang is a failure, not a stuck suite
     return r;
