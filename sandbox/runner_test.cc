@@ -117,12 +117,13 @@ TEST(Runner, SetupFailureNamesTheStep) {
   CollectingObserver o;
   Recipe recipe = helperRecipe({"exit", "0"});
   recipe.mounts.push_back({Mount::Kind::roBind, "/nonexistent/source", "/mnt/x"});
+  std::string badMount = "mounts[" + std::to_string(recipe.mounts.size() - 1) + "]";
   RunResult r = runRecipe(recipe, o);
   EXPECT_EQ(r.outcome, Outcome::setupFailed) << r.message;
   EXPECT_EQ(r.setupStep, "bind source");
   EXPECT_EQ(r.setupErrno, ENOENT);
   EXPECT_EQ(r.exitCode, 125);
-  EXPECT_THAT(r.message, HasSubstr("mounts[2]"));
+  EXPECT_THAT(r.message, HasSubstr(badMount));
   EXPECT_THAT(r.message, HasSubstr("/nonexistent/source"));
 
   recipe = helperRecipe({"exit", "0"});
