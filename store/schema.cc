@@ -60,6 +60,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <string_view>
 
 namespace jobtape::store {
@@ -154,6 +156,7 @@ struct Header {
   int64_t ourTables = 0;
 };
 
+// Call inside a transaction (see readHeaderSnapshot).
 Header readHeader(sqlite::Database& db) {
   Header header;
   header.applicationId = db.queryInt("PRAGMA application_id");
@@ -162,6 +165,30 @@ Header readHeader(sqlite::Database& db) {
   header.ourTables = db.queryInt(
       "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('builds', 'build_projects', 'jobs')");
   return header;
+}
+
+// One snapshot: another process may commit its migration between two of the
+// reads, and a mix of before and after would look like a foreign file.
+Header readHeaderSnapshot(sqlite::Database& db) {
+  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::deferred);
+  Header header = readHeader(db);
+  snapshot.commit();
+  return header;
+}
+
+// Switching to WAL needs an exclusive lock and SQLite does not run the busy
+// handler for it, so processes opening a new store together retry here. Once
+// one has switched, the mode is persistent and the others only read it.
+void enableWal(sqlite::Database& db) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (const SqliteError& error) {
+      if ((error.extendedCode() & 0xff) != SQLITE_BUSY || attempt >= 500) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 }
 
 // Throws StoreOpenError when the header is not one this jobtape may use.
@@ -239,10 +266,10 @@ sqlite::Database openStoreDatabase(const std::filesystem::path& path, bool creat
   try {
     auto db = sqlite::Database::open(
         path, createIfMissing ? sqlite::Database::Mode::readWriteCreate : sqlite::Database::Mode::readWrite);
-    Header header = readHeader(db);
+    Header header = readHeaderSnapshot(db);
     bool fresh = header.applicationId == 0 && header.userVersion == 0 && header.objects == 0;
     if (!fresh) checkHeader(header, path);
-    db.exec("PRAGMA journal_mode = WAL");
+    enableWal(db);
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     if (header.userVersion < kSchemaVersion) migrate(db, path);
