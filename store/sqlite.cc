@@ -30,6 +30,13 @@ Database Database::open(const std::filesystem::path& path, Mode mode, int busyTi
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busyTimeoutMs);
+  // Every `jobtape` command is a short process: without these, the last one
+  // to close checkpoints and deletes the WAL (with fsyncs) and the next one
+  // creates it again. Commits still checkpoint once the WAL reaches its
+  // auto-checkpoint size, so it stays bounded.
+  int on = 1;
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
   return Database(db, path);
 }
 
