@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/cli_error.h"
+#include "recorder/job_command_line.h"
 
 namespace jobtape::cli {
 
@@ -134,6 +135,30 @@ Colour statusColour(store::JobStatus status) {
     case store::JobStatus::running: return Colour::blue;
   }
   return Colour::none;
+}
+
+std::string failureReason(const JobResult& result) {
+  const char* name = result.signal > 0 ? sigabbrev_np(result.signal) : nullptr;
+  std::string signal = name ? fmt::format("SIG{}", name) : fmt::format("signal {}", result.signal);
+  switch (result.outcome) {
+    case Outcome::exited: return fmt::format("exit {}", result.exitCode);
+    case Outcome::signaled: return fmt::format("killed by {}", signal);
+    case Outcome::cancelled: return fmt::format("stopped by {}", signal);
+    case Outcome::timedOut:
+    case Outcome::commandNotFound:
+    case Outcome::notExecutable:
+    case Outcome::seccompViolation:
+    case Outcome::setupFailed: return result.message.empty() ? outcomeName(result.outcome) : result.message;
+  }
+  return result.message;
+}
+
+std::string failureHintLine(const CliContext& context, const std::string& shortId, const JobResult& result,
+                            bool withSelector) {
+  std::string logs = context.home ? fmt::format("jobtape --home {} job logs", recorder::shellQuote(context.home->string()))
+                                  : std::string("jobtape job logs");
+  return fmt::format("jobtape: job {} failed ({}); see: {}{}", shortId, escapeControl(failureReason(result)), logs,
+                     withSelector ? " " + shortId : "");
 }
 
 }  // namespace jobtape::cli

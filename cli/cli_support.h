@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <jobtape/recorder.h>
+
 #include "cli/cli_context.h"
 #include "store/selector.h"
 #include "store/store.h"
@@ -39,5 +41,12 @@ enum class Colour { none, red, green, yellow, blue, dim, bold };
 // Wraps text in an ANSI colour when context.colour is set.
 std::string colourize(const CliContext& context, Colour colour, std::string_view text);
 Colour statusColour(store::JobStatus status);
+
+// "exit 2", "killed by SIGTERM", "stopped by SIGINT", or the outcome's message.
+std::string failureReason(const JobResult& result);
+// The last line after a failed job (`run`, `job retry`), with no path to copy:
+// "jobtape: job 01JD4X7Q failed (exit 2); see: jobtape job logs[ 01JD4X7Q]".
+std::string failureHintLine(const CliContext& context, const std::string& shortId, const JobResult& result,
+                            bool withSelector);
 
 }  // namespace jobtape::cli

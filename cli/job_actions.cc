@@ -217,21 +217,6 @@ void writeAll(int fd, std::string_view bytes) {
   }
 }
 
-std::string failureReason(const JobResult& result) {
-  const char* name = result.signal > 0 ? sigabbrev_np(result.signal) : nullptr;
-  std::string signal = name ? fmt::format("SIG{}", name) : fmt::format("signal {}", result.signal);
-  switch (result.outcome) {
-    case Outcome::exited: return fmt::format("exit {}", result.exitCode);
-    case Outcome::signaled: return fmt::format("killed by {}", signal);
-    case Outcome::timedOut: return "timed out";
-    case Outcome::cancelled: return fmt::format("stopped by {}", signal);
-    case Outcome::commandNotFound: return "command not found";
-    case Outcome::notExecutable: return "not executable";
-    case Outcome::seccompViolation: return fmt::format("blocked system call {}", result.violatingSyscall);
-    case Outcome::setupFailed: return fmt::format("sandbox setup failed: {}", result.message);
-  }
-  return result.message;
-}
 
 ProjectOptions projectOf(store::Store& store, const store::JobRow& job, const Recipe& recipe) {
   for (const auto& project : store.projects(job.buildId)) {
@@ -286,10 +271,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
                                                        : "check the store's directory or pass --home DIR");
   }
   if (!result.succeeded) {
-    std::string logs = context.home ? fmt::format("jobtape --home {} job logs", recorder::shellQuote(context.home->string()))
-                                    : std::string("jobtape job logs");
-    std::cerr << fmt::format("jobtape: job {} failed ({}); see: {}\n", shortId(*store, result.jobId),
-                             escapeControl(failureReason(result)), logs);
+    std::cerr << failureHintLine(context, shortId(*store, result.jobId), result, false) << '\n';
   }
   return result.exitCode;
 }

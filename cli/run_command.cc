@@ -330,21 +330,6 @@ Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>&
   return outcomes;
 }
 
-std::string failureReason(const JobResult& result) {
-  const char* name = result.signal > 0 ? sigabbrev_np(result.signal) : nullptr;
-  std::string signal = name ? fmt::format("SIG{}", name) : fmt::format("signal {}", result.signal);
-  switch (result.outcome) {
-    case Outcome::exited: return fmt::format("exit {}", result.exitCode);
-    case Outcome::signaled: return fmt::format("killed by {}", signal);
-    case Outcome::cancelled: return fmt::format("stopped by {}", signal);
-    case Outcome::timedOut:
-    case Outcome::commandNotFound:
-    case Outcome::notExecutable:
-    case Outcome::seccompViolation:
-    case Outcome::setupFailed: return result.message.empty() ? outcomeName(result.outcome) : result.message;
-  }
-  return result.message;
-}
 
 void reportFailures(const CliContext& context, const std::vector<std::optional<JobResult>>& results) {
   std::vector<const JobResult*> failed;
@@ -353,13 +338,10 @@ void reportFailures(const CliContext& context, const std::vector<std::optional<J
   }
   if (failed.empty()) return;
   auto store = openStore(context);
-  std::string logs = context.home ? fmt::format("jobtape --home {} job logs", recorder::shellQuote(context.home->string()))
-                                  : std::string("jobtape job logs");
   for (const JobResult* result : failed) {
-    std::string prefix = store->shortestUniquePrefix(result->jobId, 8);
-    std::string selector = results.size() > 1 ? " " + prefix : "";
-    std::cerr << fmt::format("jobtape: job {} failed ({}); see: {}{}\n", prefix,
-                             escapeControl(failureReason(*result)), logs, selector);
+    std::cerr << failureHintLine(context, store->shortestUniquePrefix(result->jobId, 8), *result,
+                                 results.size() > 1)
+              << '\n';
   }
 }
 

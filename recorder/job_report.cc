@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "recorder/json_text.h"
+#include "recorder/log_render.h"
 #include "recorder/job_command_line.h"
 
 namespace jobtape::recorder {
@@ -353,20 +354,6 @@ void nullable(JsonWriter& json, std::string_view name, const std::optional<T>& v
   json.optional(value);
 }
 
-void writeUsage(JsonWriter& json, const sandbox::ResourceUsage& usage) {
-  json.beginObject()
-      .field("userCpuNs", usage.userCpuNs)
-      .field("systemCpuNs", usage.systemCpuNs)
-      .field("maxRssBytes", usage.maxRssBytes)
-      .field("minorFaults", usage.minorFaults)
-      .field("majorFaults", usage.majorFaults)
-      .field("inBlocks", usage.inBlocks)
-      .field("outBlocks", usage.outBlocks)
-      .field("voluntarySwitches", usage.voluntarySwitches)
-      .field("involuntarySwitches", usage.involuntarySwitches)
-      .endObject();
-}
-
 void writeOutcome(JsonWriter& json, const JobReport& report) {
   json.beginObject().field("text", outcomeText(report));
   if (auto result = knownResult(report)) {
@@ -446,7 +433,7 @@ std::string renderReportJson(const JobReport& report, bool processes) {
     json.field("stdoutBytes", report.events->stdoutBytes).field("stderrBytes", report.events->stderrBytes);
   }
   json.key("rusage");
-  writeUsage(json, knownUsage(report));
+  writeResourceUsageJson(json, knownUsage(report));
   json.field("eventsFile", report.eventsFile.string());
   json.key("eventsDamage");
   if (report.events && report.events->damage) {

@@ -20,19 +20,6 @@ const char* streamName(sandbox::Stream stream) {
 
 size_t newlines(std::string_view bytes) { return static_cast<size_t>(std::count(bytes.begin(), bytes.end(), '\n')); }
 
-void writeRusage(JsonWriter& json, const sandbox::ResourceUsage& usage) {
-  json.beginObject()
-      .field("userCpuNs", usage.userCpuNs)
-      .field("systemCpuNs", usage.systemCpuNs)
-      .field("maxRssBytes", usage.maxRssBytes)
-      .field("minorFaults", usage.minorFaults)
-      .field("majorFaults", usage.majorFaults)
-      .field("inBlocks", usage.inBlocks)
-      .field("outBlocks", usage.outBlocks)
-      .field("voluntarySwitches", usage.voluntarySwitches)
-      .field("involuntarySwitches", usage.involuntarySwitches)
-      .endObject();
-}
 
 void writeStringArray(JsonWriter& json, const std::vector<std::string>& items) {
   json.beginArray();
@@ -259,7 +246,7 @@ void LogRenderer::emitJson(const Event& event) {
           .field("exitCode", exit.exitCode)
           .field("signal", exit.signal);
       json.key("rusage");
-      writeRusage(json, event.processExit.rusage);
+      writeResourceUsageJson(json, event.processExit.rusage);
       break;
     }
     case Event::Kind::jobFinished: {
@@ -274,7 +261,7 @@ void LogRenderer::emitJson(const Event& event) {
       if (!result.violatingSyscall.empty()) json.field("violatingSyscall", result.violatingSyscall);
       json.field("message", result.message);
       json.key("rusage");
-      writeRusage(json, result.rusage);
+      writeResourceUsageJson(json, result.rusage);
       break;
     }
     case Event::Kind::jobStarted:
@@ -329,6 +316,20 @@ void LogRenderer::emitCast(const OutputEvent& output) {
   appendJsonString(line, terminal);
   line += "]\n";
   sink_.write(line);
+}
+
+void writeResourceUsageJson(JsonWriter& json, const sandbox::ResourceUsage& usage) {
+  json.beginObject()
+      .field("userCpuNs", usage.userCpuNs)
+      .field("systemCpuNs", usage.systemCpuNs)
+      .field("maxRssBytes", usage.maxRssBytes)
+      .field("minorFaults", usage.minorFaults)
+      .field("majorFaults", usage.majorFaults)
+      .field("inBlocks", usage.inBlocks)
+      .field("outBlocks", usage.outBlocks)
+      .field("voluntarySwitches", usage.voluntarySwitches)
+      .field("involuntarySwitches", usage.involuntarySwitches)
+      .endObject();
 }
 
 }  // namespace jobtape::recorder

@@ -54,6 +54,10 @@ class StringSink : public ByteSink {
 // "[   1.234s] " for 1.234 s after the start.
 std::string elapsedPrefix(uint64_t elapsedNs);
 
+class JsonWriter;
+// The rusage object of `job logs --format json` and `job show --json`.
+void writeResourceUsageJson(JsonWriter& json, const sandbox::ResourceUsage& usage);
+
 class LogRenderer {
  public:
   LogRenderer(const JobDescription& description, const LogOptions& options, ByteSink& sink);
