@@ -38,56 +38,6 @@ static std::vector<std::string> asUserPrefix(const std::string& user) {
           "--clear-groups", "--"};
 }
 
-// runProgram() of tests/common decides a program timed out (and kills it)
-// when its pipes close before it has exited, which a program that closes
-// stdout late in its exit path hits now and then. This one waits for the
-// exit itself; a watchdog enforces the timeout.
-static ProcessResult runReliably(std::vector<std::string> argv, const ProcessOptions& options) {
-  auto prefix = asUserPrefix(options.asUser);
-  argv.insert(argv.begin(), prefix.begin(), prefix.end());
-  bp::environment env = boost::this_process::environment();
-  for (const auto& name : options.unsetEnv) env.erase(name);
-  for (const auto& [name, value] : options.env) env[name] = value;
-  bp::ipstream out, err;
-  bp::opstream in;
-  std::vector<std::string> args(argv.begin() + 1, argv.end());
-  bp::child child(argv.front(), bp::args(args), env,
-                  bp::start_dir(options.cwd ? options.cwd->string() : fs::current_path().string()),
-                  bp::std_in < in, bp::std_out > out, bp::std_err > err);
-  ProcessResult result;
-  std::thread readOut([&] { result.out.assign(std::istreambuf_iterator<char>(out), {}); });
-  std::thread readErr([&] { result.err.assign(std::istreambuf_iterator<char>(err), {}); });
-  std::thread writeIn([&] {
-    in << options.stdinText;
-    in.flush();
-    in.pipe().close();
-  });
-  std::mutex mutex;
-  std::condition_variable finished;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mutex);
-    if (!finished.wait_for(lock, options.timeout, [&] { return done; })) {
-      result.timedOut = true;
-      ::kill(child.id(), SIGKILL);
-    }
-  });
-  int status = 0;
-  ::waitpid(child.id(), &status, 0);  // reaped here, so boost never sees it
-  {
-    std::lock_guard lock(mutex);
-    done = true;
-  }
-  finished.notify_all();
-  watchdog.join();
-  writeIn.join();
-  readOut.join();
-  readErr.join();
-  child.detach();
-  result.exitStatus = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  return result;
-}
-
 std::vector<std::string> usersToTest() {
   std::vector<std::string> users = {""};
   if (runningAsRoot()) users.push_back("nobody");
@@ -110,7 +60,7 @@ ProcessResult ActionsHome::jobtape(const std::vector<std::string>& args, Process
   options.unsetEnv.push_back("NO_COLOR");
   std::vector<std::string> argv = {jobtapeBinary().string(), "--home", home_.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return runReliably(argv, options);
+  return runProgram(argv, options);
 }
 
 ProcessResult ActionsHome::record(const std::string& script, const std::vector<std::string>& runOptions) const {
