@@ -3,6 +3,13 @@
 // ends when its content reaches kFrameMaxInput, when it is kFrameMaxAge old,
 // or when asked. A message never spans two frames.
 //
+// A frame's messages are gathered and compressed in one call when it ends,
+// so zstd knows the frame's size: a small frame (the description, the few
+// events of a short job) gets small match tables instead of level 3's full
+// ones, which would be allocated and cleared for every job -- a measurable
+// part of a short job's start-up. The gathering costs no extra copy: zstd's
+// streaming mode copies its input into a window buffer the same way.
+//
 // Single-threaded: owned by whichever thread compresses.
 #pragma once
 
@@ -40,20 +47,17 @@ class FrameWriter {
   // frame is open (the file never holds empty frames).
   void endFrame();
 
-  bool frameOpen() const { return frameInput_ > 0; }
+  bool frameOpen() const { return !input_.empty(); }
   // When the open frame must end at the latest.
   Clock::time_point frameDeadline() const { return frameOpenedAt_ + kFrameMaxAge; }
   uint64_t framesEnded() const { return framesEnded_; }
 
  private:
-  void drain();
-
   int fd_;
   std::filesystem::path path_;
   ZstdCCtx cctx_;
+  std::vector<char> input_;  // the open frame's messages
   std::vector<char> out_;
-  size_t outUsed_ = 0;
-  size_t frameInput_ = 0;
   Clock::time_point frameOpenedAt_{};
   uint64_t framesEnded_ = 0;
 };

@@ -36,9 +36,11 @@ struct PreparedJob {
   JobInfo info;
   JobFiles files;
   std::string recipeHash;
+  store::JobStart start;  // the row, written when the sandbox's pid exists
 };
 
-// Validation first: a bad recipe leaves no trace in the store.
+// Validation first: a bad recipe leaves no trace in the store. The row is
+// written once the sandbox's pid exists (RecordingObserver::onStarted).
 PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe) {
   PreparedJob job;
   std::string recipeJson;
@@ -53,23 +55,21 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,
               jobName(recipe), placement.projectId};
   job.files = createJobFiles(store.jobDir(job.info.jobId));
-  store::JobStart start;
-  start.buildId = placement.buildId;
-  start.buildProjectId = placement.projectId;
-  start.recipeHash = job.recipeHash;
-  start.recipeMeta = std::move(recipeJson);
-  start.command = displayCommand(recipe.command, recipe.args);
-  start.name = recipe.name;
-  start.recorderPid = ::getpid();
-  start.localPath = job.files.dir.string();
-  try {
-    store.with([&](store::Store& s) { s.beginJob(job.info.jobId, start); });
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(job.files.dir, ec);  // a directory no row points to
-    throw;
-  }
+  job.start.buildId = placement.buildId;
+  job.start.buildProjectId = placement.projectId;
+  job.start.recipeHash = job.recipeHash;
+  job.start.recipeMeta = std::move(recipeJson);
+  job.start.command = displayCommand(recipe.command, recipe.args);
+  job.start.name = recipe.name;
+  job.start.recorderPid = ::getpid();
+  job.start.localPath = job.files.dir.string();
   return job;
+}
+
+// Removes the directory of a job whose row was never written.
+void discardJobFiles(const PreparedJob& job) noexcept {
+  std::error_code ec;
+  fs::remove_all(job.files.dir, ec);
 }
 
 JobDescription describe(const PreparedJob& job, const JobPlacement& placement, const Recipe& recipe) {
@@ -87,69 +87,6 @@ JobDescription describe(const PreparedJob& job, const JobPlacement& placement, c
   description.callerGid = ::getgid();
   return description;
 }
-
-// Turns the sandbox's callbacks into events, store updates and the caller's
-// callbacks. Never throws: the first failure to write the events file is
-// kept and reported in the job's message.
-class RecordingObserver final : public sandbox::RunObserver {
- public:
-  RecordingObserver(LockedStore& store, EventWriter& writer, const JobInfo& info,
-                    const JobOptions& options)
-      : store_(store), writer_(writer), info_(info), options_(options) {}
-
-  void onStarted(pid_t hostPid) override {
-    try {
-      store_.with([&](store::Store& s) { s.setJobPid(info_.jobId, hostPid); });
-    } catch (...) {
-      // The pid is a convenience for selectors; the job runs on without it.
-    }
-    if (options_.onStarted) guard([&] { options_.onStarted(info_, hostPid); });
-  }
-
-  void onOutput(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) override {
-    record([&] { writer_.output(stream, elapsedNs, bytes); });
-    if (options_.onOutput) {
-      auto ours = stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
-      guard([&] { options_.onOutput(info_, ours, std::string_view(bytes.data(), bytes.size())); });
-    }
-  }
-
-  void onExec(const sandbox::ExecRecord& exec) override { record([&] { writer_.exec(exec); }); }
-
-  void onProcessExit(const sandbox::ProcessExitRecord& exit) override {
-    record([&] { writer_.processExit(exit); });
-  }
-
-  const std::optional<std::string>& writeError() const { return writeError_; }
-
- private:
-  template <typename Body>
-  void record(Body&& body) noexcept {
-    if (writeError_) return;  // the file is broken; keep the job running
-    try {
-      body();
-    } catch (const std::exception& error) {
-      writeError_ = error.what();
-    } catch (...) {
-      writeError_ = "unknown failure";
-    }
-  }
-
-  template <typename Body>
-  static void guard(Body&& body) noexcept {
-    try {
-      body();
-    } catch (...) {
-      // A caller's callback must not throw; if it does, the job still ends properly.
-    }
-  }
-
-  LockedStore& store_;
-  EventWriter& writer_;
-  const JobInfo& info_;
-  const JobOptions& options_;
-  std::optional<std::string> writeError_;
-};
 
 // Ends the row of a job that never ran to a result of its own.
 void finishBroken(LockedStore& store, const std::string& jobId) noexcept {
@@ -173,14 +110,12 @@ sandbox::RunResult supervisorFailure(const std::string& what) {
   return result;
 }
 
-std::unique_ptr<EventWriter> createWriter(LockedStore& store, const PreparedJob& job,
-                                          const JobDescription& description, bool durable) {
+std::unique_ptr<EventWriter> createWriter(const PreparedJob& job, const JobDescription& description,
+                                          bool durable) {
   try {
     return EventWriter::create(job.files.eventsFile, description,
                                durable ? Durability::always : Durability::onFailure);
   } catch (const std::exception& error) {
-    removeStateTree(job.files.stateDir);
-    finishBroken(store, job.info.jobId);
     auto code = [&]() -> std::error_code {
       if (auto* system = dynamic_cast<const std::system_error*>(&error)) return system->code();
       return {};
@@ -188,6 +123,106 @@ std::unique_ptr<EventWriter> createWriter(LockedStore& store, const PreparedJob&
     throw Error(Error::Kind::io, std::string("cannot create the events file: ") + error.what(), {},
                 code, std::current_exception());
   }
+}
+
+// Turns the sandbox's callbacks into the job's row, events, store updates
+// and the caller's callbacks. The row and the events file are written in
+// onStarted, while the child builds the sandbox and before the command runs;
+// a failure there stops the job before it ran. Afterwards it never throws:
+// the first failure to write the events file is kept and reported in the
+// job's message.
+class RecordingObserver final : public sandbox::RunObserver {
+ public:
+  RecordingObserver(LockedStore& store, PreparedJob& job, const JobPlacement& placement,
+                    const Recipe& recipe, const JobOptions& options)
+      : store_(store), job_(job), placement_(placement), recipe_(recipe), options_(options) {}
+
+  void onStarted(pid_t hostPid) override {
+    startRecording(hostPid);
+    if (options_.onStarted) guard([&] { options_.onStarted(job_.info, hostPid); });
+  }
+
+  // For a run that ended before its pid existed (setup failed, supervisor
+  // failure): the job is still recorded, with pid 0.
+  void ensureStarted() {
+    if (!writer_) startRecording(0);
+  }
+
+  void onOutput(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) override {
+    record([&] { writer_->output(stream, elapsedNs, bytes); });
+    if (options_.onOutput) {
+      auto ours = stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
+      guard([&] { options_.onOutput(job_.info, ours, std::string_view(bytes.data(), bytes.size())); });
+    }
+  }
+
+  void onExec(const sandbox::ExecRecord& exec) override { record([&] { writer_->exec(exec); }); }
+
+  void onProcessExit(const sandbox::ProcessExitRecord& exit) override {
+    record([&] { writer_->processExit(exit); });
+  }
+
+  // Whether a throw came from recording the start (then the command never ran).
+  bool startFailed() const { return startFailed_; }
+  bool rowWritten() const { return rowWritten_; }
+  std::unique_ptr<EventWriter> takeWriter() { return std::move(writer_); }
+  const std::optional<std::string>& writeError() const { return writeError_; }
+
+ private:
+  void startRecording(pid_t hostPid) {
+    try {
+      job_.start.pid = hostPid;
+      store_.with([&](store::Store& s) { s.beginJob(job_.info.jobId, job_.start); });
+      rowWritten_ = true;
+      writer_ = createWriter(job_, describe(job_, placement_, recipe_), options_.durable);
+    } catch (...) {
+      startFailed_ = true;
+      throw;
+    }
+  }
+
+  template <typename Body>
+  void record(Body&& body) noexcept {
+    if (writeError_ || !writer_) return;  // the file is broken; keep the job running
+    try {
+      body();
+    } catch (const std::exception& error) {
+      writeError_ = error.what();
+    } catch (...) {
+      writeError_ = "unknown failure";
+    }
+  }
+
+  template <typename Body>
+  static void guard(Body&& body) noexcept {
+    try {
+      body();
+    } catch (...) {
+      // A caller's callback must not throw; if it does, the job still ends properly.
+    }
+  }
+
+  LockedStore& store_;
+  PreparedJob& job_;
+  const JobPlacement& placement_;
+  const Recipe& recipe_;
+  const JobOptions& options_;
+  std::unique_ptr<EventWriter> writer_;
+  bool rowWritten_ = false;
+  bool startFailed_ = false;
+  std::optional<std::string> writeError_;
+};
+
+// Undoes what a failed start recording left, then rethrows its error: the
+// command never ran.
+[[noreturn]] void abandonStart(LockedStore& store, const PreparedJob& job, bool rowWritten) {
+  if (rowWritten) {
+    removeStateTree(job.files.stateDir);
+    finishBroken(store, job.info.jobId);
+  } else {
+    discardJobFiles(job);  // a directory no row points to
+  }
+  throw;
 }
 
 sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const Recipe& recipe,
@@ -251,16 +286,22 @@ bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::Ru
 JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
                  const JobOptions& options) {
   PreparedJob job = prepareJob(store, placement, recipe);
-  auto writer = createWriter(store, job, describe(job, placement, recipe), options.durable);
-  RecordingObserver observer(store, *writer, job.info, options);
+  RecordingObserver observer(store, job, placement, recipe, options);
   sandbox::RunResult run;
   std::exception_ptr supervisorError;
   try {
     run = runSandbox(store, job, recipe, options, observer);
   } catch (const std::exception& error) {
+    if (observer.startFailed()) abandonStart(store, job, observer.rowWritten());
     supervisorError = std::current_exception();
     run = supervisorFailure(error.what());
   }
+  try {
+    observer.ensureStarted();
+  } catch (...) {
+    abandonStart(store, job, observer.rowWritten());
+  }
+  std::unique_ptr<EventWriter> writer = observer.takeWriter();
   std::optional<std::string> writeError = observer.writeError();
   try {
     writer->finish(run);

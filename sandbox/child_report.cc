@@ -22,6 +22,7 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::closeFds: return "close fds";
     case SetupStep::deathSignal: return "parent death signal";
     case SetupStep::waitForParent: return "wait for parent";
+    case SetupStep::namespaces: return "unshare namespaces";
     case SetupStep::hostname: return "hostname";
     case SetupStep::loopback: return "loopback";
     case SetupStep::mountPropagation: return "mount propagation";
@@ -83,23 +84,34 @@ int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept {
   }
 }
 
-bool waitForGo(int sock) noexcept {
-  char go = 0;
+namespace {
+
+constexpr char kGo = 'g';
+constexpr char kStart = 's';
+
+bool waitForByte(int sock, char expected) noexcept {
+  char got = 0;
   for (;;) {
-    ssize_t n = ::recv(sock, &go, 1, 0);
-    if (n == 1) return go == 'g';
+    ssize_t n = ::recv(sock, &got, 1, 0);
+    if (n == 1) return got == expected;
     if (n < 0 && errno == EINTR) continue;
     return false;
   }
 }
 
-bool sendGo(int sock) noexcept {
-  char go = 'g';
+bool sendByte(int sock, char byte) noexcept {
   for (;;) {
-    if (::send(sock, &go, 1, MSG_NOSIGNAL) == 1) return true;
+    if (::send(sock, &byte, 1, MSG_NOSIGNAL) == 1) return true;
     if (errno != EINTR) return false;
   }
 }
+
+}  // namespace
+
+bool waitForGo(int sock) noexcept { return waitForByte(sock, kGo); }
+bool waitForStart(int sock) noexcept { return waitForByte(sock, kStart); }
+bool sendGo(int sock) noexcept { return sendByte(sock, kGo); }
+bool sendStart(int sock) noexcept { return sendByte(sock, kStart); }
 
 std::optional<ReceivedMessage> receiveChildMessage(int sock) {
   ReceivedMessage received;

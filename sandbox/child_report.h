@@ -2,8 +2,11 @@
 //
 // A SOCK_SEQPACKET socketpair, close-on-exec on both ends. One record is one
 // packet, so the init (pid 1) and the main process can both write to the same
-// end without interleaving. The supervisor writes exactly one byte ("go")
-// after it has written the id maps; everything else flows child → supervisor:
+// end without interleaving. The supervisor writes two one-byte packets: "go"
+// after it has written the id maps (sandboxed only), and "start" once the
+// caller is ready for the command to run (its row and events file exist);
+// the child builds the sandbox between the two, in parallel with the caller.
+// Everything else flows child → supervisor:
 //
 //   setupError    a stage failed: which step, errno, and for mount steps the
 //                 index of the recipe mount (-1 for the sandbox's own mounts)
@@ -43,6 +46,7 @@ enum class SetupStep : int32_t {
   closeFds,
   deathSignal,
   waitForParent,
+  namespaces,
   hostname,
   loopback,
   mountPropagation,
@@ -99,11 +103,13 @@ void sendChildMessage(int sock, const ChildMessage& message) noexcept;
 void sendSetupError(int sock, SetupStep step, int error, int index = -1) noexcept;
 // Returns 0 or an errno value.
 int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept;
-// Blocks until the supervisor's "go"; false if it went away first.
+// Block until the supervisor's "go" / "start"; false if it went away first.
 bool waitForGo(int sock) noexcept;
+bool waitForStart(int sock) noexcept;
 
 // Supervisor side.
 bool sendGo(int sock) noexcept;
+bool sendStart(int sock) noexcept;
 struct ReceivedMessage {
   ChildMessage message;
   UniqueFd fd;  // with execListener

@@ -4,18 +4,28 @@
 // Supervisor (the thread that called run()):
 //   1. plan everything the child will need: state directories, memory limit,
 //      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio;
-//   2. clone the sandbox's pid 1 into new user, mount, pid, net (unless the
-//      recipe has network), ipc, uts and cgroup namespaces;
-//   3. write its id maps, tell the observer, send "go";
-//   4. supervise until the tree is gone; turn what was seen into a RunResult.
+//   2. clone the sandbox's pid 1 into new user and pid namespaces;
+//   3. write its id maps, send "go";
+//   4. tell the observer, which records the job's start while the child
+//      builds the sandbox on another CPU, then send "start";
+//   5. supervise until the tree is gone; turn what was seen into a RunResult.
 //
 // Sandbox pid 1, after the clone (async-signal-safe only: the caller may be
 // multithreaded, and a lock held by another thread at clone time stays held):
 //   reset signal dispositions, die with the parent, new session, stdio and
 //   nothing else open, wait for the id maps (an end-of-file instead of "go"
-//   means the supervisor died before the death signal was armed), hostname,
-//   loopback, mount tree and pivot_root, fork the main process, drop its own
-//   privileges and become the reaping, forwarding init.
+//   means the supervisor died before the death signal was armed), unshare
+//   the mount, net (unless the recipe has network), ipc, uts and cgroup
+//   namespaces, hostname, loopback, mount tree and pivot_root, wait for
+//   "start", fork the main process, drop its own privileges and become the
+//   reaping, forwarding init.
+//
+// Why the child unshares most namespaces itself: creating a mount namespace
+// (a copy of the host's mount table) and a net namespace is most of the
+// kernel's work for a sandbox. Done by clone() it would run on the
+// supervisor's thread before the observer could start recording; done by
+// the child it overlaps with that recording. The user namespace comes first
+// either way, so every namespace is owned by it, as with a single clone.
 //
 // Main process (pid 2):
 //   die with pid 1, in pid 1's new session (its own, with the pty as
@@ -76,6 +86,7 @@ struct ChildPlan {
   bool terminal = false;
   pid_t supervisorPid = 0;
   int channel = -1;
+  uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
   int stdio[3] = {-1, -1, -1};  // become 0, 1, 2; -1 keeps the caller's
   const char* hostname = "jobtape";
   const MountPlan* mounts = nullptr;
@@ -141,12 +152,14 @@ void loadSeccomp(const ChildPlan& p) {
   check(p, arrangeStdio(p.stdio, &p.channel));
   ::umask(0);
   if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
+  if (::unshare(static_cast<int>(p.unshareFlags)) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
   check(p, setHostname(p.hostname));
   if (!p.network) {
     if (int e = bringUpLoopback()) failSetup(p, {SetupStep::loopback, e, -1});
   }
   raiseOpenFileLimit();
   check(p, p.mounts->apply());
+  if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   long mainPid = sys::cloneLikeFork(SIGCHLD);
   if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
   if (mainPid == 0) mainProcess(p);
@@ -157,6 +170,7 @@ void loadSeccomp(const ChildPlan& p) {
 [[noreturn]] void directChild(ChildPlan p) {
   check(p, resetSignalDispositions());
   check(p, arrangeStdio(p.stdio, &p.channel));
+  if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   mainProcess(p);
 }
 
@@ -189,8 +203,12 @@ Stdio openStdio(StdioMode mode) {
   return s;
 }
 
-uint64_t namespaceFlags(const Recipe& recipe) {
-  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+// A pid namespace can only be entered by a new process, so clone() makes it;
+// the child unshares the rest (see the top of this file).
+constexpr uint64_t kCloneNamespaces = CLONE_NEWUSER | CLONE_NEWPID;
+
+uint64_t unshareNamespaces(const Recipe& recipe) {
+  uint64_t flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (!recipe.network) flags |= CLONE_NEWNET;
   return flags;
 }
@@ -270,6 +288,7 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   plan.terminal = options.stdio == StdioMode::terminal;
   plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
+  plan.unshareFlags = unshareNamespaces(recipe);
   plan.stdio[0] = p.stdio.childIn.get();
   plan.stdio[1] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childOut.get();
   plan.stdio[2] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childErr.get();
@@ -309,7 +328,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   const ChildPlan plan = childPlan(recipe, options, p);
 
   // 2. Clone; the child never returns from here.
-  ClonedChild child = cloneChild(sandboxed ? namespaceFlags(recipe) : 0, p.memory.cgroupFd());
+  ClonedChild child = cloneChild(sandboxed ? kCloneNamespaces : 0, p.memory.cgroupFd());
   if (child.pid == 0) sandboxed ? sandboxInit(plan) : directChild(plan);
   if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
   ChildGuard guard(child.pid);
@@ -322,9 +341,14 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   if (sandboxed) {
     if (std::optional<RunResult> failed = releaseChild(recipe, p.memory, child, p.channel.get())) return *failed;
   }
-  observer.onStarted(child.pid);
 
-  // 4. Supervise to the end.
+  // 4. The observer records while the child builds the sandbox. A child
+  // that failed meanwhile is gone and cannot read "start": supervise() then
+  // finds its setup error on the channel.
+  observer.onStarted(child.pid);  // a throw kills and reaps the child
+  (void)sendStart(p.channel.get());
+
+  // 5. Supervise to the end.
   std::optional<TerminalRelay> relay;
   if (options.stdio == StdioMode::terminal) relay.emplace(p.stdio.ptyMaster.get(), 0, 1);
   SupervisedChild supervised = supervisedChild(child, p, sandboxed);

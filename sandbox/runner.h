@@ -40,11 +40,15 @@ struct ProcessExitRecord {
 };
 
 // Called from the thread that called run(), in the order things happened.
-// Implementations must not throw.
+// Implementations must not throw, except onStarted.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
-  // The sandbox's outermost host pid exists; output has not started yet.
+  // The sandbox's outermost host pid exists and the sandbox is being built
+  // meanwhile; the command starts only once this returns, so this is where
+  // a caller records the job's start without adding to its latency. If it
+  // throws, run() kills and reaps the child and rethrows: the command never
+  // ran.
   virtual void onStarted(pid_t hostPid) { (void)hostPid; }
   virtual void onOutput(Stream stream, uint64_t elapsedNs, std::span<const char> bytes) = 0;
   virtual void onExec(const ExecRecord& exec) { (void)exec; }

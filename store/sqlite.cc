@@ -33,7 +33,7 @@ Database Database::open(const std::filesystem::path& path, Mode mode, int busyTi
   // Every `jobtape` command is a short process: without these, the last one
   // to close checkpoints and deletes the WAL (with fsyncs) and the next one
   // creates it again. Commits still checkpoint once the WAL reaches its
-  // auto-checkpoint size, so it stays bounded.
+  // auto-checkpoint size (set small by the store), so it stays bounded.
   int on = 1;
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
