@@ -1,6 +1,6 @@
 #include "recorder/job_files.h"
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -52,11 +52,12 @@ bool removeStateTree(const fs::path& stateDir) noexcept {
 }
 
 std::string sha256Hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw Error(Error::Kind::io, "SHA-256 is not available from libcrypto");
-  }
+  sha256_ctx context;
+  sha256_init(&context);
+  sha256_update(&context, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
+  unsigned char digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&context, sizeof digest, digest);
+  constexpr unsigned int length = SHA256_DIGEST_SIZE;
   static const char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(length * 2);

@@ -1,7 +1,7 @@
 // Recipe validation and the recipe hash. The JSON form is in recipe_json.cc.
 #include "sandbox/recipe.h"
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include <capnp/message.h>
 
@@ -146,11 +146,13 @@ std::string recipeHash(const Recipe& recipe) {
   recipeToCapnp(recipe, message.initRoot<schema::Recipe>());
   kj::Array<capnp::word> canonical = capnp::canonicalize(message.getRoot<schema::Recipe>().asReader());
   auto bytes = canonical.asBytes();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.begin(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed (OpenSSL EVP_Digest)");
-  }
+  // nettle: no library initialisation at process start, and SHA-256 cannot fail.
+  sha256_ctx context;
+  sha256_init(&context);
+  sha256_update(&context, bytes.size(), bytes.begin());
+  unsigned char digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&context, sizeof digest, digest);
+  constexpr unsigned length = SHA256_DIGEST_SIZE;
   static const char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(length * 2);
