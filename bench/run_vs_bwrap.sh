@@ -51,6 +51,12 @@ echo "start-up, $runs runs each (best of 3 rounds), per run:"
 echo "  bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true   $(ms "$bw" "$runs") ms"
 echo "  jobtape run -- true                                              $(ms "$jt" "$runs") ms"
 echo "  ratio jobtape/bwrap: $(ratio "$jt" "$bw")   (goal <= 0.8)"
+# Where jobtape's time goes, timed the same way.
+tr=$(best_of 3 repeat "$runs" "$(type -P true)")
+jv=$(best_of 3 repeat "$runs" "$jobtape" --version)
+jn=$(best_of 3 repeat "$runs" "$jobtape" run --no-sandbox -- true)
+echo "  parts: \`true\` alone $(ms "$tr" "$runs") ms; jobtape --version $(ms "$jv" "$runs") ms;" \
+  "jobtape run --no-sandbox -- true $(ms "$jn" "$runs") ms (recording without the sandbox)"
 
 # --- 2. throughput --------------------------------------------------------------
 file="$work/compiler-output.txt"

@@ -1,11 +1,12 @@
 #include "recorder/job_files.h"
 
-#include <nettle/sha2.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <jobtape/recorder.h>
 #include <system_error>
+
+#include "sandbox/sha256.h"
 
 namespace jobtape::recorder {
 
@@ -52,20 +53,7 @@ bool removeStateTree(const fs::path& stateDir) noexcept {
 }
 
 std::string sha256Hex(const std::string& text) {
-  sha256_ctx context;
-  sha256_init(&context);
-  sha256_update(&context, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
-  unsigned char digest[SHA256_DIGEST_SIZE];
-  sha256_digest(&context, sizeof digest, digest);
-  constexpr unsigned int length = SHA256_DIGEST_SIZE;
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
-  }
-  return out;
+  return sandbox::sha256Hex({reinterpret_cast<const unsigned char*>(text.data()), text.size()});
 }
 
 }  // namespace jobtape::recorder

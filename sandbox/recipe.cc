@@ -1,7 +1,7 @@
 // Recipe validation and the recipe hash. The JSON form is in recipe_json.cc.
 #include "sandbox/recipe.h"
 
-#include <nettle/sha2.h>
+#include "sandbox/sha256.h"
 
 #include <capnp/message.h>
 
@@ -146,21 +146,7 @@ std::string recipeHash(const Recipe& recipe) {
   recipeToCapnp(recipe, message.initRoot<schema::Recipe>());
   kj::Array<capnp::word> canonical = capnp::canonicalize(message.getRoot<schema::Recipe>().asReader());
   auto bytes = canonical.asBytes();
-  // nettle: no library initialisation at process start, and SHA-256 cannot fail.
-  sha256_ctx context;
-  sha256_init(&context);
-  sha256_update(&context, bytes.size(), bytes.begin());
-  unsigned char digest[SHA256_DIGEST_SIZE];
-  sha256_digest(&context, sizeof digest, digest);
-  constexpr unsigned length = SHA256_DIGEST_SIZE;
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xF];
-  }
-  return hex;
+  return sha256Hex({bytes.begin(), bytes.size()});
 }
 
 }  // namespace jobtape::sandbox
