@@ -24,13 +24,14 @@ cd "$work"
 bwrap_args=(--unshare-all --ro-bind / / --proc /proc --dev /dev)
 
 now_ns() { date +%s%N; }
-# best_of ROUNDS COMMAND...: the fastest wall time (ns) of ROUNDS runs of COMMAND.
+# best_of ROUNDS COMMAND...: the fastest wall time (ns) of ROUNDS runs of
+# COMMAND, its stdout discarded (the figure is printed on stdout).
 best_of() {
   local rounds="$1" best="" start elapsed
   shift
   for ((r = 0; r < rounds; r++)); do
     start=$(now_ns)
-    "$@"
+    "$@" >/dev/null
     elapsed=$(($(now_ns) - start))
     if [[ -z "$best" || $elapsed -lt $best ]]; then best=$elapsed; fi
   done
