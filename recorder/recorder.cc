@@ -10,6 +10,7 @@
 #include "recorder/job_runner.h"
 #include "recorder/recorder_host.h"
 #include "recorder/recorder_store.h"
+#include "sandbox/deferred_reap.h"
 #include "store/store.h"
 
 namespace jobtape {
@@ -111,6 +112,8 @@ class BuildImpl final : public Build {
 class RecorderImpl final : public Recorder {
  public:
   explicit RecorderImpl(std::shared_ptr<LockedStore> store) : store_(std::move(store)) {}
+  // No sandbox's pid 1 outlives the Recorder, not even as a zombie.
+  ~RecorderImpl() override { sandbox::reapAllSandboxes(); }
 
   const fs::path& home() const noexcept override { return store_->home(); }
 

@@ -337,6 +337,21 @@ TEST_F(RecorderTest, AJobSeesItsIdAndABuildStartedInsideItIsItsChild) {
   EXPECT_EQ(build->finish(), "failed") << "a failed nested build must fail its parent";
 }
 
+TEST_F(RecorderTest, NoSandboxProcessOutlivesTheRecorder) {
+  auto build = recorder_->beginBuild({"test build", project()});
+  int64_t projectId = build->addProject({project()});
+  for (int i = 0; i < 3; ++i) {
+    JobResult result = build->run(defaultRecipe("/bin/sh", {"-c", "sleep 1000 & exit 0"}, project(), project()), projectId);
+    ASSERT_TRUE(result.succeeded) << result.message;
+  }
+  build->finish();
+  build.reset();
+  recorder_.reset();
+  siginfo_t info{};
+  EXPECT_EQ(::waitid(P_ALL, 0, &info, WEXITED | WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
 TEST_F(RecorderTest, ABuildDroppedWithoutFinishIsFinished) {
   std::string id;
   {

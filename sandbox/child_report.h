@@ -18,11 +18,16 @@
 //   execListener  carries the seccomp user-notification fd (SCM_RIGHTS)
 //   mainExited    pid 1 reports how the main process ended (siginfo code and
 //                 status) and, for SIGSYS, the syscall number if the kernel
-//                 still exposed it in /proc/PID/syscall (-1 otherwise)
+//                 still exposed it in /proc/PID/syscall (-1 otherwise). It
+//                 sends this last, once it has killed and reaped what the
+//                 main process left behind, with the rusage of the whole
+//                 tree: the supervisor need not wait for pid 1's own exit.
 //
 // The record is a fixed-size POD of the same build on both ends (same binary),
 // so it needs no versioning. Child-side functions are async-signal-safe.
 #pragma once
+
+#include <sys/resource.h>
 
 #include <cstdint>
 #include <optional>
@@ -86,6 +91,7 @@ struct ChildMessage {
   int32_t waitStatus = 0;  // exit code or signal number
   int64_t syscallNr = -1;
   int32_t flags = 0;
+  struct rusage treeUsage{};  // mainExited: every process of the sandbox
 };
 
 inline constexpr int32_t kExecFileFound = 1;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "sandbox/child_report.h"
+#include "sandbox/linux_syscalls.h"
 
 namespace jobtape::sandbox {
 
@@ -44,7 +46,18 @@ int64_t currentSyscall(pid_t pid) {
   if (info.si_code != CLD_EXITED && info.si_status == SIGSYS) message.syscallNr = currentSyscall(info.si_pid);
   siginfo_t reaped;
   ::waitid(P_PID, static_cast<id_t>(info.si_pid), &reaped, WEXITED);
+  // The job ends with its main process. What it left behind is killed and
+  // reaped here rather than by the kernel as this process exits, so the
+  // report can carry the whole tree's usage and the supervisor is done
+  // before this process's own exit tears the namespaces down.
+  ::kill(-1, SIGKILL);
+  while (::waitid(P_ALL, 0, &reaped, WEXITED) == 0 || errno == EINTR) {
+  }
+  ::getrusage(RUSAGE_CHILDREN, &message.treeUsage);
   sendChildMessage(syncFd, message);
+  // The output pipes and the channel end now, not after the kernel has
+  // unmapped this process's copy of the supervisor's memory.
+  (void)sys::closeRange(0, ~0u);
   ::_exit(info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status);
 }
 

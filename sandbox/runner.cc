@@ -62,6 +62,7 @@
 #include "sandbox/child_report.h"
 #include "sandbox/child_stages.h"
 #include "sandbox/clone_child.h"
+#include "sandbox/deferred_reap.h"
 #include "sandbox/exec_plan.h"
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/memory_limit.h"
@@ -353,6 +354,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
               const Cancellation* cancellation) {
   const uint64_t startNs = monotonicNowNs();
   const bool sandboxed = recipe.sandboxed;
+  reapExitedSandboxes();
 
   // 1. Plan.
   StateDirs state;
@@ -394,7 +396,10 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   config.cancellation = cancellation;
   config.terminal = relay ? &*relay : nullptr;
   SupervisionReport report = supervise(supervised, config, observer);
-  guard.release();
+  // pid 1 may still be exiting (deferred_reap.h). A memory cgroup is removed
+  // below, which needs it gone: then the guard waits for it.
+  if (!report.reaped && p.memory.cgroupFd() < 0) reapLater(child.pid);
+  if (report.reaped || p.memory.cgroupFd() < 0) guard.release();
   relay.reset();
   return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = p.memory.oomKilled(), .startNs = startNs});
 }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
@@ -12,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/deferred_reap.h"
 #include "sandbox/runner_test_support.h"
 
 namespace jobtape::sandbox {
@@ -233,6 +235,23 @@ TEST(Runner, ResourceUsageCoversTheTree) {
   EXPECT_GT(r.rusage.userCpuNs + r.rusage.systemCpuNs, 100'000'000u);
   EXPECT_GT(r.rusage.maxRssBytes, 0u);
   EXPECT_GE(r.wallNs, r.rusage.userCpuNs / 2);
+}
+
+// The job is over when its main process is: what it left running is killed
+// by pid 1 (which reports only then), and once the sandboxes still exiting
+// are reaped this process has no child left.
+TEST(Runner, WhatTheMainProcessLeftRunningEndsWithItAndNoChildRemains) {
+  CollectingObserver o;
+  Recipe recipe = helperRecipe({});
+  recipe.command = "/bin/sh";
+  recipe.args = {"-c", "sleep 1000 & sleep 1000 & echo started"};
+  RunResult r = runRecipe(recipe, o);
+  ASSERT_TRUE(r.succeeded()) << r.message;
+  EXPECT_EQ(o.out(), "started\n");
+  reapAllSandboxes();
+  siginfo_t info{};
+  EXPECT_EQ(::waitid(P_ALL, 0, &info, WEXITED | WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(Runner, EnvironmentIsExactlyTheRecipesPlusExtra) {

@@ -40,7 +40,7 @@ class Loop {
       int rc = ::poll(fds_.data(), fds_.size(), pollTimeoutMs());
       if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
       if (rc > 0) dispatch();
-      if (!child_.pidfd && !reaped_) reap();
+      if (!child_.pidfd && !ended()) reap();
       checkDeadlines();
     }
     if (tracer_) tracer_->finish(observer_);
@@ -53,8 +53,11 @@ class Loop {
 
   bool finished() const {
     bool streamsDone = !child_.channel && !child_.stdoutRead && !child_.stderrRead && !child_.ptyMaster;
-    return reaped_ && (streamsDone || drainExpired());
+    return ended() && (streamsDone || drainExpired());
   }
+  // pid 1 has reported the tree's end and closed its files: its exit (the
+  // namespace teardown) need not be waited for.
+  bool ended() const { return reaped_ || (treeReported_ && !child_.channel); }
   bool drainExpired() const { return drainUntil_ != 0 && monotonicNowNs() >= drainUntil_; }
 
   void add(int fd, Source source) {
@@ -67,10 +70,10 @@ class Loop {
     fds_.clear();
     sources_.clear();
     add(child_.channel.get(), channel);
-    if (!reaped_) add(child_.pidfd.get(), pidfd);
+    if (!ended()) add(child_.pidfd.get(), pidfd);
     add(child_.stdoutRead.get(), out);
     add(child_.stderrRead.get(), err);
-    if (config_.cancellation != nullptr && !cancelSeen_ && !reaped_) add(config_.cancellation->fd(), cancel);
+    if (config_.cancellation != nullptr && !cancelSeen_ && !ended()) add(config_.cancellation->fd(), cancel);
     if (tracer_ && tracerOpen_) add(tracer_->pollFd(), tracer);
     add(child_.ptyMaster.get(), ptyOut);
     if (config_.terminal != nullptr && child_.ptyMaster) {
@@ -85,7 +88,7 @@ class Loop {
       if (at != 0 && (next == 0 || at < next)) next = at;
     }
     // Without a pidfd (kernels before 5.3) the child's end is found by asking.
-    if (!child_.pidfd && !reaped_) return 20;
+    if (!child_.pidfd && !ended()) return 20;
     if (next == 0) return -1;
     uint64_t now = monotonicNowNs();
     return next <= now ? 0 : static_cast<int>((next - now + kMsNs - 1) / kMsNs);
@@ -127,6 +130,7 @@ class Loop {
     std::optional<ReceivedMessage> received = receiveChildMessage(child_.channel.get());
     if (!received) {
       child_.channel.reset();
+      if (treeReported_ && !reaped_) settle();
       return;
     }
     const ChildMessage& m = received->message;
@@ -135,7 +139,13 @@ class Loop {
         if (!report_.setupError) report_.setupError = m;
         break;
       case ChildMessage::execFailed: report_.execFailed = m; break;
-      case ChildMessage::mainExited: report_.mainExited = m; break;
+      case ChildMessage::mainExited:
+        report_.mainExited = m;
+        if (child_.sandboxed && !reaped_) {
+          report_.usage = m.treeUsage;
+          treeReported_ = true;
+        }
+        break;
       case ChildMessage::execListener:
         if (received->fd && !tracer_) {
           tracer_ = std::make_unique<ExecTracer>(received->fd.release(), config_.startNs);
@@ -164,13 +174,19 @@ class Loop {
       return;
     }
     report_.waitStatus = status;
+    report_.reaped = true;
     reaped_ = true;
-    killAt_ = 0;
-    timeoutAt_ = 0;
     if (!child_.sandboxed) {
       // Whatever is left of the group goes with its leader.
       ::kill(-child_.pid, SIGKILL);
     }
+    settle();
+  }
+
+  // The tree is over: no more deadlines, only the pipes' last bytes.
+  void settle() {
+    killAt_ = 0;
+    timeoutAt_ = 0;
     drainUntil_ = monotonicNowNs() + config_.graceMs * kMsNs;
   }
 
@@ -185,7 +201,7 @@ class Loop {
   }
 
   void stopTree(int sig, bool timeout) {
-    if (reaped_ || killAt_ != 0) return;
+    if (ended() || killAt_ != 0) return;
     if (timeout) {
       report_.timedOut = true;
     } else {
@@ -201,7 +217,7 @@ class Loop {
       timeoutAt_ = 0;
       stopTree(SIGTERM, true);
     }
-    if (killAt_ != 0 && now >= killAt_ && !reaped_) {
+    if (killAt_ != 0 && now >= killAt_ && !ended()) {
       killAt_ = 0;
       signalTree(SIGKILL);
     }
@@ -218,6 +234,7 @@ class Loop {
   bool tracerOpen_ = false;
   bool cancelSeen_ = false;
   bool reaped_ = false;
+  bool treeReported_ = false;  // pid 1's mainExited, with the tree's usage
   uint64_t timeoutAt_ = 0;
   uint64_t killAt_ = 0;
   uint64_t drainUntil_ = 0;

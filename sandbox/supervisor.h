@@ -12,9 +12,12 @@
 // after the grace period pid 1 gets SIGKILL, and with it the whole namespace.
 // Unsandboxed runs get the same on their process group.
 //
-// The loop ends when the outermost child has been reaped (wait4, whose rusage
-// covers every process of the tree: pid 1 reaped them all) and the pipes and
-// the channel are at their end. Unsandboxed, a process that left the group
+// The loop ends when the tree is over and the pipes and the channel are at
+// their end. The tree is over when the outermost child has been reaped
+// (wait4, whose rusage covers every process: pid 1 reaped them all) or,
+// sandboxed, as soon as pid 1 has reported the main process's end with the
+// tree's usage and closed the channel: pid 1's own exit, which tears down
+// its namespaces, is then left to the caller to reap (`reaped` is false). Unsandboxed, a process that left the group
 // could hold a pipe open forever: after the child is reaped the group is
 // killed and the pipes are drained for at most the grace period.
 #pragma once
@@ -59,6 +62,7 @@ struct SupervisionReport {
   int cancelSignal = 0;  // 0: not cancelled
   int waitStatus = 0;    // of the outermost child
   bool statusLost = false;  // it was reaped by someone else
+  bool reaped = false;      // false: the outermost child is still the caller's to reap
   struct rusage usage{};
   uint64_t endNs = 0;
 };
