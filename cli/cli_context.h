@@ -23,6 +23,8 @@ struct CliContext {
 void registerRunCommand(CLI::App& app, CliContext& context);
 // `jobtape job list|show|logs|replay` (job_commands.cc); `job` is the group.
 void registerJobViewCommands(CLI::App& job, CliContext& context);
+// `jobtape job logs|replay` (job_output_commands.cc), through the above.
+void registerJobOutputCommands(CLI::App& job, CliContext& context);
 // `jobtape job debug-shell|retry` (job_actions.cc).
 void registerJobActionCommands(CLI::App& job, CliContext& context);
 // `jobtape build list|show|trace|check` (build_commands.cc); `build` is the group.
