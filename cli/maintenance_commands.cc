@@ -83,7 +83,8 @@ int gcAction(const CliContext& context, const GcArgs& args) {
   }
   for (const auto& build : report.builds) std::cout << fmt::format("{} build {} (no jobs left)\n", verb, build);
   if (report.leftoversSwept > 0) {
-    std::cout << fmt::format("finished {} removal{} an interrupted gc had left\n", report.leftoversSwept,
+    std::cout << fmt::format("{} {} leftover{} of an interrupted gc or of a recorder that died\n",
+                             report.dryRun ? "would sweep" : "swept", report.leftoversSwept,
                              report.leftoversSwept == 1 ? "" : "s");
   }
   bool anyLimit = policy.keepFailed || policy.keepSucceeded || policy.olderThan;

@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "store/ulid.h"
+
 namespace jobtape::store {
 
 namespace fs = std::filesystem;
@@ -107,6 +109,25 @@ std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::st
   return marked;
 }
 
+std::vector<fs::path> orphanJobDirs(SqliteStore& store) {
+  std::vector<fs::path> candidates;
+  std::error_code error;
+  const int64_t cutoff = store.now() - kOrphanAgeMs;
+  for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (!isUlid(name) || static_cast<int64_t>(ulidTimeMs(name)) >= cutoff) continue;
+    if (it->symlink_status(error).type() == fs::file_type::directory) candidates.push_back(it->path());
+  }
+  if (candidates.empty()) return candidates;
+  auto locked = store.lockDatabase();
+  std::erase_if(candidates, [&locked](const fs::path& dir) {
+    sqlite::Statement known(locked.db, "SELECT 1 FROM jobs WHERE id = ?");
+    known.bind(1, dir.filename().string());
+    return known.step();
+  });
+  return candidates;
+}
+
 int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
   std::vector<RemovedJob> marked;
   {
@@ -122,7 +143,7 @@ int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
   for (const auto& job : marked) bytes += job.bytes;
 
   std::error_code error;
-  std::vector<fs::path> trash;
+  std::vector<fs::path> trash = orphanJobDirs(store);
   for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
     if (it->path().filename().string().starts_with(kTrashPrefix)) trash.push_back(it->path());
   }

@@ -2,6 +2,8 @@
 // described in retention.h. Used by gc and Store::deleteJob.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,9 +17,16 @@ namespace jobtape::store {
 // was marked stays marked for the next gc.
 std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids);
 
-// Finishes removals an interrupted run left: rows still marked deleting and
-// jobs/.trash-* directories. Returns how many; adds their bytes to `bytes`.
+// Finishes removals an interrupted run left: rows still marked deleting,
+// jobs/.trash-* directories and orphan job directories (below). Returns how
+// many; adds their bytes to `bytes`.
 int sweepLeftovers(SqliteStore& store, uint64_t& bytes);
+
+// A recorder creates a job's directory just before its row; one that died in
+// between leaves a directory no row names. An hour later it cannot be a job
+// about to start: these are those directories.
+inline constexpr int64_t kOrphanAgeMs = 3'600'000;
+std::vector<std::filesystem::path> orphanJobDirs(SqliteStore& store);
 
 // Disk usage (allocated blocks) of a directory tree, symlinks not followed;
 // 0 when it does not exist.

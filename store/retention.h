@@ -12,6 +12,8 @@
 // rows are deleted, then the trash is removed. A crash at any point leaves
 // either no row or a row marked `deleting`, never an unmarked row whose
 // directory is gone; the next gc finishes what was left (leftoversSwept).
+// Also swept there: job directories no row names, an hour after their id's
+// time (a recorder that died between creating one and writing its row).
 #pragma once
 
 #include <chrono>

@@ -6,6 +6,7 @@
 
 #include "store/job_removal.h"
 #include "store/test_support.h"
+#include "store/ulid.h"
 
 namespace jobtape::store {
 namespace {
@@ -192,6 +193,42 @@ TEST_F(RetentionTest, InterruptedRemovalIsHiddenAndFinishedByTheNextGc) {
   auto locked = store->lockDatabase();
   EXPECT_EQ(locked.db.queryInt("SELECT count(*) FROM jobs WHERE deleting != 0"), 0);
   EXPECT_EQ(locked.db.queryInt("SELECT count(*) FROM jobs"), 5);
+}
+
+// A recorder that died between creating a job's directory and writing its
+// row leaves a directory no selector finds; gc removes it once it is an hour
+// old (a younger one may be a job about to start).
+TEST_F(RetentionTest, SweepsJobDirectoriesNoRowNamesOnceTheyAreAnHourOld) {
+  recordThreeDays();
+  auto orphan = [this](int64_t ageMs) {
+    UlidParts parts;
+    parts.timeMs = static_cast<uint64_t>(*clock.now - ageMs);
+    parts.random[9] = static_cast<uint8_t>(ageMs % 251);
+    fs::path dir = home.path() / "jobs" / formatUlid(parts);
+    fs::create_directories(dir / "state" / "tmp");
+    testing::writeFile(dir / "events.bin.zst", std::string(10'000, 'e'));
+    return dir;
+  };
+  fs::path old = orphan(2 * 3'600'000);
+  fs::path young = orphan(10 * 60'000);
+  auto kept = remainingJobs();
+
+  auto dry = collectGarbage(*store, RetentionPolicy{{}, {}, {}, true});
+  EXPECT_EQ(dry.leftoversSwept, 1);
+  EXPECT_TRUE(fs::exists(old));
+
+  auto report = collectGarbage(*store, RetentionPolicy{});
+  EXPECT_EQ(report.leftoversSwept, 1);
+  EXPECT_GE(report.bytesFreed, 10'000u);
+  EXPECT_FALSE(fs::exists(old));
+  EXPECT_TRUE(fs::exists(young));
+  EXPECT_EQ(remainingJobs(), kept);
+  for (const auto& id : kept) EXPECT_TRUE(fs::exists(store->jobDir(id))) << id;
+
+  clock.advance(3'600'000);
+  EXPECT_EQ(collectGarbage(*store, RetentionPolicy{}).leftoversSwept, 1);
+  EXPECT_FALSE(fs::exists(young));
+  EXPECT_EQ(remainingJobs(), kept);
 }
 
 TEST_F(RetentionTest, RemovesStateWithoutPermissions) {

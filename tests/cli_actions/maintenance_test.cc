@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "recorder/json_testing.h"
+#include "store/ulid.h"
 #include "tests/cli_actions/actions_fixture.h"
 
 namespace jobtape::testing {
@@ -140,6 +142,38 @@ TEST_P(Gc, OlderThanKeepsRecentJobs) {
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("removed 0 jobs"));
   EXPECT_EQ(jobDirs(home.home()).size(), 1u);
+}
+
+// A recorder killed between creating a job's directory and writing its row
+// leaves a directory no selector finds: gc sweeps it once it is an hour old.
+TEST(GcLeftovers, AJobDirectoryNoRowNamesGoesOnceItIsAnHourOld) {
+  ActionsHome home("");
+  ASSERT_EQ(home.record("exit 1").exitStatus, 1);
+  auto orphanOf = [&home](int64_t ageMs) {
+    int64_t nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    store::UlidParts parts;
+    parts.timeMs = static_cast<uint64_t>(nowMs - ageMs);
+    fs::path dir = home.home() / "jobs" / store::formatUlid(parts);
+    fs::create_directories(dir / "state" / "tmp");
+    std::ofstream(dir / "events.bin.zst") << std::string(5000, 'x');
+    return dir;
+  };
+  fs::path old = orphanOf(2 * 3'600'000);
+  fs::path young = orphanOf(60'000);
+
+  auto dry = home.jobtape({"gc", "--dry-run"});
+  ASSERT_EQ(dry.exitStatus, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("would sweep 1 leftover of"));
+  EXPECT_TRUE(fs::exists(old));
+
+  auto real = home.jobtape({"gc"});
+  ASSERT_EQ(real.exitStatus, 0) << real.err;
+  EXPECT_THAT(real.out, HasSubstr("swept 1 leftover of"));
+  EXPECT_FALSE(fs::exists(old));
+  EXPECT_TRUE(fs::exists(young)) << "it may be a job about to start";
+  EXPECT_EQ(home.jobs().size(), 1u);
+  EXPECT_EQ(jobDirs(home.home()).size(), 2u);  // the recorded job's and the young one
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, Gc, ::testing::ValuesIn(usersToTest()),
