@@ -141,9 +141,11 @@ int historyAction(const CliContext& context, const HistoryArgs& args) {
   auto store = openExistingStore(context);
   std::vector<recorder::DayStats> days;
   if (store) {
-    store::JobFilter all;
-    all.limit = 0;
-    days = recorder::aggregateHistory(store->builds(0), store->jobs(all), since);
+    store::JobFilter jobs;
+    jobs.limit = 0;
+    jobs.startedSinceMs = since;
+    days = recorder::aggregateHistory(since ? store->buildsStartedSince(*since) : store->builds(0), store->jobs(jobs),
+                                      since);
   }
   if (args.csvDir) {
     fs::path dir(*args.csvDir);

@@ -43,6 +43,7 @@ class SqliteStore final : public Store, public JobIndex {
   std::vector<JobRow> jobs(const JobFilter& filter) override;
   std::optional<BuildRow> build(const std::string& buildId) override;
   std::vector<BuildRow> builds(int limit) override;
+  std::vector<BuildRow> buildsStartedSince(int64_t sinceMs) override;
   std::vector<ProjectRow> projects(const std::string& buildId) override;
   std::vector<BuildRow> childBuilds(const std::string& buildId) override;
   std::vector<JobRow> jobsOfBuild(const std::string& buildId) override;

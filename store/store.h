@@ -133,6 +133,7 @@ struct JobFilter {
   std::optional<std::string> project;  // matches local path or registry name
   std::optional<std::string> buildId;
   int limit = 20;  // <= 0: no limit
+  std::optional<int64_t> startedSinceMs;  // started at or after (unix ms)
 };
 
 class Store {
@@ -167,6 +168,8 @@ class Store {
   virtual std::vector<JobRow> jobs(const JobFilter& filter) = 0;
   virtual std::optional<BuildRow> build(const std::string& buildId) = 0;
   virtual std::vector<BuildRow> builds(int limit) = 0;
+  // Every build started at or after `sinceMs` (unix ms), most recent first.
+  virtual std::vector<BuildRow> buildsStartedSince(int64_t sinceMs) = 0;
   virtual std::vector<ProjectRow> projects(const std::string& buildId) = 0;
   virtual std::vector<BuildRow> childBuilds(const std::string& buildId) = 0;
   virtual std::vector<JobRow> jobsOfBuild(const std::string& buildId) = 0;

@@ -2,6 +2,8 @@
 // schema.cc); each first lets the reaper mark jobs whose recorder is gone.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/sqlite_store.h"
 #include "store/ulid.h"
 
@@ -98,6 +100,15 @@ std::string upper(std::string text) {
   return text;
 }
 
+// Ids are ULIDs minted when the row is written, never earlier than its
+// started_at: every row started at or after `ms` has an id at or above this
+// one, so the primary key narrows a time range before started_at decides.
+std::string firstIdAt(int64_t ms) {
+  UlidParts parts;
+  parts.timeMs = static_cast<uint64_t>(std::max<int64_t>(ms, 0));
+  return formatUlid(parts);
+}
+
 size_t commonPrefix(const std::string& a, const std::string& b) {
   size_t n = 0;
   while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
@@ -125,6 +136,7 @@ std::vector<JobRow> SqliteStore::jobs(const JobFilter& filter) {
            "UNION SELECT id FROM build_projects WHERE registry_project_name = ?)";
   }
   if (filter.buildId) sql += " AND j.build_id = ?";
+  if (filter.startedSinceMs) sql += " AND j.id >= ? AND j.started_at >= ?";
   sql += " ORDER BY j.id DESC LIMIT ?";
   sqlite::Statement s(db_, sql);
   int index = 1;
@@ -134,6 +146,10 @@ std::vector<JobRow> SqliteStore::jobs(const JobFilter& filter) {
     s.bind(index++, *filter.project);
   }
   if (filter.buildId) s.bind(index++, *filter.buildId);
+  if (filter.startedSinceMs) {
+    s.bind(index++, firstIdAt(*filter.startedSinceMs));
+    s.bind(index++, *filter.startedSinceMs);
+  }
   s.bind(index, filter.limit > 0 ? static_cast<int64_t>(filter.limit) : int64_t{-1});
   return readJobs(s);
 }
@@ -155,6 +171,16 @@ std::vector<BuildRow> SqliteStore::builds(int limit) {
   static const std::string sql = kBuildSelect + "ORDER BY b.id DESC LIMIT ?";
   sqlite::Statement s(db_, sql);
   s.bind(1, limit > 0 ? static_cast<int64_t>(limit) : int64_t{-1});
+  return readBuilds(s);
+}
+
+std::vector<BuildRow> SqliteStore::buildsStartedSince(int64_t sinceMs) {
+  std::lock_guard lock(mutex_);
+  reapLocked();
+  static const std::string sql = kBuildSelect + "WHERE b.id >= ? AND b.started_at >= ? ORDER BY b.id DESC";
+  sqlite::Statement s(db_, sql);
+  s.bind(1, firstIdAt(sinceMs));
+  s.bind(2, sinceMs);
   return readBuilds(s);
 }
 

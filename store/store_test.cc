@@ -183,6 +183,32 @@ TEST_F(StoreTest, BuildsAndProjectsList) {
   EXPECT_EQ(projects[1].buildId, second);
 }
 
+TEST_F(StoreTest, JobsAndBuildsStartedSinceATime) {
+  auto early = beginTestBuild(*store);
+  auto e1 = runTestJob(*store, early, JobStatus::succeeded);
+  clock.advance(60'000);
+  const int64_t since = *clock.now;
+  auto late = beginTestBuild(*store);
+  auto l1 = runTestJob(*store, late, JobStatus::failed);
+  clock.advance(1);
+  auto l2 = runTestJob(*store, early, JobStatus::succeeded);  // a later job of the earlier build
+
+  JobFilter filter;
+  filter.limit = 0;
+  filter.startedSinceMs = since;
+  EXPECT_EQ(ids(store->jobs(filter)), (std::vector<std::string>{l2, l1}));
+  filter.startedSinceMs = since + 1;
+  EXPECT_EQ(ids(store->jobs(filter)), (std::vector<std::string>{l2}));
+  filter.startedSinceMs = 0;
+  EXPECT_EQ(ids(store->jobs(filter)), (std::vector<std::string>{l2, l1, e1}));
+
+  auto builds = store->buildsStartedSince(since);
+  ASSERT_EQ(builds.size(), 1u);
+  EXPECT_EQ(builds[0].id, late.buildId);
+  EXPECT_EQ(store->buildsStartedSince(0).size(), 2u);
+  EXPECT_TRUE(store->buildsStartedSince(since + 60'000).empty());
+}
+
 TEST_F(StoreTest, ShortestUniquePrefixLooksAtBothNeighbours) {
   auto build = beginTestBuild(*store);
   std::string a = "01JD4ABCDEFGH0000000000000";
