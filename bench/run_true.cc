@@ -12,8 +12,13 @@
 //            contention a new session costs: it is a new scheduler autogroup.
 //   unshare  unshare -Urpfmiun true (namespaces only: no mounts, no seccomp)
 //   plain    true, for the cost of fork+exec alone
+//   recorder Build::run of `jobtape run`'s default recipe in a Recorder
+//            opened once (a temporary home): what an embedding build tool
+//            pays per job, recording (rows, events file, kept-state policy)
+//            included, without a process start or a store open
 //
 //   run_true [ROUNDS]      (default 200; bench/runner_vs_bwrap.sh runs it)
+//   run_true ROUNDS NAME   only that contender, for a profiler to watch
 //
 // Prints the median and quartiles of each, and the runner's ratio to bwrap.
 #include <spawn.h>
@@ -24,10 +29,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <jobtape/recorder.h>
 
 #include "sandbox/runner.h"
 
@@ -57,6 +68,38 @@ bool runnerTrue() {
   return result.succeeded();
 }
 
+// One Recorder, build and project for the whole run, in a home removed at exit.
+class RecordedTrue {
+ public:
+  RecordedTrue() {
+    char pattern[] = "/tmp/jobtape-bench-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+    recorder_ = jobtape::Recorder::open({dir_ / "home"});
+    build_ = recorder_->beginBuild({"run_true", dir_});
+    project_ = build_->addProject({dir_});
+    recipe_ = jobtape::defaultRecipe("/bin/true", {}, dir_, dir_);
+  }
+  ~RecordedTrue() {
+    build_.reset();
+    recorder_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  bool once() {
+    jobtape::JobResult result = build_->run(recipe_, project_);
+    if (!result.succeeded) std::fprintf(stderr, "run_true: recorder: %s\n", result.message.c_str());
+    return result.succeeded;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<jobtape::Recorder> recorder_;
+  std::unique_ptr<jobtape::Build> build_;
+  int64_t project_ = 0;
+  jobtape::Recipe recipe_;
+};
+
 bool spawnAndWait(std::vector<std::string> argv) {
   std::vector<char*> raw;
   for (std::string& a : argv) raw.push_back(a.data());
@@ -84,6 +127,7 @@ double quantile(std::vector<double> v, double q) {
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+  RecordedTrue recorded;
   std::vector<Contender> contenders = {
       {"runner", "sandbox::run, ro /, own /proc /dev, all namespaces, seccomp, captured", runnerTrue, {}},
       {"bwrap", "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true",
@@ -97,7 +141,20 @@ int main(int argc, char** argv) {
        {}},
       {"unshare", "unshare -Urpfmiun true", [] { return spawnAndWait({"unshare", "-Urpfmiun", "true"}); }, {}},
       {"plain", "true (fork+exec only)", [] { return spawnAndWait({"true"}); }, {}},
+      {"recorder", "Build::run of the default recipe: the runner plus rows and events file",
+       [&recorded] { return recorded.once(); }, {}},
   };
+  if (argc > 2) {
+    for (Contender& c : contenders) {
+      if (c.name != std::string_view(argv[2])) continue;
+      for (int i = 0; i < rounds; ++i) {
+        if (!c.once()) return 1;
+      }
+      return 0;
+    }
+    std::fprintf(stderr, "run_true: no contender named %s\n", argv[2]);
+    return 2;
+  }
   for (Contender& c : contenders) {  // warm up caches, the seccomp program, bwrap's pages
     for (int i = 0; i < 3; ++i) {
       if (!c.once()) {
@@ -126,5 +183,8 @@ int main(int argc, char** argv) {
   double ratio = runner / quantile(contenders[1].ms, 0.5);
   std::printf("runner / bwrap = %.2fx (goal <= 0.80x: %s); runner / bwrap --new-session = %.2fx\n", ratio,
               ratio <= 0.8 ? "met" : "NOT met", runner / quantile(contenders[2].ms, 0.5));
+  double recorder = quantile(contenders[5].ms, 0.5);
+  std::printf("recorder / runner = %.2fx (recording adds %.3f ms a job); recorder / bwrap = %.2fx\n",
+              recorder / runner, recorder - runner, recorder / quantile(contenders[1].ms, 0.5));
   return 0;
 }
