@@ -2,7 +2,9 @@
 # `true` through jobtape's sandbox runner (the library call, no recorder) vs
 # bubblewrap vs unshare, side by side in one run: bench/run_true interleaves
 # single runs in shuffled order and prints medians and the ratio to bwrap
-# (the goal: <= 0.8x).
+# (the goal: <= 0.8x). A last contender runs the job through the Recorder
+# API (rows and events file included): what recording adds to each job of an
+# embedding build tool.
 #
 #   bench/runner_vs_bwrap.sh [BUILD_DIR] [ROUNDS]
 #
