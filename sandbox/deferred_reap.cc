@@ -2,7 +2,6 @@
 
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <mutex>
 #include <vector>
@@ -16,41 +15,52 @@ std::mutex& listMutex() {
   return mutex;
 }
 
-std::vector<pid_t>& pending() {
-  static std::vector<pid_t> pids;
-  return pids;
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+struct Exiting {
+  pid_t pid;
+  UniqueFd pidfd;
+};
+
+std::vector<Exiting>& pending() {
+  static std::vector<Exiting> list;
+  return list;
 }
 
-// True once `pid` is reaped, or is no longer ours to reap (ECHILD: the
-// embedding program waited for any child and took it).
-bool reap(pid_t pid, int options) noexcept {
+// True once the process is reaped, or is no longer ours to reap (ECHILD:
+// the embedding program waited for any child and took it).
+bool reap(const Exiting& process, int options) noexcept {
   for (;;) {
-    pid_t got = ::waitpid(pid, nullptr, options);
-    if (got == pid) return true;
-    if (got == 0) return false;
+    siginfo_t info{};
+    int rc = process.pidfd ? ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(process.pidfd.get()), &info,
+                                      WEXITED | options)
+                           : ::waitid(P_PID, static_cast<id_t>(process.pid), &info, WEXITED | options);
+    if (rc == 0) return info.si_pid != 0;  // WNOHANG and still running: 0
     if (errno != EINTR) return true;
   }
 }
 
 }  // namespace
 
-void reapLater(pid_t pid) {
+void reapLater(pid_t pid, UniqueFd pidfd) {
   std::lock_guard lock(listMutex());
-  pending().push_back(pid);
+  pending().push_back({pid, std::move(pidfd)});
 }
 
 void reapExitedSandboxes() noexcept {
   std::lock_guard lock(listMutex());
-  std::erase_if(pending(), [](pid_t pid) { return reap(pid, WNOHANG); });
+  std::erase_if(pending(), [](const Exiting& process) { return reap(process, WNOHANG); });
 }
 
 void reapAllSandboxes() noexcept {
-  std::vector<pid_t> pids;
+  std::vector<Exiting> list;
   {
     std::lock_guard lock(listMutex());
-    pids.swap(pending());
+    list.swap(pending());
   }
-  for (pid_t pid : pids) reap(pid, 0);
+  for (const Exiting& process : list) reap(process, 0);
 }
 
 }  // namespace jobtape::sandbox

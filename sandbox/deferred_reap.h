@@ -12,10 +12,14 @@
 
 #include <sys/types.h>
 
+#include "sandbox/fd_util.h"
+
 namespace jobtape::sandbox {
 
-// `pid` is a child of this process that has ended or is about to.
-void reapLater(pid_t pid);
+// `pid` is a child of this process that has ended or is about to; `pidfd`
+// (if valid) names exactly that process, so that a pid another part of the
+// program reaped and the kernel reused is never waited for by mistake.
+void reapLater(pid_t pid, UniqueFd pidfd);
 // Reaps those of them that have exited; does not block.
 void reapExitedSandboxes() noexcept;
 // Waits for all of them.

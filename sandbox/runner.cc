@@ -398,7 +398,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   SupervisionReport report = supervise(supervised, config, observer);
   // pid 1 may still be exiting (deferred_reap.h). A memory cgroup is removed
   // below, which needs it gone: then the guard waits for it.
-  if (!report.reaped && p.memory.cgroupFd() < 0) reapLater(child.pid);
+  if (!report.reaped && p.memory.cgroupFd() < 0) reapLater(child.pid, std::move(supervised.pidfd));
   if (report.reaped || p.memory.cgroupFd() < 0) guard.release();
   relay.reset();
   return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = p.memory.oomKilled(), .startNs = startNs});
