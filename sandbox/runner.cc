@@ -149,12 +149,6 @@ void loadSeccomp(const ChildPlan& p) {
 
 int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(plan)); }
 
-// The main process borrows pid 1's memory until its execve (CLONE_VM |
-// CLONE_VFORK, as posix_spawn does): no page tables to copy and no
-// copy-on-write faults for a process that is about to replace its image.
-// pid 1 sleeps meanwhile; the child writes only to its own stack and its
-// kernel state (seccomp filter, credentials, rlimits, cwd, session) is its
-// own, as none of CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
 // AddressSanitizer cannot follow a switch to a stack it did not allocate,
 // so its builds fork instead.
 #if defined(__SANITIZE_ADDRESS__)
@@ -164,6 +158,13 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 #define JOBTAPE_FORK_MAIN_PROCESS 1
 #endif
 #endif
+
+// The main process borrows pid 1's memory until its execve (CLONE_VM |
+// CLONE_VFORK, as posix_spawn does): no page tables to copy and no
+// copy-on-write faults for a process that is about to replace its image.
+// pid 1 sleeps meanwhile; the child writes only to its own stack and its
+// kernel state (seccomp filter, credentials, rlimits, cwd, session) is its
+// own, as none of CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
 long spawnMainProcess(const ChildPlan& p) {
 #ifdef JOBTAPE_FORK_MAIN_PROCESS
   pid_t pid = ::fork();
