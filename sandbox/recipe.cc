@@ -1,8 +1,6 @@
 // Recipe validation and the recipe hash. The JSON form is in recipe_json.cc.
 #include "sandbox/recipe.h"
 
-#include "sandbox/sha256.h"
-
 #include <capnp/message.h>
 
 #include <set>
@@ -10,6 +8,7 @@
 
 #include "sandbox/recipe.capnp.h"
 #include "sandbox/recipe_capnp.h"
+#include "sandbox/sha256.h"
 
 namespace jobtape::sandbox {
 namespace {

@@ -109,23 +109,29 @@ std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::st
   return marked;
 }
 
-std::vector<fs::path> orphanJobDirs(SqliteStore& store) {
-  std::vector<fs::path> candidates;
+std::vector<fs::path> leftoverDirs(SqliteStore& store) {
+  std::vector<fs::path> trash, orphans;
   std::error_code error;
   const int64_t cutoff = store.now() - kOrphanAgeMs;
   for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
     std::string name = it->path().filename().string();
-    if (!isUlid(name) || static_cast<int64_t>(ulidTimeMs(name)) >= cutoff) continue;
-    if (it->symlink_status(error).type() == fs::file_type::directory) candidates.push_back(it->path());
+    if (name.starts_with(kTrashPrefix)) {
+      trash.push_back(it->path());
+    } else if (isUlid(name) && static_cast<int64_t>(ulidTimeMs(name)) < cutoff &&
+               it->symlink_status(error).type() == fs::file_type::directory) {
+      orphans.push_back(it->path());
+    }
   }
-  if (candidates.empty()) return candidates;
-  auto locked = store.lockDatabase();
-  std::erase_if(candidates, [&locked](const fs::path& dir) {
-    sqlite::Statement known(locked.db, "SELECT 1 FROM jobs WHERE id = ?");
-    known.bind(1, dir.filename().string());
-    return known.step();
-  });
-  return candidates;
+  if (!orphans.empty()) {
+    auto locked = store.lockDatabase();
+    std::erase_if(orphans, [&locked](const fs::path& dir) {
+      sqlite::Statement known(locked.db, "SELECT 1 FROM jobs WHERE id = ?");
+      known.bind(1, dir.filename().string());
+      return known.step();
+    });
+  }
+  trash.insert(trash.end(), orphans.begin(), orphans.end());
+  return trash;
 }
 
 int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
@@ -142,12 +148,7 @@ int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
   int swept = static_cast<int>(marked.size());
   for (const auto& job : marked) bytes += job.bytes;
 
-  std::error_code error;
-  std::vector<fs::path> trash = orphanJobDirs(store);
-  for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
-    if (it->path().filename().string().starts_with(kTrashPrefix)) trash.push_back(it->path());
-  }
-  for (const auto& dir : trash) {
+  for (const auto& dir : leftoverDirs(store)) {
     bytes += diskUsage(dir);
     removeTree(dir);
     ++swept;

@@ -22,11 +22,12 @@ std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::st
 // many; adds their bytes to `bytes`.
 int sweepLeftovers(SqliteStore& store, uint64_t& bytes);
 
-// A recorder creates a job's directory just before its row; one that died in
-// between leaves a directory no row names. An hour later it cannot be a job
-// about to start: these are those directories.
+// Directories sweepLeftovers removes: jobs/.trash-* and orphan job
+// directories. A recorder creates a job's directory just before its row; one
+// that died in between leaves a directory no row names, which an hour later
+// cannot be a job about to start.
 inline constexpr int64_t kOrphanAgeMs = 3'600'000;
-std::vector<std::filesystem::path> orphanJobDirs(SqliteStore& store);
+std::vector<std::filesystem::path> leftoverDirs(SqliteStore& store);
 
 // Disk usage (allocated blocks) of a directory tree, symlinks not followed;
 // 0 when it does not exist.

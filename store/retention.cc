@@ -96,12 +96,7 @@ int countLeftovers(SqliteStore& store) {
     auto locked = store.lockDatabase();
     count = static_cast<int>(locked.db.queryInt("SELECT count(*) FROM jobs WHERE deleting != 0"));
   }
-  count += static_cast<int>(orphanJobDirs(store).size());
-  std::error_code error;
-  for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
-    if (it->path().filename().string().starts_with(".trash-")) ++count;
-  }
-  return count;
+  return count + static_cast<int>(leftoverDirs(store).size());
 }
 
 }  // namespace
