@@ -57,7 +57,7 @@ class Loop {
   }
   // pid 1 has reported the tree's end and closed its files: its exit (the
   // namespace teardown) need not be waited for.
-  bool ended() const { return reaped_ || (treeReported_ && !child_.channel); }
+  bool ended() const { return report_.reaped || (treeReported_ && !child_.channel); }
   bool drainExpired() const { return drainUntil_ != 0 && monotonicNowNs() >= drainUntil_; }
 
   void add(int fd, Source source) {
@@ -130,7 +130,7 @@ class Loop {
     std::optional<ReceivedMessage> received = receiveChildMessage(child_.channel.get());
     if (!received) {
       child_.channel.reset();
-      if (treeReported_ && !reaped_) settle();
+      if (treeReported_ && !report_.reaped) settle();
       return;
     }
     const ChildMessage& m = received->message;
@@ -141,7 +141,7 @@ class Loop {
       case ChildMessage::execFailed: report_.execFailed = m; break;
       case ChildMessage::mainExited:
         report_.mainExited = m;
-        if (child_.sandboxed && !reaped_) {
+        if (child_.sandboxed && !report_.reaped) {
           report_.usage = m.treeUsage;
           treeReported_ = true;
         }
@@ -175,7 +175,6 @@ class Loop {
     }
     report_.waitStatus = status;
     report_.reaped = true;
-    reaped_ = true;
     if (!child_.sandboxed) {
       // Whatever is left of the group goes with its leader.
       ::kill(-child_.pid, SIGKILL);
@@ -233,7 +232,6 @@ class Loop {
   std::unique_ptr<ExecTracer> tracer_;
   bool tracerOpen_ = false;
   bool cancelSeen_ = false;
-  bool reaped_ = false;
   bool treeReported_ = false;  // pid 1's mainExited, with the tree's usage
   uint64_t timeoutAt_ = 0;
   uint64_t killAt_ = 0;
