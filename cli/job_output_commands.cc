@@ -2,6 +2,7 @@
 // with its original timing. Parsing and printing only; the rendering lives in
 // recorder/ (log_render, replay).
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -43,12 +44,16 @@ class StdoutSink : public recorder::ByteSink {
 
 // ---- job logs --------------------------------------------------------------
 
+// --tail's value when the option is not given: every value a user can type,
+// -1 included, is checked.
+constexpr int64_t kTailNotGiven = std::numeric_limits<int64_t>::min();
+
 struct LogsArgs {
   std::shared_ptr<SelectorArg> selector = std::make_shared<SelectorArg>();
   bool stdoutOnly = false;
   bool stderrOnly = false;
   bool timestamps = false;
-  int64_t tail = -1;
+  int64_t tail = kTailNotGiven;
   bool follow = false;
   std::string format = "text";
 };
@@ -66,7 +71,10 @@ recorder::LogOptions logOptions(const LogsArgs& args) {
     throw usageError("--timestamps goes with --format text only", "json and cast carry the times already");
   }
   options.timestamps = args.timestamps;
-  if (args.tail < -1) throw usageError(fmt::format("--tail must be 0 or more lines, not {}", args.tail));
+  if (args.tail != kTailNotGiven && args.tail < 0) {
+    throw usageError(fmt::format("option '--tail' wants a number of lines, 0 or more, not {}", args.tail),
+                     "e.g. --tail 20");
+  }
   if (args.tail >= 0) options.tailLines = static_cast<size_t>(args.tail);
   return options;
 }

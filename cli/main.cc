@@ -11,6 +11,8 @@
 
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
+#include "cli/cli_support.h"
+#include "cli/usage_errors.h"
 
 namespace {
 
@@ -26,6 +28,22 @@ std::string firstLine(const std::string& text) {
   return end == std::string::npos ? text : text.substr(0, end);
 }
 
+// The words come from the command line: escaped before they reach a terminal.
+int usageFailure(const jobtape::cli::UsageProblem& problem) {
+  printError(jobtape::cli::escapeControl(problem.message), jobtape::cli::escapeControl(problem.hint));
+  return 2;
+}
+
+// `jobtape help [COMMAND...]` prints that command's --help.
+int printHelp(const CLI::App& app, const std::vector<std::string>& words) {
+  jobtape::cli::WordWalk target = jobtape::cli::helpTarget(app, words);
+  if (target.problem) return usageFailure(*target.problem);
+  // CLI11 names a subcommand's usage line after the words before it.
+  std::string before = target.path.substr(0, target.path.rfind(' '));
+  std::cout << (target.command == &app ? app.help() : target.command->help(before));
+  return 0;
+}
+
 int runMain(int argc, char** argv) {
   using namespace jobtape::cli;
   CliContext context;
@@ -34,6 +52,7 @@ int runMain(int argc, char** argv) {
   context.colour = context.stdoutIsTerminal && !(noColour && *noColour);
 
   CLI::App app{"jobtape: record sandboxed build jobs and find them again", "jobtape"};
+  useQuietHelpFormatter(app);  // before the subcommands: they copy it
   app.set_version_flag("--version", std::string("jobtape ") + jobtape::version());
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default(false);
@@ -51,6 +70,10 @@ int runMain(int argc, char** argv) {
   registerBuildCommands(*build, context);
   registerMaintenanceCommands(app, context);
 
+  std::vector<std::string> words(argv + 1, argv + argc);
+  WordWalk walk = checkWords(app, words);
+  if (walk.problem) return usageFailure(*walk.problem);
+  if (walk.help) return printHelp(app, walk.helpWords);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -64,13 +87,9 @@ int runMain(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == 0) return app.exit(error);
-    printError(firstLine(error.what()), "see 'jobtape --help'");
-    return 2;
+    return usageFailure(describeParseError(error, walk));
   }
-  if (!context.action) {
-    printError("no command given", "see 'jobtape --help'");
-    return 2;
-  }
+  if (!context.action) return usageFailure({"no command given", "see 'jobtape --help'"});
   return context.action();
 }
 
