@@ -193,7 +193,7 @@ void printJobs(const CliContext& context, store::Store& store, const std::string
     else if (!job.outcome.empty() && job.outcome != "exited") how = job.outcome;
     else if (job.exitCode) how = fmt::format("exit {}", *job.exitCode);
     std::string duration = job.stoppedAtMs ? formatDuration(*job.stoppedAtMs - job.startedAtMs) : "-";
-    std::cout << "  " << store.shortestUniquePrefix(job.id, 8) << "  "
+    std::cout << "  " << store.shortestUniquePrefix(job.id) << "  "
               << colourize(context, statusColour(job.status), pad(status, 9)) << "  " << pad(how, 12) << "  "
               << pad(duration, 8) << "  " << escapeControl(!job.name.empty() ? job.name + ": " + job.command : job.command)
               << '\n';

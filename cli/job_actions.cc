@@ -152,7 +152,7 @@ store::JobRow recordedJob(store::Store* store, const store::Selection& selection
 
 std::string shortId(store::Store& store, const std::string& jobId) {
   try {
-    return store.shortestUniquePrefix(jobId, 8);
+    return store.shortestUniquePrefix(jobId);
   } catch (const std::exception&) {
     return jobId.substr(0, 10);
   }

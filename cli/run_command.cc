@@ -339,7 +339,7 @@ void reportFailures(const CliContext& context, const std::vector<std::optional<J
   if (failed.empty()) return;
   auto store = openStore(context);
   for (const JobResult* result : failed) {
-    std::cerr << failureHintLine(context, store->shortestUniquePrefix(result->jobId, 8), *result,
+    std::cerr << failureHintLine(context, store->shortestUniquePrefix(result->jobId), *result,
                                  results.size() > 1)
               << '\n';
   }

@@ -77,10 +77,9 @@ UsageProblem unknownOption(const std::string& name, const CLI::App& command, con
 
 // How many of the following words an option takes as its values.
 size_t valuesTaken(const CLI::Option& option, const std::vector<std::string>& args, size_t next) {
-  if (option.get_type_size_max() == 0) return 0;
-  int most = option.get_items_expected_max();
+  int most = option.get_items_expected_max();  // 0 for a flag
   size_t taken = 0;
-  while (next + taken < args.size() && static_cast<int>(taken) < std::max(most, 1)) {
+  while (next + taken < args.size() && static_cast<int>(taken) < most) {
     const std::string& word = args[next + taken];
     if (taken > 0 && (word.starts_with("-") || word.empty())) break;
     ++taken;

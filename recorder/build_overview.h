@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store/ulid.h"
 
 namespace jobtape::recorder {
 
@@ -49,7 +50,7 @@ std::vector<BuildNode> loadRecentBuilds(store::Store& store, int limit);
 // `minLength` characters, like `job list` does for jobs.
 class BuildIdAbbreviator {
  public:
-  explicit BuildIdAbbreviator(std::vector<std::string> allIds, size_t minLength = 8);
+  explicit BuildIdAbbreviator(std::vector<std::string> allIds, size_t minLength = store::kShortIdLength);
   std::string operator()(const std::string& id) const;
 
  private:

@@ -47,7 +47,7 @@ class SqliteStore final : public Store, public JobIndex {
   std::vector<ProjectRow> projects(const std::string& buildId) override;
   std::vector<BuildRow> childBuilds(const std::string& buildId) override;
   std::vector<JobRow> jobsOfBuild(const std::string& buildId) override;
-  std::string shortestUniquePrefix(const std::string& jobId, size_t minLength = 8) override;
+  std::string shortestUniquePrefix(const std::string& jobId, size_t minLength = kShortIdLength) override;
   void deleteJob(const std::string& jobId) override;
 
   // JobIndex.

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "store/ulid.h"
+
 namespace jobtape::store {
 
 // The file at `path` is not a usable jobtape store (newer version, foreign
@@ -174,7 +176,7 @@ class Store {
   virtual std::vector<BuildRow> childBuilds(const std::string& buildId) = 0;
   virtual std::vector<JobRow> jobsOfBuild(const std::string& buildId) = 0;
   // Shortest unique prefix of `jobId` among all job ids, at least minLength.
-  virtual std::string shortestUniquePrefix(const std::string& jobId, size_t minLength = 8) = 0;
+  virtual std::string shortestUniquePrefix(const std::string& jobId, size_t minLength = kShortIdLength) = 0;
   virtual void deleteJob(const std::string& jobId) = 0;
 };
 

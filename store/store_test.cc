@@ -218,11 +218,11 @@ TEST_F(StoreTest, ShortestUniquePrefixLooksAtBothNeighbours) {
   for (const auto& id : {a, b, c, lone}) runTestJob(*store, build, JobStatus::succeeded, "x", 1, "aa", id);
   EXPECT_EQ(store->shortestUniquePrefix(a), a.substr(0, 14));
   EXPECT_EQ(store->shortestUniquePrefix(b), b.substr(0, 14));
-  EXPECT_EQ(store->shortestUniquePrefix(c), c.substr(0, 10));
-  EXPECT_EQ(store->shortestUniquePrefix(lone), lone.substr(0, 8));
+  EXPECT_EQ(store->shortestUniquePrefix(c), c.substr(0, kShortIdLength));
+  EXPECT_EQ(store->shortestUniquePrefix(lone), lone.substr(0, kShortIdLength));
   EXPECT_EQ(store->shortestUniquePrefix(lone, 4), lone.substr(0, 4));
   EXPECT_EQ(store->shortestUniquePrefix(lone, 40), lone);
-  EXPECT_EQ(store->shortestUniquePrefix("01jd4abcdz0000000000000000"), c.substr(0, 10));
+  EXPECT_EQ(store->shortestUniquePrefix("01jd4abcdz0000000000000000"), c.substr(0, kShortIdLength));
 }
 
 TEST_F(StoreTest, DeleteJobRemovesRowAndDirectory) {

@@ -33,12 +33,44 @@ void fillRandom(std::array<uint8_t, 10>& bytes) {
   }
 }
 
+// Adds `step` units of the second random digit (bits 70..74 of the 80-bit
+// big-endian number, i.e. step << 70) and clears the digits below it, so the
+// sum differs from the previous id in its first two random digits; false on
+// overflow. step is 1..31.
+bool advanceSecondDigit(std::array<uint8_t, 10>& bytes, unsigned step) {
+  // Bit 70 (from the least significant end) is bit 9 from the most
+  // significant: byte 1, mask 0x40.
+  unsigned carry = step << 6;  // in units of byte 1's bit 0
+  for (size_t i = 2; i < bytes.size(); ++i) bytes[i] = 0;
+  bytes[1] &= 0xC0;
+  for (size_t i = 2; i-- > 0;) {
+    unsigned sum = bytes[i] + (carry & 0xFF);
+    bytes[i] = static_cast<uint8_t>(sum);
+    carry = (carry >> 8) + (sum >> 8);
+  }
+  return carry == 0;
+}
+
 // Adds one to the 80-bit big-endian number; false on overflow.
 bool increment(std::array<uint8_t, 10>& bytes) {
   for (size_t i = bytes.size(); i-- > 0;) {
     if (++bytes[i] != 0) return true;
   }
   return false;
+}
+
+// A fresh random part with its top bit clear: the first random digit is at
+// most 15, which leaves room for a dozen or more steps of advanceSecondDigit() in the
+// same millisecond (79 random bits are plenty).
+void drawRandom(std::array<uint8_t, 10>& bytes) {
+  fillRandom(bytes);
+  bytes[0] &= 0x7F;
+}
+
+unsigned randomStep() {
+  std::array<uint8_t, 10> bytes{};
+  fillRandom(bytes);
+  return 1 + bytes[0] % 31;
 }
 
 }  // namespace
@@ -98,11 +130,17 @@ std::string UlidGenerator::next(uint64_t nowMs) {
   if (owner_ != self || nowMs > last_.timeMs) {
     owner_ = self;
     last_.timeMs = std::max(nowMs, last_.timeMs);
-    fillRandom(last_.random);
+    drawRandom(last_.random);
+  } else if (std::array<uint8_t, 10> advanced = last_.random; advanceSecondDigit(advanced, randomStep())) {
+    last_.random = advanced;
+  } else if (advanced = last_.random; advanceSecondDigit(advanced, 1)) {
+    last_.random = advanced;
   } else if (!increment(last_.random)) {
-    // 2^80 ids in one millisecond: borrow the next millisecond.
+    // Past the top of the random part's second digit the steps are ones
+    // (dozens of ids in one millisecond); 2^80 of them borrow the next
+    // millisecond.
     ++last_.timeMs;
-    fillRandom(last_.random);
+    drawRandom(last_.random);
   }
   return formatUlid(last_);
 }

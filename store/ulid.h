@@ -14,6 +14,14 @@ namespace jobtape::store {
 
 inline constexpr size_t kUlidLength = 26;
 
+// The fewest characters of an id jobtape prints (more when another id shares
+// them). The first 10 are the millisecond; 2 more reach into the random
+// part, so a printed id stays unambiguous when later jobs arrive: a later
+// millisecond differs in the time digits, and ids drawn in the same
+// millisecond differ in the first two random digits (UlidGenerator), or, from
+// another process, share them with a chance of 1 in 1024.
+inline constexpr size_t kShortIdLength = 12;
+
 // Canonical Crockford base32 digits, in value order.
 inline constexpr std::string_view kCrockfordDigits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -37,8 +45,12 @@ uint64_t ulidTimeMs(std::string_view ulid);
 
 // Generates ULIDs that increase strictly within the process: within one
 // millisecond (or if the clock steps back) the random part of the previous id
-// is incremented instead of drawn again. Thread-safe; re-seeds after fork so a
-// child never repeats its parent's sequence.
+// grows instead of being drawn again. It grows by a random step of 1 to 31
+// units of its second digit (not by one, as the ULID spec's monotonic mode
+// does): a build and its first job, made in the same millisecond, then differ
+// within kShortIdLength characters instead of in the last one. Near the top
+// of the range (after a few dozen ids in one millisecond) it grows by one. Thread-safe;
+// re-seeds after fork so a child never repeats its parent's sequence.
 class UlidGenerator {
  public:
   std::string next(uint64_t nowMs);

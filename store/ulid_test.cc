@@ -40,6 +40,16 @@ TEST(Ulid, StrictlyIncreasingWithinOneMillisecond) {
   }
 }
 
+TEST(Ulid, IdsOfOneMillisecondDifferWithinTheShortIdLength) {
+  for (int round = 0; round < 200; ++round) {
+    UlidGenerator generator;
+    std::string build = generator.next(1'700'000'000'000);
+    std::string job = generator.next(1'700'000'000'000);
+    ASSERT_LT(build, job);
+    EXPECT_NE(build.substr(0, kShortIdLength), job.substr(0, kShortIdLength)) << build << " " << job;
+  }
+}
+
 TEST(Ulid, StaysIncreasingWhenTheClockStepsBack) {
   UlidGenerator generator;
   std::string later = generator.next(1'700'000'005'000);

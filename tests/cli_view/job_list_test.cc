@@ -91,11 +91,11 @@ TEST_F(ListTest, ColumnsMostRecentFirst) {
   std::vector<std::string> ids;
   for (size_t i = 1; i < rows.size(); ++i) ids.push_back(words(rows[i]).front());
   ASSERT_EQ(ids.size(), 3u);
-  // Shortest unique prefixes, at least 8 characters.
+  // Shortest unique prefixes, at least into the random part of the ULID.
   EXPECT_THAT(escaped_.id, StartsWith(ids[0]));
   EXPECT_THAT(failed_.id, StartsWith(ids[1]));
   EXPECT_THAT(ok_.id, StartsWith(ids[2]));
-  for (const auto& id : ids) EXPECT_GE(id.size(), 8u);
+  for (const auto& id : ids) EXPECT_GE(id.size(), 12u);
   EXPECT_THAT(rows[2], HasSubstr("failed"));
   EXPECT_THAT(rows[2], HasSubstr("/src/beta"));
   EXPECT_THAT(rows[2], HasSubstr("make check"));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "recorder/json_testing.h"
@@ -81,6 +82,34 @@ TEST_F(RunViewTest, ARecordedJobCanBeListedShownLoggedAndReplayed) {
   EXPECT_EQ(replay.exitStatus, 0) << replay.err;
   EXPECT_EQ(replay.out, "out1\nout2\n");
   EXPECT_EQ(replay.err, "err1\n");
+}
+
+// The hint line's id, e.g. "jobtape: job 01JD4X7QAB3K failed (exit 1); ...".
+std::string hintId(const std::string& err) {
+  std::smatch match;
+  std::regex hint("jobtape: job ([0-9A-Z]+) failed");
+  return std::regex_search(err, match, hint) ? match[1].str() : "";
+}
+
+TEST_F(RunViewTest, EveryPrintedIdStaysAnUnambiguousSelectorAsJobsArrive) {
+  std::vector<std::string> printed;
+  for (int i = 0; i < 6; ++i) {
+    ProcessResult run = jobtape({"run", "--quiet", "--", "sh", "-c", "exit " + std::to_string(i + 1)});
+    ASSERT_EQ(run.exitStatus, i + 1) << run.err;
+    printed.push_back(hintId(run.err));
+    ASSERT_GE(printed.back().size(), 12u) << run.err;
+  }
+  // Later jobs (same second, same build tree) never make an earlier id ambiguous.
+  for (size_t i = 0; i < printed.size(); ++i) {
+    ProcessResult show = jobtape({"job", "show", printed[i], "--json"});
+    ASSERT_EQ(show.exitStatus, 0) << printed[i] << ": " << show.err;
+    EXPECT_TRUE(std::regex_search(show.out, std::regex("\"exit_?[cC]ode\": " + std::to_string(i + 1) + "\\b")))
+        << show.out;
+  }
+  // A build and its job never print the same short id.
+  ProcessResult builds = jobtape({"build", "list"});
+  ASSERT_EQ(builds.exitStatus, 0) << builds.err;
+  for (const std::string& id : printed) EXPECT_THAT(builds.out, ::testing::Not(HasSubstr(id))) << builds.out;
 }
 
 TEST_F(RunViewTest, AnUnprivilegedUserRecordsAndReadsTheirOwnJobs) {
