@@ -47,6 +47,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,6 +87,7 @@ struct ChildPlan {
   bool sandboxed = true;
   bool network = false;
   bool terminal = false;
+  bool traceExecs = false;
   pid_t supervisorPid = 0;
   int channel = -1;
   uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
@@ -128,7 +130,10 @@ void loadSeccomp(const ChildPlan& p) {
   if (e != 0) failSetup(p, {SetupStep::execListener, e, -1});
 }
 
+// Sandboxed, it starts under pid 1's filters and without privileges (see
+// confineInit): all that is left is its own process state.
 [[noreturn]] void mainProcess(const ChildPlan& p) {
+  if (p.sandboxed && !announceMainProcess(p.channel)) failSetup(p, {SetupStep::announceMain, errno, -1});
   check(p, dieWithParent(p.sandboxed ? 1 : p.supervisorPid));
   // Sandboxed, the session pid 1 made is the job's (no controlling
   // terminal); a second one would only cost a scheduler autogroup. A pty
@@ -136,12 +141,15 @@ void loadSeccomp(const ChildPlan& p) {
   if (!p.sandboxed || p.terminal) check(p, newSession(p.terminal));
   if (p.sandboxed) ::umask(022);
   check(p, p.rlimits->apply());
-  if (p.sandboxed) check(p, dropAllPrivileges());
   if (p.exec->workDir() != nullptr && ::chdir(p.exec->workDir()) < 0) failSetup(p, {SetupStep::workDir, errno, -1});
   ExecPlan::Resolved program = p.exec->resolve();
   if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
   check(p, unblockAllSignals());
-  if (p.seccomp != nullptr) loadSeccomp(p);
+  // The tracer reads the exec's path and argv from this memory, which is a
+  // copy of pid 1's (spawnMainProcess forks when tracing) and as
+  // non-dumpable: an unprivileged supervisor could not. Only this copy is
+  // made readable again, and no code of the job has run yet.
+  if (p.sandboxed && p.traceExecs) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   int error = p.exec->exec(program.path);
   struct stat st;
   execFailed(p, error, ::stat(program.path, &st) == 0);
@@ -163,14 +171,24 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 // CLONE_VFORK, as posix_spawn does): no page tables to copy and no
 // copy-on-write faults for a process that is about to replace its image.
 // pid 1 sleeps meanwhile; the child writes only to its own stack and its
-// kernel state (seccomp filter, credentials, rlimits, cwd, session) is its
-// own, as none of CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
+// kernel state (credentials, rlimits, cwd, session) is its own, as none of
+// CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
+//
+// When execs are traced it gets a copy instead: the tracer must read its
+// memory at that first exec, and the memory's dumpable flag is shared with
+// the mm (mainProcess). _Fork, not fork: no atfork handler, whose locks
+// another thread of the caller may have held at the clone, runs here.
 long spawnMainProcess(const ChildPlan& p) {
 #ifdef JOBTAPE_FORK_MAIN_PROCESS
   pid_t pid = ::fork();
   if (pid == 0) mainProcess(p);
   return pid;
 #else
+  if (p.traceExecs) {
+    pid_t pid = ::_Fork();
+    if (pid == 0) mainProcess(p);
+    return pid;
+  }
   constexpr size_t kStackBytes = 256 * 1024;
   void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
@@ -181,6 +199,21 @@ long spawnMainProcess(const ChildPlan& p) {
   errno = saved;
   return pid;
 #endif
+}
+
+// Every process of the job runs as pid 1's uid and so could open its
+// /proc/1/mem, and pid 1 holds the channel the supervisor listens to. Before
+// any code of the job runs, pid 1 therefore gives up its privileges, makes
+// itself non-dumpable (its memory was mapped in the caller's user namespace:
+// /proc/1/mem, fd, environ and every ptrace-like access then need
+// CAP_SYS_PTRACE there, which nothing in the sandbox has) and loads the
+// seccomp filters itself, so that the main process and all of the job
+// inherit them from it and nothing inside runs without them. The exec
+// listener goes up before the main process exists and never reaches it.
+void confineInit(const ChildPlan& p) {
+  check(p, dropAllPrivileges());
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
+  loadSeccomp(p);
 }
 
 [[noreturn]] void sandboxInit(ChildPlan p) {
@@ -197,10 +230,10 @@ long spawnMainProcess(const ChildPlan& p) {
   }
   raiseOpenFileLimit();
   check(p, p.mounts->apply());
+  confineInit(p);
   if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   long mainPid = spawnMainProcess(p);
   if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
-  (void)dropAllPrivileges();
   runPidInit(static_cast<pid_t>(mainPid), p.channel);
 }
 
@@ -316,6 +349,8 @@ void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, co
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
   p.channel.reset(pair[0]);
   p.childChannel.reset(pair[1]);
+  // Every record then carries its sender's pid (child_report.h).
+  if (!passSenderCredentials(p.channel.get())) fail("setsockopt(SO_PASSCRED)");
 }
 
 ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Preparation& p) {
@@ -323,6 +358,7 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   plan.sandboxed = recipe.sandboxed;
   plan.network = recipe.network;
   plan.terminal = options.stdio == StdioMode::terminal;
+  plan.traceExecs = recipe.sandboxed && options.traceExecs;
   plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
   plan.unshareFlags = unshareNamespaces(recipe);
