@@ -141,13 +141,15 @@ std::optional<ReceivedMessage> receiveChildMessage(int sock) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
+  // ECONNRESET says the child closed its end with a byte of ours unread (a
+  // pid 1 that failed before "start"); it is reported once, ahead of the
+  // records still queued, which the next call reads.
   ssize_t n;
   do {
     n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReceivedMessage{};
-    if (errno == ECONNRESET) return std::nullopt;
     throw std::system_error(errno, std::generic_category(), "recvmsg from sandbox");
   }
   if (n == 0) return std::nullopt;

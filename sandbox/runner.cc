@@ -3,12 +3,15 @@
 //
 // Supervisor (the thread that called run()):
 //   1. plan everything the child will need: state directories, memory limit,
-//      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio;
+//      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio,
+//      the channel (its end stamps each record with the sender's pid);
 //   2. clone the sandbox's pid 1 into new user and pid namespaces;
 //   3. write its id maps, send "go";
 //   4. tell the observer, which records the job's start while the child
 //      builds the sandbox on another CPU, then send "start";
-//   5. supervise until the tree is gone; turn what was seen into a RunResult.
+//   5. supervise until the tree is gone (supervisor.h: the main process's
+//      end comes from its pidfd, not from a report); turn what was seen
+//      into a RunResult.
 //
 // Sandbox pid 1, after the clone (async-signal-safe only: the caller may be
 // multithreaded, and a lock held by another thread at clone time stays held):
@@ -16,9 +19,10 @@
 //   nothing else open, wait for the id maps (an end-of-file instead of "go"
 //   means the supervisor died before the death signal was armed), unshare
 //   the mount, net (unless the recipe has network), ipc, uts and cgroup
-//   namespaces, hostname, loopback, mount tree and pivot_root, wait for
-//   "start", fork the main process, drop its own privileges and become the
-//   reaping, forwarding init.
+//   namespaces, hostname, loopback, mount tree and pivot_root; then confine
+//   itself (confineInit: every privilege dropped, not dumpable, the seccomp
+//   filters loaded and the exec listener handed up), wait for "start", spawn
+//   the main process and become the reaping, forwarding init.
 //
 // Why the child unshares most namespaces itself: creating a mount namespace
 // (a copy of the host's mount table) and a net namespace is most of the
@@ -27,20 +31,23 @@
 // the child it overlaps with that recording. The user namespace comes first
 // either way, so every namespace is owned by it, as with a single clone.
 //
-// Main process (pid 2):
-//   die with pid 1, in pid 1's new session (its own, with the pty as
-//   controlling terminal, in terminal mode), umask 022,
-//   rlimits, every privilege dropped, chdir, find the program, unblock
-//   signals, seccomp last (handing the exec listener up), execve. An exec
+// Main process (pid 2), born under pid 1's filters and without privileges:
+//   announce itself to the supervisor and wait for its answer (by then the
+//   supervisor holds its pidfd), die with pid 1, in pid 1's new session (its
+//   own, with the pty as controlling terminal, in terminal mode), umask 022,
+//   rlimits, chdir, find the program, unblock signals, execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
 // Record-only recipes (sandboxed == false) run the main process's checklist
-// directly as the child, without namespaces, privileges to drop or seccomp.
+// directly as the child, without namespaces, announcement, privileges to
+// drop or seccomp.
 //
 // Die-with-parent: PR_SET_PDEATHSIG fires when the *thread* that cloned the
 // child ends (bubblewrap #692); run() holds that thread until the job is over,
 // so it fires exactly when the supervisor's process dies. pid 1 then gets
-// SIGKILL and the kernel kills the rest of the namespace with it.
+// SIGKILL and the kernel kills the rest of the namespace with it. No process
+// of the job can clear pid 1's death signal (it cannot touch pid 1), so its
+// own double forks, setsid and cleared death signals change nothing.
 #include "sandbox/runner.h"
 
 #include <fcntl.h>
@@ -145,10 +152,10 @@ void loadSeccomp(const ChildPlan& p) {
   ExecPlan::Resolved program = p.exec->resolve();
   if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
   check(p, unblockAllSignals());
-  // The tracer reads the exec's path and argv from this memory, which is a
-  // copy of pid 1's (spawnMainProcess forks when tracing) and as
-  // non-dumpable: an unprivileged supervisor could not. Only this copy is
-  // made readable again, and no code of the job has run yet.
+  // The tracer reads the exec's path and argv from this memory: a copy of
+  // pid 1's when tracing (spawnMainProcess), non-dumpable like it, which an
+  // unprivileged supervisor could not read. Only the copy is made readable
+  // again, and no code of the job has run yet.
   if (p.sandboxed && p.traceExecs) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   int error = p.exec->exec(program.path);
   struct stat st;

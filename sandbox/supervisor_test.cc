@@ -139,5 +139,34 @@ TEST(SupervisorTest, TakesPid1sReportOnceTheMainProcessEndedAndKillsPid1) {
   EXPECT_TRUE(WIFSIGNALED(s.initStatus) && WTERMSIG(s.initStatus) == SIGKILL) << s.initStatus;
 }
 
+// A pid 1 that fails before it reads "start" leaves that byte unread, and
+// its end's close then resets the connection: the record it sent first must
+// still be read.
+TEST(SupervisorTest, KeepsTheSetupErrorOfAPid1ThatNeverReadStart) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  ASSERT_TRUE(passSenderCredentials(pair[0]));
+  ASSERT_TRUE(sendStart(pair[0]));
+  pid_t init = ::fork();
+  if (init == 0) {
+    sendSetupError(pair[1], SetupStep::bindSource, ENOENT, 2);
+    ::_exit(125);
+  }
+  ::close(pair[1]);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(init), &info, WEXITED | WNOWAIT), 0);
+  SupervisedChild child;
+  child.pid = init;
+  child.pidfd.reset(sys::pidfdOpen(init));
+  child.channel.reset(pair[0]);
+  SupervisorConfig config;
+  config.startNs = monotonicNowNs();
+  NullObserver observer;
+  SupervisionReport report = supervise(child, config, observer);
+  ASSERT_TRUE(report.setupError);
+  EXPECT_EQ(report.setupError->step, SetupStep::bindSource);
+  EXPECT_EQ(report.setupError->error, ENOENT);
+}
+
 }  // namespace
 }  // namespace jobtape::sandbox
