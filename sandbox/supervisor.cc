@@ -151,7 +151,7 @@ class Loop {
         if (child_.sandboxed && mainPid_ == 0 && from > 0 && !fromInit) onMainStarted(from);
         break;
       case ChildMessage::mainExited:
-        if (child_.sandboxed && fromInit && !report_.reaped && !treeReported_ && mainHasEnded()) onTreeReported(m);
+        if (child_.sandboxed && fromInit && !treeReported_ && mainHasEnded()) onTreeReported(m);
         break;
       case ChildMessage::execListener:
         if (fromInit && received->fd && !tracer_) {
@@ -193,11 +193,13 @@ class Loop {
   }
 
   // pid 1 has reaped the whole tree. It is killed all the same, through its
-  // pidfd: whatever it would still do, its death ends the namespace.
+  // pidfd: whatever it would still do, its death ends the namespace. (Read
+  // after pid 1 was reaped, the report only adds how main ended.)
   void onTreeReported(const ChildMessage& m) {
     report_.mainExited = m;
     report_.mainExited->syscallNr = -1;
     if (!mainStatusFromKernel() || isSigsys(*report_.mainExited)) report_.mainExited->syscallNr = m.syscallNr;
+    if (report_.reaped) return;
     report_.usage = m.treeUsage;
     treeReported_ = true;
     signalTree(SIGKILL);
