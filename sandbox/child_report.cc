@@ -35,7 +35,9 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::readOnly: return "read-only";
     case SetupStep::rootTmpfs: return "root tmpfs";
     case SetupStep::pivotRoot: return "pivot_root";
+    case SetupStep::dumpable: return "dumpable";
     case SetupStep::forkMain: return "fork";
+    case SetupStep::announceMain: return "announce main process";
     case SetupStep::newSession: return "setsid";
     case SetupStep::controllingTerminal: return "controlling terminal";
     case SetupStep::rlimits: return "rlimit";
@@ -88,6 +90,7 @@ namespace {
 
 constexpr char kGo = 'g';
 constexpr char kStart = 's';
+constexpr char kAck = 'a';
 
 bool waitForByte(int sock, char expected) noexcept {
   char got = 0;
@@ -112,23 +115,41 @@ bool waitForGo(int sock) noexcept { return waitForByte(sock, kGo); }
 bool waitForStart(int sock) noexcept { return waitForByte(sock, kStart); }
 bool sendGo(int sock) noexcept { return sendByte(sock, kGo); }
 bool sendStart(int sock) noexcept { return sendByte(sock, kStart); }
+bool sendMainAck(int sock) noexcept { return sendByte(sock, kAck); }
+
+bool announceMainProcess(int sock) noexcept {
+  ChildMessage m;
+  m.kind = ChildMessage::mainStarted;
+  for (;;) {
+    if (::send(sock, &m, sizeof m, MSG_NOSIGNAL) >= 0) break;
+    if (errno != EINTR) return false;
+  }
+  return waitForByte(sock, kAck);
+}
+
+bool passSenderCredentials(int sock) noexcept {
+  int on = 1;
+  return ::setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0;
+}
 
 std::optional<ReceivedMessage> receiveChildMessage(int sock) {
   ReceivedMessage received;
   struct iovec iov{&received.message, sizeof received.message};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
   struct msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
+  // ECONNRESET says the child closed its end with a byte of ours unread (a
+  // pid 1 that failed before "start"); it is reported once, ahead of the
+  // records still queued, which the next call reads.
   ssize_t n;
   do {
     n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReceivedMessage{};
-    if (errno == ECONNRESET) return std::nullopt;
     throw std::system_error(errno, std::generic_category(), "recvmsg from sandbox");
   }
   if (n == 0) return std::nullopt;
@@ -137,10 +158,15 @@ std::optional<ReceivedMessage> receiveChildMessage(int sock) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
       received.fd.reset(fd);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+               c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+      struct ucred cred;
+      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      received.senderPid = cred.pid;
     }
   }
   // A short or truncated packet cannot come from our own child; ignore it.
-  if (static_cast<size_t>(n) != sizeof received.message || (msg.msg_flags & MSG_TRUNC)) {
+  if (static_cast<size_t>(n) != sizeof received.message || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
     received.message = ChildMessage{};
     received.message.kind = -1;
   }

@@ -2,32 +2,46 @@
 //
 // A SOCK_SEQPACKET socketpair, close-on-exec on both ends. One record is one
 // packet, so the init (pid 1) and the main process can both write to the same
-// end without interleaving. The supervisor writes two one-byte packets: "go"
-// after it has written the id maps (sandboxed only), and "start" once the
-// caller is ready for the command to run (its row and events file exist);
-// the child builds the sandbox between the two, in parallel with the caller.
-// Everything else flows child → supervisor:
+// end without interleaving. Only those two ever hold the child's end, and the
+// main process only until its execve: no code of the job can reach it. The
+// supervisor's end has SO_PASSCRED, so the kernel stamps every record with
+// its sender's pid (in the supervisor's pid namespace; a process without
+// CAP_SYS_ADMIN over its pid namespace cannot claim another pid) and the
+// supervisor takes each kind of record only from the process that sends it.
+//
+// The supervisor writes one-byte packets: "go" after it has written the id
+// maps (sandboxed only), "start" once the caller is ready for the command to
+// run (its row and events file exist), the child building the sandbox
+// between the two in parallel with the caller; and "ack" in answer to
+// mainStarted. Everything else flows child → supervisor:
 //
 //   setupError    a stage failed: which step, errno, and for mount steps the
 //                 index of the recipe mount (-1 for the sandbox's own mounts)
-//   execFailed    execve() of the command failed with `error`; `flags` says
-//                 whether the file itself was found (a missing interpreter
-//                 or loader then explains ENOENT). This is bubblewrap's
-//                 close-on-exec trick: a successful exec closes the end and
-//                 sends nothing.
-//   execListener  carries the seccomp user-notification fd (SCM_RIGHTS)
+//   execListener  pid 1: the seccomp user-notification fd (SCM_RIGHTS)
+//   mainStarted   the main process, first thing: its pid is the one the
+//                 kernel stamps on the record. It waits for "ack", by which
+//                 time the supervisor holds a pidfd of it, so the pid cannot
+//                 have been reused, and learns its end from that pidfd.
+//   execFailed    the main process: execve() of the command failed with
+//                 `error`; `flags` says whether the file itself was found (a
+//                 missing interpreter or loader then explains ENOENT). This
+//                 is bubblewrap's close-on-exec trick: a successful exec
+//                 closes the end and sends nothing.
 //   mainExited    pid 1 reports how the main process ended (siginfo code and
 //                 status) and, for SIGSYS, the syscall number if the kernel
 //                 still exposed it in /proc/PID/syscall (-1 otherwise). It
 //                 sends this last, once it has killed and reaped what the
 //                 main process left behind, with the rusage of the whole
-//                 tree: the supervisor need not wait for pid 1's own exit.
+//                 tree. The supervisor takes it only once the main process's
+//                 pidfd says it has ended, and prefers the kernel's own exit
+//                 status (PIDFD_INFO_EXIT) to the one reported.
 //
 // The record is a fixed-size POD of the same build on both ends (same binary),
 // so it needs no versioning. Child-side functions are async-signal-safe.
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
@@ -64,8 +78,10 @@ enum class SetupStep : int32_t {
   readOnly,
   rootTmpfs,
   pivotRoot,
+  dumpable,
   forkMain,
   // main process side
+  announceMain,
   newSession,
   controllingTerminal,
   rlimits,
@@ -82,7 +98,7 @@ enum class SetupStep : int32_t {
 const char* setupStepName(SetupStep step);
 
 struct ChildMessage {
-  enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4 };
+  enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4, mainStarted = 5 };
   int32_t kind = 0;
   SetupStep step = SetupStep::none;
   int32_t error = 0;
@@ -112,13 +128,19 @@ int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept;
 // Block until the supervisor's "go" / "start"; false if it went away first.
 bool waitForGo(int sock) noexcept;
 bool waitForStart(int sock) noexcept;
+// mainStarted, then block until the supervisor's "ack"; false if it failed.
+bool announceMainProcess(int sock) noexcept;
 
 // Supervisor side.
 bool sendGo(int sock) noexcept;
 bool sendStart(int sock) noexcept;
+bool sendMainAck(int sock) noexcept;
+// SO_PASSCRED on the supervisor's end; false (errno set) if refused.
+bool passSenderCredentials(int sock) noexcept;
 struct ReceivedMessage {
   ChildMessage message;
-  UniqueFd fd;  // with execListener
+  UniqueFd fd;          // with execListener
+  pid_t senderPid = 0;  // stamped by the kernel; 0 if it did not say
 };
 // One record; std::nullopt at end of stream (all child ends closed). Returns
 // a message with kind 0 when there was nothing to read (EAGAIN).

@@ -1,9 +1,9 @@
 // Sandboxes whose job is over but whose pid 1 is still exiting.
 //
 // pid 1 reports the end of the job (and the whole tree's rusage) once it has
-// reaped every process of the sandbox; its own exit then tears down the
-// mount and network namespaces, which takes a fraction of a millisecond the
-// caller need not wait for. run() hands such a pid 1 to this list instead of
+// reaped every process of the sandbox, and the supervisor kills it; its exit
+// then tears down the mount and network namespaces, which takes a fraction of
+// a millisecond the caller need not wait for. run() hands such a pid 1 to this list instead of
 // waiting for it: every run() collects those already gone, and a Recorder
 // waits for the rest when it closes, so no zombie outlives it. Only pids put
 // here are ever waited for: other children of the embedding program are left

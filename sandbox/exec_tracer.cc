@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "sandbox/linux_syscalls.h"
 #include "sandbox/process_inspect.h"
 
 namespace jobtape::sandbox {
@@ -30,18 +31,6 @@ constexpr size_t kMaxArgBytes = 256 * 1024;
 constexpr size_t kMaxPathBytes = 4096;
 // Notifications answered per handle() call before output gets its turn.
 constexpr int kNotificationsPerCall = 64;
-
-// PIDFD_GET_INFO (Linux 6.15), declared here because the distribution's
-// kernel headers predate it. Layout of PIDFD_INFO_SIZE_VER0 (64 bytes).
-struct PidfdInfo {
-  uint64_t mask;
-  uint64_t cgroupid;
-  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-  int32_t exitCode;  // a wait status
-};
-static_assert(sizeof(PidfdInfo) == 64);
-constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
-constexpr uint64_t kPidfdInfoExit = 1u << 3;
 
 uint64_t monotonicNs() {
   timespec ts{};
@@ -56,10 +45,8 @@ uint64_t monotonicNs() {
 // The exit status of the process behind `pidfd`, if it was reaped and the
 // kernel keeps it; fills `record`. Returns false when not (yet) known.
 bool exitStatus(int pidfd, ProcessExitRecord& record) {
-  PidfdInfo info{};
-  info.mask = kPidfdInfoExit;
-  if (::ioctl(pidfd, kPidfdGetInfo, &info) != 0 || !(info.mask & kPidfdInfoExit)) return false;
-  int status = info.exitCode;
+  int status = 0;
+  if (!sys::pidfdExitStatus(pidfd, &status)) return false;
   record.statusKnown = true;
   if (WIFEXITED(status)) {
     record.exitCode = WEXITSTATUS(status);
@@ -71,9 +58,8 @@ bool exitStatus(int pidfd, ProcessExitRecord& record) {
 
 // Whether a kernel without PIDFD_INFO_EXIT will never tell the status.
 bool exitInfoUnsupported(int pidfd) {
-  PidfdInfo info{};
-  info.mask = kPidfdInfoExit;
-  return ::ioctl(pidfd, kPidfdGetInfo, &info) != 0 && (errno == ENOTTY || errno == EINVAL);
+  int status = 0;
+  return !sys::pidfdExitStatus(pidfd, &status) && (errno == ENOTTY || errno == EINVAL);
 }
 
 // POLLIN only: on the listener a bare POLLHUP means no notification is

@@ -3,12 +3,15 @@
 //
 // Supervisor (the thread that called run()):
 //   1. plan everything the child will need: state directories, memory limit,
-//      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio;
+//      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio,
+//      the channel (its end stamps each record with the sender's pid);
 //   2. clone the sandbox's pid 1 into new user and pid namespaces;
 //   3. write its id maps, send "go";
 //   4. tell the observer, which records the job's start while the child
 //      builds the sandbox on another CPU, then send "start";
-//   5. supervise until the tree is gone; turn what was seen into a RunResult.
+//   5. supervise until the tree is gone (supervisor.h: the main process's
+//      end comes from its pidfd, not from a report); turn what was seen
+//      into a RunResult.
 //
 // Sandbox pid 1, after the clone (async-signal-safe only: the caller may be
 // multithreaded, and a lock held by another thread at clone time stays held):
@@ -16,9 +19,10 @@
 //   nothing else open, wait for the id maps (an end-of-file instead of "go"
 //   means the supervisor died before the death signal was armed), unshare
 //   the mount, net (unless the recipe has network), ipc, uts and cgroup
-//   namespaces, hostname, loopback, mount tree and pivot_root, wait for
-//   "start", fork the main process, drop its own privileges and become the
-//   reaping, forwarding init.
+//   namespaces, hostname, loopback, mount tree and pivot_root; then confine
+//   itself (confineInit: every privilege dropped, not dumpable, the seccomp
+//   filters loaded and the exec listener handed up), wait for "start", spawn
+//   the main process and become the reaping, forwarding init.
 //
 // Why the child unshares most namespaces itself: creating a mount namespace
 // (a copy of the host's mount table) and a net namespace is most of the
@@ -27,26 +31,30 @@
 // the child it overlaps with that recording. The user namespace comes first
 // either way, so every namespace is owned by it, as with a single clone.
 //
-// Main process (pid 2):
-//   die with pid 1, in pid 1's new session (its own, with the pty as
-//   controlling terminal, in terminal mode), umask 022,
-//   rlimits, every privilege dropped, chdir, find the program, unblock
-//   signals, seccomp last (handing the exec listener up), execve. An exec
+// Main process (pid 2), born under pid 1's filters and without privileges:
+//   announce itself to the supervisor and wait for its answer (by then the
+//   supervisor holds its pidfd), die with pid 1, in pid 1's new session (its
+//   own, with the pty as controlling terminal, in terminal mode), umask 022,
+//   rlimits, chdir, find the program, unblock signals, execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
 // Record-only recipes (sandboxed == false) run the main process's checklist
-// directly as the child, without namespaces, privileges to drop or seccomp.
+// directly as the child, without namespaces, announcement, privileges to
+// drop or seccomp.
 //
 // Die-with-parent: PR_SET_PDEATHSIG fires when the *thread* that cloned the
 // child ends (bubblewrap #692); run() holds that thread until the job is over,
 // so it fires exactly when the supervisor's process dies. pid 1 then gets
-// SIGKILL and the kernel kills the rest of the namespace with it.
+// SIGKILL and the kernel kills the rest of the namespace with it. No process
+// of the job can clear pid 1's death signal (it cannot touch pid 1), so its
+// own double forks, setsid and cleared death signals change nothing.
 #include "sandbox/runner.h"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,6 +94,7 @@ struct ChildPlan {
   bool sandboxed = true;
   bool network = false;
   bool terminal = false;
+  bool traceExecs = false;
   pid_t supervisorPid = 0;
   int channel = -1;
   uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
@@ -128,7 +137,10 @@ void loadSeccomp(const ChildPlan& p) {
   if (e != 0) failSetup(p, {SetupStep::execListener, e, -1});
 }
 
+// Sandboxed, it starts under pid 1's filters and without privileges (see
+// confineInit): all that is left is its own process state.
 [[noreturn]] void mainProcess(const ChildPlan& p) {
+  if (p.sandboxed && !announceMainProcess(p.channel)) failSetup(p, {SetupStep::announceMain, errno, -1});
   check(p, dieWithParent(p.sandboxed ? 1 : p.supervisorPid));
   // Sandboxed, the session pid 1 made is the job's (no controlling
   // terminal); a second one would only cost a scheduler autogroup. A pty
@@ -136,12 +148,15 @@ void loadSeccomp(const ChildPlan& p) {
   if (!p.sandboxed || p.terminal) check(p, newSession(p.terminal));
   if (p.sandboxed) ::umask(022);
   check(p, p.rlimits->apply());
-  if (p.sandboxed) check(p, dropAllPrivileges());
   if (p.exec->workDir() != nullptr && ::chdir(p.exec->workDir()) < 0) failSetup(p, {SetupStep::workDir, errno, -1});
   ExecPlan::Resolved program = p.exec->resolve();
   if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
   check(p, unblockAllSignals());
-  if (p.seccomp != nullptr) loadSeccomp(p);
+  // The tracer reads the exec's path and argv from this memory: a copy of
+  // pid 1's when tracing (spawnMainProcess), non-dumpable like it, which an
+  // unprivileged supervisor could not read. Only the copy is made readable
+  // again, and no code of the job has run yet.
+  if (p.sandboxed && p.traceExecs) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   int error = p.exec->exec(program.path);
   struct stat st;
   execFailed(p, error, ::stat(program.path, &st) == 0);
@@ -163,14 +178,24 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 // CLONE_VFORK, as posix_spawn does): no page tables to copy and no
 // copy-on-write faults for a process that is about to replace its image.
 // pid 1 sleeps meanwhile; the child writes only to its own stack and its
-// kernel state (seccomp filter, credentials, rlimits, cwd, session) is its
-// own, as none of CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
+// kernel state (credentials, rlimits, cwd, session) is its own, as none of
+// CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
+//
+// When execs are traced it gets a copy instead: the tracer must read its
+// memory at that first exec, and the memory's dumpable flag is shared with
+// the mm (mainProcess). _Fork, not fork: no atfork handler, whose locks
+// another thread of the caller may have held at the clone, runs here.
 long spawnMainProcess(const ChildPlan& p) {
 #ifdef JOBTAPE_FORK_MAIN_PROCESS
   pid_t pid = ::fork();
   if (pid == 0) mainProcess(p);
   return pid;
 #else
+  if (p.traceExecs) {
+    pid_t pid = ::_Fork();
+    if (pid == 0) mainProcess(p);
+    return pid;
+  }
   constexpr size_t kStackBytes = 256 * 1024;
   void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
@@ -181,6 +206,21 @@ long spawnMainProcess(const ChildPlan& p) {
   errno = saved;
   return pid;
 #endif
+}
+
+// Every process of the job runs as pid 1's uid and so could open its
+// /proc/1/mem, and pid 1 holds the channel the supervisor listens to. Before
+// any code of the job runs, pid 1 therefore gives up its privileges, makes
+// itself non-dumpable (its memory was mapped in the caller's user namespace:
+// /proc/1/mem, fd, environ and every ptrace-like access then need
+// CAP_SYS_PTRACE there, which nothing in the sandbox has) and loads the
+// seccomp filters itself, so that the main process and all of the job
+// inherit them from it and nothing inside runs without them. The exec
+// listener goes up before the main process exists and never reaches it.
+void confineInit(const ChildPlan& p) {
+  check(p, dropAllPrivileges());
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
+  loadSeccomp(p);
 }
 
 [[noreturn]] void sandboxInit(ChildPlan p) {
@@ -197,10 +237,10 @@ long spawnMainProcess(const ChildPlan& p) {
   }
   raiseOpenFileLimit();
   check(p, p.mounts->apply());
+  confineInit(p);
   if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   long mainPid = spawnMainProcess(p);
   if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
-  (void)dropAllPrivileges();
   runPidInit(static_cast<pid_t>(mainPid), p.channel);
 }
 
@@ -316,6 +356,8 @@ void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, co
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
   p.channel.reset(pair[0]);
   p.childChannel.reset(pair[1]);
+  // Every record then carries its sender's pid (child_report.h).
+  if (!passSenderCredentials(p.channel.get())) fail("setsockopt(SO_PASSCRED)");
 }
 
 ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Preparation& p) {
@@ -323,6 +365,7 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   plan.sandboxed = recipe.sandboxed;
   plan.network = recipe.network;
   plan.terminal = options.stdio == StdioMode::terminal;
+  plan.traceExecs = recipe.sandboxed && options.traceExecs;
   plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
   plan.unshareFlags = unshareNamespaces(recipe);

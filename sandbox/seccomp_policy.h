@@ -1,4 +1,6 @@
-// The sandbox's seccomp filters, compiled in the parent and loaded in the child.
+// The sandbox's seccomp filters, compiled in the parent and loaded by the
+// sandbox's pid 1, from which the main process and all of the job inherit
+// them.
 //
 // Two filters, loaded in this order by SeccompProgram::load():
 //

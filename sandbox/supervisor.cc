@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sandbox/exec_tracer.h"
+#include "sandbox/linux_syscalls.h"
 #include "sandbox/pseudo_terminal.h"
 
 namespace jobtape::sandbox {
@@ -49,7 +50,7 @@ class Loop {
   }
 
  private:
-  enum Source { channel, pidfd, out, err, cancel, tracer, ptyOut, ptyIn, winch };
+  enum Source { channel, pidfd, mainPidfd, out, err, cancel, tracer, ptyOut, ptyIn, winch };
 
   bool finished() const {
     bool streamsDone = !child_.channel && !child_.stdoutRead && !child_.stderrRead && !child_.ptyMaster;
@@ -71,6 +72,7 @@ class Loop {
     sources_.clear();
     add(child_.channel.get(), channel);
     if (!ended()) add(child_.pidfd.get(), pidfd);
+    if (!ended() && !mainEnded_) add(mainFd_.get(), mainPidfd);
     add(child_.stdoutRead.get(), out);
     add(child_.stderrRead.get(), err);
     if (config_.cancellation != nullptr && !cancelSeen_ && !ended()) add(config_.cancellation->fd(), cancel);
@@ -100,6 +102,7 @@ class Loop {
       switch (sources_[i]) {
         case channel: readChannel(); break;
         case pidfd: reap(); break;
+        case mainPidfd: onMainEnded(); break;
         case out: readOutput(child_.stdoutRead, Stream::stdout_); break;
         case err: readOutput(child_.stderrRead, Stream::stderr_); break;
         case cancel:
@@ -134,26 +137,89 @@ class Loop {
       return;
     }
     const ChildMessage& m = received->message;
+    const pid_t from = received->senderPid;
+    const bool fromInit = from == child_.pid;  // unsandboxed: the main process itself
+    const bool fromMain = child_.sandboxed ? mainPid_ != 0 && from == mainPid_ : fromInit;
     switch (m.kind) {
       case ChildMessage::setupError:
-        if (!report_.setupError) report_.setupError = m;
+        if ((fromInit || fromMain) && !report_.setupError) report_.setupError = m;
         break;
-      case ChildMessage::execFailed: report_.execFailed = m; break;
+      case ChildMessage::execFailed:
+        if (fromMain) report_.execFailed = m;
+        break;
+      case ChildMessage::mainStarted:
+        if (child_.sandboxed && mainPid_ == 0 && from > 0 && !fromInit) onMainStarted(from);
+        break;
       case ChildMessage::mainExited:
-        report_.mainExited = m;
-        if (child_.sandboxed && !report_.reaped) {
-          report_.usage = m.treeUsage;
-          treeReported_ = true;
-        }
+        if (child_.sandboxed && fromInit && !treeReported_ && mainHasEnded()) onTreeReported(m);
         break;
       case ChildMessage::execListener:
-        if (received->fd && !tracer_) {
+        if (fromInit && received->fd && !tracer_) {
           tracer_ = std::make_unique<ExecTracer>(received->fd.release(), config_.startNs);
           tracerOpen_ = true;
         }
         break;
       default: break;
     }
+  }
+
+  // The main process waits for the answer, so the pid is still its own when
+  // the pidfd is opened. Without pidfds (Linux < 5.3) pid 1's word is all
+  // there is.
+  void onMainStarted(pid_t pid) {
+    mainPid_ = pid;
+    mainFd_.reset(sys::pidfdOpen(pid));
+    (void)sendMainAck(child_.channel.get());
+  }
+
+  bool mainHasEnded() {
+    if (mainEnded_) return true;
+    if (mainPid_ == 0) return false;
+    if (mainFd_) {
+      struct pollfd p{mainFd_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) return false;
+    }
+    onMainEnded();
+    return true;
+  }
+
+  // The job ends with its main process: no more timeout or cancellation,
+  // and pid 1 has the grace period to kill and reap the rest and report.
+  void onMainEnded() {
+    if (mainEnded_) return;
+    mainEnded_ = true;
+    timeoutAt_ = 0;
+    killAt_ = monotonicNowNs() + config_.graceMs * kMsNs;
+  }
+
+  // pid 1 has reaped the whole tree. It is killed all the same, through its
+  // pidfd: whatever it would still do, its death ends the namespace. (Read
+  // after pid 1 was reaped, the report only adds how main ended.)
+  void onTreeReported(const ChildMessage& m) {
+    report_.mainExited = m;
+    report_.mainExited->syscallNr = -1;
+    if (!mainStatusFromKernel() || isSigsys(*report_.mainExited)) report_.mainExited->syscallNr = m.syscallNr;
+    if (report_.reaped) return;
+    report_.usage = m.treeUsage;
+    treeReported_ = true;
+    signalTree(SIGKILL);
+  }
+
+  static bool isSigsys(const ChildMessage& m) { return m.waitCode != CLD_EXITED && m.waitStatus == SIGSYS; }
+
+  // The kernel's own account of the main process's end (Linux 6.15+, once
+  // pid 1 or the namespace's end reaped it) over any report.
+  bool mainStatusFromKernel() {
+    int status = 0;
+    if (!mainFd_ || !sys::pidfdExitStatus(mainFd_.get(), &status)) return false;
+    if (!report_.mainExited) {
+      report_.mainExited = ChildMessage{};
+      report_.mainExited->kind = ChildMessage::mainExited;
+    }
+    ChildMessage& m = *report_.mainExited;
+    m.waitCode = WIFEXITED(status) ? CLD_EXITED : WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+    m.waitStatus = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+    return true;
   }
 
   void runTracer(short revents) {
@@ -175,6 +241,9 @@ class Loop {
     }
     report_.waitStatus = status;
     report_.reaped = true;
+    // pid 1 died before its report (killed after the grace period): the
+    // namespace went with it, and the kernel may still tell how main ended.
+    if (child_.sandboxed && !treeReported_) (void)mainStatusFromKernel();
     if (!child_.sandboxed) {
       // Whatever is left of the group goes with its leader.
       ::kill(-child_.pid, SIGKILL);
@@ -191,7 +260,11 @@ class Loop {
 
   void signalTree(int sig) {
     if (child_.sandboxed) {
-      ::kill(child_.pid, sig);  // pid 1 forwards to the namespace, then SIGCONT
+      // pid 1 forwards to the namespace, then SIGCONT. Through its pidfd: a
+      // pid 1 already reaped cannot have its pid reused under us.
+      if (!child_.pidfd || sys::pidfdSendSignal(child_.pidfd.get(), sig) < 0) {
+        if (!child_.pidfd || errno == ENOSYS) ::kill(child_.pid, sig);
+      }
       return;
     }
     ::kill(-child_.pid, sig);
@@ -200,7 +273,7 @@ class Loop {
   }
 
   void stopTree(int sig, bool timeout) {
-    if (ended() || killAt_ != 0) return;
+    if (ended() || mainEnded_ || killAt_ != 0) return;
     if (timeout) {
       report_.timedOut = true;
     } else {
@@ -233,6 +306,9 @@ class Loop {
   bool tracerOpen_ = false;
   bool cancelSeen_ = false;
   bool treeReported_ = false;  // pid 1's mainExited, with the tree's usage
+  pid_t mainPid_ = 0;          // from mainStarted, as the kernel stamped it
+  UniqueFd mainFd_;            // its pidfd
+  bool mainEnded_ = false;     // mainFd_ said so (or pid 1 did, without pidfds)
   uint64_t timeoutAt_ = 0;
   uint64_t killAt_ = 0;
   uint64_t drainUntil_ = 0;

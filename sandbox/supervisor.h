@@ -4,22 +4,33 @@
 // the output pipes (chunks timestamped on CLOCK_MONOTONIC since the start and
 // handed to the observer as they come), the child's report channel, the
 // seccomp exec listener, the caller's Cancellation, the terminal relay, the
-// pidfd of the outermost child, and the wall-clock deadline.
+// pidfds of the outermost child and of the main process, and the wall-clock
+// deadline.
 //
-// Stopping the tree (timeout or cancel): the signal goes to the sandbox's
-// pid 1, which forwards it to every process of the namespace and follows with
-// SIGCONT (a stopped process acts on a pending SIGTERM only once continued);
-// after the grace period pid 1 gets SIGKILL, and with it the whole namespace.
-// Unsandboxed runs get the same on their process group.
+// Nothing the job can reach decides when it ended. Each record of the channel
+// is taken only from the pid the kernel stamped on it (child_report.h). The
+// main process's end is its own pidfd becoming readable (it announced itself,
+// and waited until that pidfd was open); its status is the kernel's
+// (PIDFD_INFO_EXIT) where the kernel keeps it, else pid 1's mainExited,
+// which is taken only from pid 1 and only once that pidfd said so.
+//
+// Stopping the tree (timeout or cancel), while the main process runs: the
+// signal goes to the sandbox's pid 1 through its pidfd, and pid 1 forwards it
+// to every process of the namespace and follows with SIGCONT (a stopped
+// process acts on a pending SIGTERM only once continued); after the grace
+// period pid 1 gets SIGKILL, and with it the whole namespace. Once the main
+// process has ended, pid 1 has the grace period to report the tree; on that
+// report, or when the period is over, it gets SIGKILL all the same.
+// Unsandboxed runs get the same signals on their process group.
 //
 // The loop ends when the tree is over and the pipes and the channel are at
 // their end. The tree is over when the outermost child has been reaped
 // (wait4, whose rusage covers every process: pid 1 reaped them all) or,
-// sandboxed, as soon as pid 1 has reported the main process's end with the
-// tree's usage and closed the channel: pid 1's own exit, which tears down
-// its namespaces, is then left to the caller to reap (`reaped` is false). Unsandboxed, a process that left the group
-// could hold a pipe open forever: after the child is reaped the group is
-// killed and the pipes are drained for at most the grace period.
+// sandboxed, as soon as pid 1 has reported with the tree's usage and closed
+// the channel: pid 1's own exit, which tears down its namespaces, is then
+// left to the caller to reap (`reaped` is false). Unsandboxed, a process that
+// left the group could hold a pipe open forever: after the child is reaped
+// the group is killed and the pipes are drained for at most the grace period.
 #pragma once
 
 #include <sys/resource.h>
