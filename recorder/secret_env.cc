@@ -33,6 +33,10 @@ bool isSecretVariable(const sandbox::Recipe& recipe, const std::string& name) {
          std::find(recipe.secretEnv.begin(), recipe.secretEnv.end(), name) != recipe.secretEnv.end();
 }
 
+bool isMasked(const sandbox::Recipe& recorded, const sandbox::EnvVar& var) {
+  return var.value == kMaskedText && isSecretVariable(recorded, var.name);
+}
+
 }  // namespace
 
 bool isSecretName(std::string_view name) {
@@ -51,13 +55,15 @@ std::vector<std::string> secretNames(const sandbox::Recipe& recipe) {
   return names;
 }
 
-SecretMask secretMaskOf(const sandbox::Recipe& recipe) {
+std::vector<std::string> secretValues(const sandbox::Recipe& recipe) {
   std::vector<std::string> values;
   for (const auto& var : recipe.env) {
     if (isSecretVariable(recipe, var.name)) values.push_back(var.value);
   }
-  return SecretMask(values);
+  return values;
 }
+
+SecretMask secretMaskOf(const sandbox::Recipe& recipe) { return SecretMask(secretValues(recipe)); }
 
 sandbox::Recipe maskedRecipe(const sandbox::Recipe& recipe, const SecretMask& mask) {
   sandbox::Recipe masked = recipe;
@@ -72,11 +78,19 @@ sandbox::Recipe maskedRecipe(const sandbox::Recipe& recipe, const SecretMask& ma
   return masked;
 }
 
+std::vector<std::string> maskedNames(const sandbox::Recipe& recorded) {
+  std::vector<std::string> names;
+  for (const auto& var : recorded.env) {
+    if (isMasked(recorded, var)) names.push_back(var.name);
+  }
+  return names;
+}
+
 std::vector<std::string> restoreSecrets(sandbox::Recipe& recipe, const EnvLookup& lookup) {
   std::vector<std::string> missing;
   std::vector<sandbox::EnvVar> env;
   for (auto& var : recipe.env) {
-    if (var.value != kMaskedText || !isSecretVariable(recipe, var.name)) {
+    if (!isMasked(recipe, var)) {
       env.push_back(std::move(var));
     } else if (auto value = lookup(var.name)) {
       env.push_back({var.name, std::move(*value)});

@@ -33,13 +33,18 @@ bool isSecretName(std::string_view name);
 // The recipe's variables that are secret, by name or by secretEnv, in env order.
 std::vector<std::string> secretNames(const sandbox::Recipe& recipe);
 
-// A mask of the values of those variables.
+// The values of those variables, and a mask of them.
+std::vector<std::string> secretValues(const sandbox::Recipe& recipe);
 SecretMask secretMaskOf(const sandbox::Recipe& recipe);
 
 // The recipe as it is recorded and hashed; `mask` is secretMaskOf(recipe).
 // Masking a masked recipe changes nothing, so a retried job that got the
 // same secrets back has the same recipe hash, whatever their values.
 sandbox::Recipe maskedRecipe(const sandbox::Recipe& recipe, const SecretMask& mask);
+
+// The secret variables of a recorded recipe whose value was masked (recorded
+// as "***"), in env order: what `job show` lists as masked.
+std::vector<std::string> maskedNames(const sandbox::Recipe& recorded);
 
 // For a recorded recipe about to run again: every secret variable recorded
 // as "***" takes the caller's current value (`lookup`); one the caller does
