@@ -67,6 +67,9 @@ void recipeToCapnp(const Recipe& recipe, schema::Recipe::Builder builder) {
   builder.setName(recipe.name);
   envToCapnp(recipe.meta, builder.initMeta(recipe.meta.size()));
   builder.setSandboxed(recipe.sandboxed);
+  // Left unset when empty: the canonical form, and so the hash, of a recipe
+  // without secretEnv stays what it was before the field existed.
+  if (recipe.secretEnv.empty()) return;
   auto secretEnv = builder.initSecretEnv(recipe.secretEnv.size());
   for (size_t i = 0; i < recipe.secretEnv.size(); ++i) {
     secretEnv.set(i, capnp::Text::Reader(recipe.secretEnv[i].data(), recipe.secretEnv[i].size()));
