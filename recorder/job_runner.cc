@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -166,7 +167,8 @@ class RecordingObserver final : public sandbox::RunObserver {
   }
 
   // Gives out the output held back by the masks (a possible start of a
-  // secret at the very end), stamped with the latest output's time.
+  // secret at the very end), stamped with the latest event's time so that
+  // the events file's times never go back.
   void finishOutput() {
     if (job_.mask.empty()) return;
     for (auto stream : {sandbox::Stream::stdout_, sandbox::Stream::stderr_}) {
@@ -176,6 +178,7 @@ class RecordingObserver final : public sandbox::RunObserver {
 
   void onExec(const sandbox::ExecRecord& exec) override {
     if (job_.mask.empty()) return record([&] { writer_->exec(exec); });
+    lastElapsedNs_ = std::max(lastElapsedNs_, exec.elapsedNs);
     sandbox::ExecRecord masked = exec;
     masked.executable = job_.mask.maskText(exec.executable);
     for (auto& arg : masked.argv) arg = job_.mask.maskText(arg);
@@ -184,6 +187,7 @@ class RecordingObserver final : public sandbox::RunObserver {
   }
 
   void onProcessExit(const sandbox::ProcessExitRecord& exit) override {
+    lastElapsedNs_ = std::max(lastElapsedNs_, exit.elapsedNs);
     record([&] { writer_->processExit(exit); });
   }
 
@@ -251,7 +255,7 @@ class RecordingObserver final : public sandbox::RunObserver {
   std::optional<std::string> writeError_;
   MaskedStream stdoutMask_{job_.mask};
   MaskedStream stderrMask_{job_.mask};
-  uint64_t lastElapsedNs_ = 0;
+  uint64_t lastElapsedNs_ = 0;  // of the latest output, exec or exit event
 };
 
 // Undoes what a failed start recording left, then rethrows its error: the
