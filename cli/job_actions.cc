@@ -23,6 +23,7 @@
 #include "recorder/debug_shell.h"
 #include "recorder/event_reader.h"
 #include "recorder/job_command_line.h"
+#include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
 
 namespace jobtape::cli {
@@ -158,6 +159,15 @@ std::string shortId(store::Store& store, const std::string& jobId) {
   }
 }
 
+// Secret variables are recorded as "***" and come from the caller's
+// environment when a job is re-entered or retried; one the caller does not
+// have is left out, said once, and the job runs on: a job that needs it fails
+// with its own words, one that does not (a token for an optional upload)
+// still runs.
+void warnMissingSecrets(const std::vector<std::string>& names) {
+  for (const auto& name : names) std::cerr << "jobtape: " << escapeControl(recorder::missingSecretWarning(name)) << '\n';
+}
+
 // ---- debug-shell ----------------------------------------------------------------
 
 int debugShellAction(const CliContext& context, const SelectorAndCommand& args) {
@@ -174,6 +184,7 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
     throw CliError(refused.what(), refused.hint());
   }
   std::string id = shortId(*store, job.id);
+  warnMissingSecrets(plan.missingSecrets);
   std::cerr << escapeControl(recorder::debugShellBanner(plan, id)) << std::endl;
 
   sandbox::Cancellation cancellation;
@@ -246,6 +257,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
   std::string oldId = shortId(*store, job.id);
   std::cerr << fmt::format("jobtape: retrying job {} ({}) as a new build\n", oldId,
                            escapeControl(recorder::displayCommand(recipe.command, recipe.args)));
+  warnMissingSecrets(recorder::restoreSecrets(recipe, recorder::callerEnv));
   JobResult result;
   try {
     CancelToken token;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -23,6 +24,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "recorder/job_command_line.h"
+#include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
 
 namespace jobtape::cli {
@@ -36,7 +38,7 @@ struct RunArgs {
   std::vector<std::string> recipeFiles;
   int jobs = 1;
   bool network = false;
-  std::vector<std::string> binds, roBinds, tmpfs, env;
+  std::vector<std::string> binds, roBinds, tmpfs, env, secretEnv;
   bool cleanEnv = false;
   std::optional<std::string> timeout, memory, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
@@ -361,20 +363,45 @@ std::string buildCommandLine(const RunArgs& args) {
   return "jobtape run -- " + recorder::displayCommand(args.command.front(), {args.command.begin() + 1, args.command.end()});
 }
 
+// --secret-env names join each recipe's own secretEnv. It does not shape the
+// sandbox, only what is recorded, so it goes with --recipe files too.
+void addSecretEnv(Recipe& recipe, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+      throw usageError(fmt::format("--secret-env {}: not a variable name", name), "e.g. --secret-env DEPLOY_PASS");
+    }
+    if (std::find(recipe.secretEnv.begin(), recipe.secretEnv.end(), name) == recipe.secretEnv.end()) {
+      recipe.secretEnv.push_back(name);
+    }
+  }
+}
+
 std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir) {
   std::vector<PlannedJob> jobs;
   if (args.recipeFiles.empty()) {
     Recipe recipe = commandRecipe(args, projectDir);
+    addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(recipe.command).filename().string() : recipe.name;
     jobs.push_back({std::move(recipe), label});
     return jobs;
   }
   for (const auto& file : args.recipeFiles) {
     Recipe recipe = loadRecipeFile(file);
+    addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
     jobs.push_back({std::move(recipe), label});
   }
   return jobs;
+}
+
+// The build's command line as recorded: a secret given on it (`jobtape run --
+// curl -H "Bearer $TOKEN"`) is masked as it is in the jobs' recipes.
+std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJob>& jobs) {
+  std::vector<std::string> values;
+  for (const auto& job : jobs) {
+    for (auto& value : recorder::secretValues(job.recipe)) values.push_back(std::move(value));
+  }
+  return recorder::SecretMask(values).maskText(buildCommandLine(args));
 }
 
 [[noreturn]] void rethrowForCli(const Error& error) {
@@ -403,7 +430,7 @@ int runAction(const RunArgs& args, const CliContext& context) {
     CancelToken token;
     SignalScope signals(token);
     auto recorder = Recorder::open({context.home});
-    auto build = recorder->beginBuild({buildCommandLine(args), fs::current_path(), {}, {}, true});
+    auto build = recorder->beginBuild({recordedCommandLine(args, jobs), fs::current_path(), {}, {}, true});
     int64_t projectId = build->addProject({projectDir, {}, {}});
     Outcomes outcomes = runJobs(*build, projectId, jobs, args.jobs, args, token);
     build->finish();
@@ -431,6 +458,9 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR (kept if the job fails)")
       ->type_name("DIR");
   run->add_option("--env", args->env, "Set an environment variable for the job")->type_name("K=V");
+  run->add_option("--secret-env", args->secretEnv,
+                  "Treat variable NAME as a secret: the job gets it, the record keeps *** (repeatable)")
+      ->type_name("NAME");
   run->add_flag("--clean-env", args->cleanEnv, "Start from an empty environment (PATH only) instead of ours");
   run->add_option("--timeout", args->timeout, "Stop the job after SECONDS of wall-clock time")->type_name("SECONDS");
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");

@@ -127,6 +127,7 @@ DebugShellPlan planDebugShell(const store::JobRow& job, const DebugShellRequest&
   plan.jobId = job.id;
   plan.jobOutcome = outcomeText(job);
   plan.recipe = recordedRecipe(job);
+  plan.missingSecrets = restoreSecrets(plan.recipe, request.secretLookup);
   plan.options.stateDir = keptStateDir(job);
   plan.options.reuseState = true;
   plan.options.stdio = request.terminal ? sandbox::StdioMode::terminal : sandbox::StdioMode::inherit;

@@ -10,7 +10,9 @@
 // (the shell would be killed halfway); JOBTAPE_DEBUG_SHELL names the job,
 // and TERM is passed on when the recipe has none and a terminal is in use.
 // The kept state is mounted back as it is (RunOptions::reuseState), so the
-// job's private /tmp holds what the job left there.
+// job's private /tmp holds what the job left there. Secret variables, which
+// the record keeps as "***", take the caller's current values
+// (restoreSecrets); one the caller lacks is left out and named in the plan.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
 #include "store/store.h"
@@ -42,6 +45,7 @@ struct DebugShellRequest {
   std::vector<std::string> command;  // empty: an interactive shell
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
+  EnvLookup secretLookup = callerEnv;  // where masked secrets' values come from
 };
 
 struct DebugShellPlan {
@@ -51,6 +55,7 @@ struct DebugShellPlan {
   sandbox::RunOptions options;
   std::vector<std::string> writableBinds;  // inside paths of read-write host binds
   std::string shell;                       // the shell chosen (empty with a command)
+  std::vector<std::string> missingSecrets;  // masked variables the caller does not have: left out
 };
 
 // The host path that `insidePath` would show inside a sandbox built from

@@ -6,6 +6,7 @@
 #include "recorder/json_text.h"
 #include "recorder/log_render.h"
 #include "recorder/job_command_line.h"
+#include "recorder/secret_env.h"
 
 namespace jobtape::recorder {
 
@@ -170,6 +171,9 @@ void addRecipe(Lines& lines, const sandbox::Recipe& recipe, const ReportStyle& s
     first = false;
   }
   if (recipe.env.empty()) lines.add("env", "(empty)");
+  std::string masked;
+  for (const auto& name : maskedNames(recipe)) masked += (masked.empty() ? "" : ", ") + name;
+  if (!masked.empty()) lines.add("masked env", style.escape(masked + " (secrets: recorded as ***, masked in the output)"));
   for (const auto& var : recipe.meta) lines.add("meta", style.escape(var.name + "=" + var.value));
 }
 
@@ -427,6 +431,11 @@ std::string renderReportJson(const JobReport& report, bool processes) {
   json.field("recipeSource", report.recipeSource);
   json.key("recipe");
   report.recipe ? json.raw(sandbox::recipeToJson(*report.recipe)) : json.null();
+  json.key("maskedEnv").beginArray();
+  if (report.recipe) {
+    for (const auto& name : maskedNames(*report.recipe)) json.value(name);
+  }
+  json.endArray();
   if (report.events) {
     const JobDescription& d = report.events->description;
     json.field("host", d.host).field("kernel", d.kernel).field("sandboxed", d.sandboxed);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,8 @@
 #include "recorder/job_files.h"
 #include "recorder/job_watcher.h"
 #include "recorder/recorder_host.h"
+#include "recorder/secret_env.h"
+#include "recorder/secret_mask.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
 
@@ -35,7 +38,9 @@ std::string jobName(const Recipe& recipe) {
 struct PreparedJob {
   JobInfo info;
   JobFiles files;
-  std::string recipeHash;
+  SecretMask mask;          // the recipe's secret values
+  Recipe recorded;          // the recipe as recorded: secrets masked
+  std::string recipeHash;   // of `recorded`: secret values do not change it
   store::JobStart start;  // the row, written when the sandbox's pid exists
 };
 
@@ -46,21 +51,23 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   std::string recipeJson;
   try {
     sandbox::validateRecipe(recipe);
-    job.recipeHash = sandbox::recipeHash(recipe);
-    recipeJson = sandbox::recipeToJson(recipe);
+    job.mask = secretMaskOf(recipe);
+    job.recorded = maskedRecipe(recipe, job.mask);
+    job.recipeHash = sandbox::recipeHash(job.recorded);
+    recipeJson = sandbox::recipeToJson(job.recorded);
   } catch (const sandbox::RecipeError& error) {
     throw Error(Error::Kind::recipe, error.what(),
                 error.field(), {}, std::current_exception());
   }
   job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,
-              jobName(recipe), placement.projectId};
+              jobName(job.recorded), placement.projectId};
   job.files = createJobFiles(store.jobDir(job.info.jobId));
   job.start.buildId = placement.buildId;
   job.start.buildProjectId = placement.projectId;
   job.start.recipeHash = job.recipeHash;
   job.start.recipeMeta = std::move(recipeJson);
-  job.start.command = displayCommand(recipe.command, recipe.args);
-  job.start.name = recipe.name;
+  job.start.command = displayCommand(job.recorded.command, job.recorded.args);
+  job.start.name = job.recorded.name;
   job.start.recorderPid = ::getpid();
   job.start.localPath = job.files.dir.string();
   return job;
@@ -76,7 +83,7 @@ JobDescription describe(const PreparedJob& job, const JobPlacement& placement, c
   JobDescription description;
   description.jobId = job.info.jobId;
   description.buildId = placement.buildId;
-  description.recipe = recipe;
+  description.recipe = job.recorded;
   description.recipeHash = job.recipeHash;
   description.host = placement.host;
   description.startedAtUnixNs = unixNowNs();
@@ -148,17 +155,39 @@ class RecordingObserver final : public sandbox::RunObserver {
     if (!writer_) startRecording(0);
   }
 
+  // Secrets are masked before anything sees the output: the events file and
+  // the caller's live echo get the same bytes (a terminal of a CI runner is a
+  // log kept at rest too, and `job logs` then shows what was seen).
   void onOutput(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) override {
-    record([&] { writer_->output(stream, elapsedNs, bytes); });
-    if (options_.onOutput) {
-      auto ours = stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
-      guard([&] { options_.onOutput(job_.info, ours, std::string_view(bytes.data(), bytes.size())); });
+    std::string_view text(bytes.data(), bytes.size());
+    if (job_.mask.empty()) return deliver(stream, elapsedNs, text);
+    MaskedStream& masked = maskedStream(stream);
+    lastElapsedNs_ = std::max(lastElapsedNs_, elapsedNs);
+    deliver(stream, elapsedNs, masked.feed(text));
+  }
+
+  // Gives out the output held back by the masks (a possible start of a
+  // secret at the very end), stamped with the latest event's time so that
+  // the events file's times never go back.
+  void finishOutput() {
+    if (job_.mask.empty()) return;
+    for (auto stream : {sandbox::Stream::stdout_, sandbox::Stream::stderr_}) {
+      deliver(stream, lastElapsedNs_, maskedStream(stream).finish());
     }
   }
 
-  void onExec(const sandbox::ExecRecord& exec) override { record([&] { writer_->exec(exec); }); }
+  void onExec(const sandbox::ExecRecord& exec) override {
+    if (job_.mask.empty()) return record([&] { writer_->exec(exec); });
+    lastElapsedNs_ = std::max(lastElapsedNs_, exec.elapsedNs);
+    sandbox::ExecRecord masked = exec;
+    masked.executable = job_.mask.maskText(exec.executable);
+    for (auto& arg : masked.argv) arg = job_.mask.maskText(arg);
+    masked.cwd = job_.mask.maskText(exec.cwd);
+    record([&] { writer_->exec(masked); });
+  }
 
   void onProcessExit(const sandbox::ProcessExitRecord& exit) override {
+    lastElapsedNs_ = std::max(lastElapsedNs_, exit.elapsedNs);
     record([&] { writer_->processExit(exit); });
   }
 
@@ -179,6 +208,19 @@ class RecordingObserver final : public sandbox::RunObserver {
       startFailed_ = true;
       throw;
     }
+  }
+
+  void deliver(sandbox::Stream stream, uint64_t elapsedNs, std::string_view bytes) {
+    if (bytes.empty()) return;
+    record([&] { writer_->output(stream, elapsedNs, {bytes.data(), bytes.size()}); });
+    if (options_.onOutput) {
+      auto ours = stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
+      guard([&] { options_.onOutput(job_.info, ours, bytes); });
+    }
+  }
+
+  MaskedStream& maskedStream(sandbox::Stream stream) {
+    return stream == sandbox::Stream::stdout_ ? stdoutMask_ : stderrMask_;
   }
 
   template <typename Body>
@@ -211,6 +253,9 @@ class RecordingObserver final : public sandbox::RunObserver {
   bool rowWritten_ = false;
   bool startFailed_ = false;
   std::optional<std::string> writeError_;
+  MaskedStream stdoutMask_{job_.mask};
+  MaskedStream stderrMask_{job_.mask};
+  uint64_t lastElapsedNs_ = 0;  // of the latest output, exec or exit event
 };
 
 // Undoes what a failed start recording left, then rethrows its error: the
@@ -301,6 +346,7 @@ JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe
   } catch (...) {
     abandonStart(store, job, observer.rowWritten());
   }
+  observer.finishOutput();
   std::unique_ptr<EventWriter> writer = observer.takeWriter();
   std::optional<std::string> writeError = observer.writeError();
   try {

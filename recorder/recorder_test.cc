@@ -153,6 +153,40 @@ TEST_F(RecorderTest, OutputArrivesThroughTheCallbackInOrderAndWhileTheJobRuns) {
   EXPECT_EQ(build->finish(), "succeeded");
 }
 
+// The job sees the value; the callback, the events file and the row see
+// "***", also for a value written in two pieces; the hash ignores the value.
+TEST_F(RecorderTest, SecretsReachTheJobButNotTheRecord) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  auto runWith = [&](const std::string& value, std::string& live) {
+    Recipe recipe = shell("printf hunter; sleep 0.2; printf '2hunter2\\n'; [ ${#MY_TOKEN} -eq 14 ]", project());
+    recipe.env.push_back({"MY_TOKEN", value});
+    JobOptions options;
+    options.onOutput = [&](const JobInfo&, OutputStream, std::string_view bytes) { live += bytes; };
+    return build->run(recipe, projectId, options);
+  };
+  std::string live;
+  JobResult result = runWith("hunter2hunter2", live);
+  ASSERT_TRUE(result.succeeded) << result.message;
+  EXPECT_EQ(live, "***\n");
+  EXPECT_EQ(readEventsOutput(result.eventsFile, sandbox::Stream::stdout_), "***\n");
+  auto reader = recorder::EventReader::open(result.eventsFile);
+  const auto& env = reader->description().recipe.env;
+  ASSERT_FALSE(env.empty());
+  EXPECT_EQ(env.back().name, "MY_TOKEN");
+  EXPECT_EQ(env.back().value, "***");
+  auto row = openStore()->job(result.jobId);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->recipeMeta.find("hunter2hunter2"), std::string::npos);
+
+  std::string otherLive;
+  JobResult other = runWith("other-token-14", otherLive);
+  ASSERT_TRUE(other.succeeded) << other.message;
+  EXPECT_EQ(otherLive, "hunter2hunter2\n");  // not this job's secret
+  EXPECT_EQ(other.recipeHash, result.recipeHash);
+  build->finish();
+}
+
 TEST_F(RecorderTest, ErrorsAreTypedAndNameTheirCause) {
   auto build = recorder_->beginBuild({"test", project()});
   int64_t projectId = build->addProject({project()});

@@ -57,4 +57,7 @@ struct Recipe {
   name @10 :Text;              # short human name (for listings and -j prefixes)
   meta @11 :List(EnvVar);      # free-form metadata from the build tool; part of the hash
   sandboxed @12 :Bool = true;  # false: record only, run directly on the host
+  secretEnv @13 :List(Text);   # names in `env` whose values are secrets, besides those whose
+                               # names say so (*TOKEN*, *SECRET*, ...; see recorder/secret_env.h):
+                               # passed to the job, recorded as "***", masked in recorded output
 }

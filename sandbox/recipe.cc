@@ -138,6 +138,13 @@ void validateRecipe(const Recipe& recipe) {
   checkId("gid", recipe.gid);
   if (hasControl(recipe.name)) refuse("name", "must be one line without control characters");
   checkVariables("meta", recipe.meta, false);
+  for (size_t i = 0; i < recipe.secretEnv.size(); ++i) {
+    std::string field = "secretEnv[" + std::to_string(i) + "]";
+    const std::string& name = recipe.secretEnv[i];
+    if (name.empty()) refuse(field, "must not be empty");
+    checkNoNul(field, name);
+    if (name.find('=') != std::string::npos) refuse(field, "must be a variable name, without \"=\"");
+  }
 }
 
 std::string recipeHash(const Recipe& recipe) {

@@ -67,6 +67,13 @@ void recipeToCapnp(const Recipe& recipe, schema::Recipe::Builder builder) {
   builder.setName(recipe.name);
   envToCapnp(recipe.meta, builder.initMeta(recipe.meta.size()));
   builder.setSandboxed(recipe.sandboxed);
+  // Left unset when empty: the canonical form, and so the hash, of a recipe
+  // without secretEnv stays what it was before the field existed.
+  if (recipe.secretEnv.empty()) return;
+  auto secretEnv = builder.initSecretEnv(recipe.secretEnv.size());
+  for (size_t i = 0; i < recipe.secretEnv.size(); ++i) {
+    secretEnv.set(i, capnp::Text::Reader(recipe.secretEnv[i].data(), recipe.secretEnv[i].size()));
+  }
 }
 
 Recipe recipeFromCapnp(schema::Recipe::Reader reader) {
@@ -94,6 +101,7 @@ Recipe recipeFromCapnp(schema::Recipe::Reader reader) {
   recipe.name = reader.getName();
   recipe.meta = envFromCapnp(reader.getMeta());
   recipe.sandboxed = reader.getSandboxed();
+  for (auto name : reader.getSecretEnv()) recipe.secretEnv.emplace_back(name.begin(), name.end());
   return recipe;
 }
 

@@ -270,6 +270,7 @@ TEST(RecipeHashTest, ChangesWithEveryField) {
       [](Recipe& r) { r.name = "compile bar.c"; },
       [](Recipe& r) { r.meta[1].value = "3"; },
       [](Recipe& r) { r.sandboxed = true; },
+      [](Recipe& r) { r.secretEnv.push_back("DEPLOY_PASS"); },
   };
   std::set<std::string> hashes = {recipeHash(fullRecipe())};
   for (size_t i = 0; i < changes.size(); ++i) {

@@ -48,6 +48,11 @@ struct Recipe {
   std::string name;
   std::vector<EnvVar> meta;
   bool sandboxed = true;
+  // Names in `env` whose values are secrets, besides those whose names say so
+  // (*TOKEN*, *SECRET*, *PASSWORD*, *PASSWD*, *CREDENTIAL*, *API_KEY*, *AUTH*,
+  // *_KEY): the job gets the value, the record keeps "***" and the recorded
+  // output has the value replaced by "***".
+  std::vector<std::string> secretEnv;
   bool operator==(const Recipe&) const = default;
 };
 

@@ -119,6 +119,8 @@ struct JobInfo {
 struct JobOptions {
   // Called on the thread that called run(), live, in the order the bytes
   // arrived. Must not throw; keep it quick (the job's pipes wait meanwhile).
+  // The bytes are those recorded: the recipe's secret values are "***", and
+  // a chunk's end that may begin one waits for the next chunk (or the end).
   std::function<void(const JobInfo&, OutputStream, std::string_view)> onOutput{};
   // Called once the job's process exists; `pid` is its host pid (the one the
   // store shows while it runs).
