@@ -266,6 +266,13 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
     result = build->run(recipe, projectId, options);
     build->finish();
   } catch (const Error& error) {
+    // A job recorded without the sandbox is not run on the host on the
+    // store's word: the caller says so again.
+    if (error.field() == "sandboxed") {
+      throw CliError(fmt::format("cannot retry job {}: it ran without the sandbox", oldId),
+                     fmt::format("run its command again with 'jobtape run --no-sandbox -- ...' in {}",
+                                 escapeControl(recipe.workDir)));
+    }
     throw CliError(fmt::format("cannot retry job {}: {}", oldId, error.what()),
                    error.kind() == Error::Kind::recipe ? "the recorded recipe is no longer valid on this host"
                                                        : "check the store's directory or pass --home DIR");

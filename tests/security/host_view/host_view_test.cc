@@ -188,6 +188,13 @@ TEST_F(HostViewTest, ARecipeFileCannotSwitchTheSandboxOffOnItsOwn) {
   EXPECT_EQ(accepted.exitStatus, 0) << accepted.err;
   EXPECT_TRUE(fs::exists(marker)) << "--no-sandbox accepts a recipe that asks for no sandbox";
   fs::remove(marker);
+
+  // Nor does the store's record of such a job: retry does not run it on the host.
+  auto retry = run({"job", "retry", "last"});
+  EXPECT_EQ(retry.exitStatus, 1);
+  EXPECT_THAT(retry.err, HasSubstr("it ran without the sandbox"));
+  EXPECT_THAT(retry.err, HasSubstr("jobtape run --no-sandbox"));
+  EXPECT_FALSE(fs::exists(marker)) << "retry ran the recorded recipe on the host";
 }
 
 }  // namespace
