@@ -167,6 +167,7 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   request.command = args.command;
   request.terminal = ::isatty(STDIN_FILENO) == 1;
   if (const char* term = std::getenv("TERM")) request.callerTerm = term;
+  request.home = store->home();
   recorder::DebugShellPlan plan;
   try {
     plan = recorder::planDebugShell(job, request);

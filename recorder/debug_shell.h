@@ -42,6 +42,7 @@ struct DebugShellRequest {
   std::vector<std::string> command;  // empty: an interactive shell
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
+  std::filesystem::path home;        // the store's home: shown empty inside, as to every job
 };
 
 struct DebugShellPlan {

@@ -48,16 +48,19 @@ bool within(const std::string& path, const std::string& dir) {
 // Where the host's services listen on filesystem sockets by convention: a
 // read-only view does not stop connect(), so these are shown as empty
 // private directories (the docker socket, the system and user buses, the
-// ssh and gpg agents under /run/user/UID). /var/run is one of them unless it
-// is the usual symlink to /run, which then leads to the private /run inside.
+// ssh and gpg agents under /run/user/UID). /var/run is usually a symlink to
+// /run, which then leads to the private /run inside.
 // The list is the one place that says which; README's "What the sandbox
 // shows" follows it.
 std::vector<std::string> runtimeDirectories() {
   std::vector<std::string> dirs;
-  auto add = [&](const std::string& dir) {
+  auto add = [&](std::string dir) {
     std::error_code ec;
-    if (dir.empty() || dir.front() != '/' || dir == "/") return;
-    if (!fs::is_directory(fs::symlink_status(dir, ec))) return;  // absent, or a symlink
+    if (dir.empty() || dir.front() != '/') return;
+    // A symlink (/var/run -> /run) counts as where it leads on the host;
+    // the mount tree never follows one out of the new root anyway.
+    if (fs::is_symlink(fs::symlink_status(dir, ec))) dir = fs::canonical(dir, ec).string();
+    if (ec || dir == "/" || !fs::is_directory(fs::symlink_status(dir, ec))) return;
     for (const std::string& hidden : dirs) {
       if (within(dir, hidden)) return;
     }

@@ -149,6 +149,9 @@ TEST_F(HostViewTest, TheHomeIsShownEmpty) {
   EXPECT_EQ(probeWith({"list", "/tmp/parent"}, {"--ro-bind", bind}), "home\n");
   EXPECT_EQ(probeWith({"list", "/tmp/parent/home"}, {"--ro-bind", bind}), "empty\n");
   EXPECT_EQ(probeWith({"read", "/tmp/parent/home/jobtape.db"}, {"--ro-bind", bind}), "ENOENT\n");
+  // Re-entering the failed job's sandbox does not show it either.
+  auto shell = runJobtapeToEnd(home, {"job", "debug-shell", "--", kProbe, "list", home}, {.cwd = project()});
+  EXPECT_EQ(shell.out, "empty\n") << shell.err;
 }
 
 TEST_F(HostViewTest, AHomeTheJobCouldWriteIsRefusedBeforeTheJobRuns) {
