@@ -205,6 +205,20 @@ std::vector<Exposure> exposuresOf(const Recipe& recipe, const std::string& hostP
   return found;
 }
 
+namespace {
+
+// Where the binds show a hidden directory: a bind of a part of one is
+// covered whole (callers should refuse such a recipe in the first place).
+std::vector<Exposure> placesToCover(const Recipe& recipe, const std::vector<std::string>& hidden) {
+  std::vector<Exposure> places;
+  for (const std::string& path : hidden) {
+    for (Exposure& e : exposuresOf(recipe, path)) places.push_back(std::move(e));
+  }
+  return places;
+}
+
+}  // namespace
+
 MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources,
                            const std::vector<std::string>& hidden) {
   struct Pending {
@@ -232,12 +246,7 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
       add(Op::Kind::bind, m.source, inside(m), m.kind == Mount::Kind::roBind, static_cast<int>(i));
     }
   };
-  std::vector<Exposure> exposures;
-  for (const std::string& path : hidden) {
-    for (Exposure& e : exposuresOf(recipe, path)) {
-      if (e.whole) exposures.push_back(std::move(e));
-    }
-  }
+  std::vector<Exposure> exposures = placesToCover(recipe, hidden);
   auto addWithCovers = [&](size_t i) {
     addRecipeMount(i);
     for (const Exposure& e : exposures) {

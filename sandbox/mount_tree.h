@@ -26,8 +26,9 @@
 //
 // Host directories the job must not see (RunOptions::hiddenPaths: the
 // jobtape home) get an empty read-only tmpfs over every place a bind of the
-// recipe shows them, attached right after that bind; a place that does not
-// exist inside (covered by a later mount, or outside every bind) needs none.
+// recipe shows them (a bind of a part of one: over the whole bind), attached
+// right after that bind; a place that does not exist inside (covered by a
+// later mount) needs none.
 //
 // Recipe tmpfs mounts become read-write binds of directories under the run's
 // state directory when there is one (see state_dir.h), so their content can be
