@@ -2,6 +2,7 @@
 // should no longer show; prints what it achieved, one word or errno name:
 //
 //   host_view_probe connect PATH   "connected" or the errno of connect()
+//                                  (@NAME: an abstract socket)
 //   host_view_probe list DIR       "empty", the entries, or the errno
 //   host_view_probe read FILE      "read N" or the errno of open()
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -28,7 +30,12 @@ int tryConnect(const char* path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return fail();
+  socklen_t length = sizeof address;
+  if (path[0] == '@') {  // abstract: a NUL first, the name's bytes only
+    address.sun_path[0] = '\0';
+    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) return fail();
   std::printf("connected\n");
   return 0;
 }

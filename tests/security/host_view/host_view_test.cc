@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -50,17 +51,21 @@ class OutsideTmpDir {
 };
 
 // A host service: a listening unix socket nobody accepts on (the backlog
-// takes the connection).
-sandbox::UniqueFd listenAt(const fs::path& path) {
+// takes the connection). "@NAME" is an abstract socket.
+sandbox::UniqueFd listenAt(const std::string& path) {
   sandbox::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(fd.get(), 8) != 0) {
+  socklen_t length = sizeof address;
+  if (path.front() == '@') {
+    address.sun_path[0] = '\0';
+    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  }
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(fd.get(), 8) != 0) {
     ADD_FAILURE() << "cannot listen at " << path << ": " << std::strerror(errno);
   }
-  ::chmod(path.c_str(), 0777);
+  if (path.front() == '/') ::chmod(path.c_str(), 0777);
   return fd;
 }
 
@@ -111,6 +116,15 @@ TEST_F(HostViewTest, SocketsUnderRunAreUnreachableUnlessBound) {
   // /var/run is the usual symlink to /run: inside it leads to the private one.
   EXPECT_EQ(probe({"connect", fs::path("/var/run") / service.path().filename() / socket.filename()}), "ENOENT\n");
   EXPECT_EQ(probe({"connect", socket}, {"--bind", socket}), "connected\n");
+}
+
+// Abstract sockets belong to the network namespace: private without
+// --network, the host's with it (as README says).
+TEST_F(HostViewTest, AbstractSocketsAreTheHostsOnlyWithNetwork) {
+  std::string name = "@jobtape-host-view-" + std::to_string(::getpid());
+  sandbox::UniqueFd service = listenAt(name);
+  EXPECT_EQ(probe({"connect", name}), "ECONNREFUSED\n");
+  EXPECT_EQ(probe({"connect", name}, {"--network"}), "connected\n");
 }
 
 TEST_F(HostViewTest, DevShmIsEmptyAndPrivate) {
