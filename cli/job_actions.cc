@@ -177,6 +177,7 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   request.command = args.command;
   request.terminal = ::isatty(STDIN_FILENO) == 1;
   if (const char* term = std::getenv("TERM")) request.callerTerm = term;
+  request.home = store->home();
   recorder::DebugShellPlan plan;
   try {
     plan = recorder::planDebugShell(job, request);
@@ -278,6 +279,13 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
     result = build->run(recipe, projectId, options);
     build->finish();
   } catch (const Error& error) {
+    // A job recorded without the sandbox is not run on the host on the
+    // store's word: the caller says so again.
+    if (error.field() == "sandboxed") {
+      throw CliError(fmt::format("cannot retry job {}: it ran without the sandbox", oldId),
+                     fmt::format("run its command again with 'jobtape run --no-sandbox -- ...' in {}",
+                                 escapeControl(recipe.workDir)));
+    }
     throw CliError(fmt::format("cannot retry job {}: {}", oldId, error.what()),
                    error.kind() == Error::Kind::recipe ? "the recorded recipe is no longer valid on this host"
                                                        : "check the store's directory or pass --home DIR");

@@ -122,6 +122,8 @@ void setEnv(std::vector<EnvVar>& env, EnvVar variable) {
 
 // ---- building the recipes ---------------------------------------------------
 
+// --no-sandbox is not among them: with --recipe it says that recipe files
+// asking for no sandbox may run on the host.
 void refuseRecipeShapingOptions(const RunArgs& args) {
   std::vector<std::string> given;
   if (args.network) given.push_back("--network");
@@ -132,7 +134,6 @@ void refuseRecipeShapingOptions(const RunArgs& args) {
   if (args.cleanEnv) given.push_back("--clean-env");
   if (args.timeout) given.push_back("--timeout");
   if (args.memory) given.push_back("--memory");
-  if (args.noSandbox) given.push_back("--no-sandbox");
   if (args.name) given.push_back("--name");
   if (!given.empty()) {
     throw usageError(fmt::format("{} cannot be combined with --recipe", given.front()),
@@ -308,6 +309,7 @@ Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>&
       JobOptions options;
       options.keepState = args.keep;
       options.durable = args.durable;
+      options.allowUnsandboxed = args.noSandbox;
       options.cancel = &token;
       options.onOutput = [&, i](const JobInfo&, OutputStream stream, std::string_view bytes) {
         relay.write(i, jobs[i].label, stream, bytes);
@@ -387,6 +389,11 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
   }
   for (const auto& file : args.recipeFiles) {
     Recipe recipe = loadRecipeFile(file);
+    // Before any job runs, naming the file (the library refuses it too).
+    if (!recipe.sandboxed && !args.noSandbox) {
+      throw usageError(fmt::format("recipe file {} asks to run without the sandbox (\"sandboxed\": false)", file),
+                       "add --no-sandbox to accept recipe files that run on the host");
+    }
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
     jobs.push_back({std::move(recipe), label});
@@ -406,7 +413,13 @@ std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJo
 
 [[noreturn]] void rethrowForCli(const Error& error) {
   switch (error.kind()) {
-    case Error::Kind::recipe: throw usageError(error.what(), "check the recipe");
+    case Error::Kind::recipe:
+      if (error.field() == "sandboxed") throw usageError(error.what(), "add --no-sandbox to run it on the host");
+      // Past our own validation, a mount is refused for what it shows: the home.
+      if (error.field().starts_with("mounts[")) {
+        throw usageError(error.what(), "keep the home (--home DIR or $JOBTAPE_HOME) outside the directories the job may write");
+      }
+      throw usageError(error.what(), "check the recipe");
     case Error::Kind::store:
       throw CliError(error.what(), "check the store's directory or pass --home DIR to use another one");
     default: throw CliError(error.what());
@@ -464,7 +477,8 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_flag("--clean-env", args->cleanEnv, "Start from an empty environment (PATH only) instead of ours");
   run->add_option("--timeout", args->timeout, "Stop the job after SECONDS of wall-clock time")->type_name("SECONDS");
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
-  run->add_flag("--no-sandbox", args->noSandbox, "Record only: run on the host without isolation");
+  run->add_flag("--no-sandbox", args->noSandbox,
+                "Record only: run on the host without isolation (with --recipe: accept recipe files that ask for it)");
   run->add_option("--project", args->project, "The project directory, read-write inside (default: .)")
       ->type_name("DIR");
   run->add_option("--name", args->name, "A short name for the job in listings")->type_name("NAME");

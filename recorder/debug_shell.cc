@@ -132,6 +132,7 @@ DebugShellPlan planDebugShell(const store::JobRow& job, const DebugShellRequest&
   plan.options.reuseState = true;
   plan.options.stdio = request.terminal ? sandbox::StdioMode::terminal : sandbox::StdioMode::inherit;
   plan.options.traceExecs = false;
+  if (!request.home.empty()) plan.options.hiddenPaths = {request.home.string()};
   pinIdentity(plan.recipe, job);
 
   auto& recipe = plan.recipe;

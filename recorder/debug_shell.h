@@ -46,6 +46,7 @@ struct DebugShellRequest {
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
   EnvLookup secretLookup = callerEnv;  // where masked secrets' values come from
+  std::filesystem::path home;        // the store's home: shown empty inside, as to every job
 };
 
 struct DebugShellPlan {

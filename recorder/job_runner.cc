@@ -14,6 +14,7 @@
 #include "recorder/recorder_host.h"
 #include "recorder/secret_env.h"
 #include "recorder/secret_mask.h"
+#include "sandbox/mount_tree.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
 
@@ -44,13 +45,39 @@ struct PreparedJob {
   store::JobStart start;  // the row, written when the sandbox's pid exists
 };
 
+// What the recipe may not do whatever its caller: switch the sandbox off
+// unasked, or show the job the store (the database, other jobs' events and
+// kept /tmp), which the sandbox covers only where a bind shows all of it
+// read-only.
+void refuseUnsafe(const Recipe& recipe, const fs::path& home, const JobOptions& options) {
+  if (!recipe.sandboxed) {
+    if (options.allowUnsandboxed) return;
+    throw Error(Error::Kind::recipe,
+                "the recipe asks to run without the sandbox (\"sandboxed\": false), which the caller did not allow",
+                "sandboxed");
+  }
+  for (const sandbox::Exposure& e : sandbox::exposuresOf(recipe, home.string())) {
+    if (e.whole && !e.writable) continue;
+    std::string field = "mounts[" + std::to_string(e.mountIndex) + "]";
+    const Mount& m = recipe.mounts[e.mountIndex];
+    throw Error(Error::Kind::recipe,
+                e.whole ? "the jobtape home " + home.string() + " lies inside " + m.source +
+                              ", which the job may write (" + field + "): the job could rewrite the store"
+                        : field + " binds " + m.source + ", a part of the jobtape home " + home.string() +
+                              ", into the job",
+                field);
+  }
+}
+
 // Validation first: a bad recipe leaves no trace in the store. The row is
 // written once the sandbox's pid exists (RecordingObserver::onStarted).
-PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe) {
+PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
+                       const JobOptions& options) {
   PreparedJob job;
   std::string recipeJson;
   try {
     sandbox::validateRecipe(recipe);
+    refuseUnsafe(recipe, store.home(), options);
     job.mask = secretMaskOf(recipe);
     job.recorded = maskedRecipe(recipe, job.mask);
     job.recipeHash = sandbox::recipeHash(job.recorded);
@@ -276,6 +303,7 @@ sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const 
   runOptions.stateDir = job.files.stateDir;
   runOptions.traceExecs = options.traceExecs;
   runOptions.extraEnv = {{"JOBTAPE_JOB_ID", job.info.jobId}, {"JOBTAPE_HOME", store.home().string()}};
+  runOptions.hiddenPaths = {store.home().string()};
   sandbox::Cancellation cancellation;
   JobWatcher watcher(store, job.info.jobId, options.cancel, cancellation);
   return sandbox::run(recipe, runOptions, observer, &cancellation);
@@ -330,7 +358,7 @@ bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::Ru
 
 JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
                  const JobOptions& options) {
-  PreparedJob job = prepareJob(store, placement, recipe);
+  PreparedJob job = prepareJob(store, placement, recipe, options);
   RecordingObserver observer(store, job, placement, recipe, options);
   sandbox::RunResult run;
   std::exception_ptr supervisorError;

@@ -1,6 +1,7 @@
 // The default sandbox of `jobtape run -- COMMAND`.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <jobtape/recorder.h>
 #include <string_view>
@@ -40,10 +41,43 @@ fs::path absoluteDir(const fs::path& path) {
   return absolute;
 }
 
+bool within(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// Where the host's services listen on filesystem sockets by convention: a
+// read-only view does not stop connect(), so these are shown as empty
+// private directories (the docker socket, the system and user buses, the
+// ssh and gpg agents under /run/user/UID). /var/run is usually a symlink to
+// /run, which then leads to the private /run inside.
+// The list is the one place that says which; README's "What the sandbox
+// shows" follows it.
+std::vector<std::string> runtimeDirectories() {
+  std::vector<std::string> dirs;
+  auto add = [&](std::string dir) {
+    std::error_code ec;
+    if (dir.empty() || dir.front() != '/') return;
+    // A symlink (/var/run -> /run) counts as where it leads on the host;
+    // the mount tree never follows one out of the new root anyway.
+    if (fs::is_symlink(fs::symlink_status(dir, ec))) dir = fs::canonical(dir, ec).string();
+    if (ec || dir == "/" || !fs::is_directory(fs::symlink_status(dir, ec))) return;
+    for (const std::string& hidden : dirs) {
+      if (within(dir, hidden)) return;
+    }
+    if (within(dir, "/tmp")) return;  // private already
+    dirs.push_back(dir);
+  };
+  add("/run");
+  add("/var/run");
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR")) add(fs::path(xdg).lexically_normal().string());
+  return dirs;
+}
+
 }  // namespace
 
 // Order matters: mounts apply in order, so the project bind comes after the
-// private /tmp and stays visible when the project lives under /tmp.
+// private /tmp and runtime directories and stays visible when the project
+// lives under one of them.
 Recipe defaultRecipe(std::string command, std::vector<std::string> args, fs::path projectDir,
                      fs::path workDir) {
   Recipe recipe;
@@ -54,6 +88,7 @@ Recipe defaultRecipe(std::string command, std::vector<std::string> args, fs::pat
   std::string project = absoluteDir(projectDir).string();
   recipe.mounts.push_back({Mount::Kind::roBind, "/", "/"});
   recipe.mounts.push_back({Mount::Kind::tmpfs, "", "/tmp"});
+  for (std::string& dir : runtimeDirectories()) recipe.mounts.push_back({Mount::Kind::tmpfs, "", std::move(dir)});
   if (project != "/") recipe.mounts.push_back({Mount::Kind::bind, project, project});
   recipe.network = false;
   return recipe;

@@ -21,6 +21,7 @@
 #include <jobtape/recorder.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -227,6 +228,49 @@ TEST_F(RecorderTest, ErrorsAreTypedAndNameTheirCause) {
   EXPECT_THROW(build->finish(), Error);
 }
 
+// A recipe cannot switch the sandbox off unless the caller allows it, and a
+// job is never given the store: both refused before anything runs.
+TEST_F(RecorderTest, UnsafeRecipesAreRefusedWithATypedError) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  fs::path marker = project() / "ran";
+  auto refusal = [&](const Recipe& recipe, const JobOptions& options = {}) -> std::optional<Error> {
+    try {
+      build->run(recipe, projectId, options);
+    } catch (const Error& error) {
+      return error;
+    }
+    return std::nullopt;
+  };
+  Recipe unsandboxed = shell("touch " + marker.string(), project());
+  unsandboxed.sandboxed = false;
+  auto error = refusal(unsandboxed);
+  ASSERT_TRUE(error) << "a recipe switched the sandbox off on its own";
+  EXPECT_EQ(error->kind(), Error::Kind::recipe);
+  EXPECT_EQ(error->field(), "sandboxed");
+
+  Recipe writesHome = shell("touch " + marker.string(), project());
+  writesHome.mounts.push_back({Mount::Kind::bind, scratch_.path().string(), "/mnt/scratch"});
+  error = refusal(writesHome);
+  ASSERT_TRUE(error) << "a job was given the home read-write";
+  EXPECT_EQ(error->kind(), Error::Kind::recipe);
+  EXPECT_EQ(error->field(), "mounts[" + std::to_string(writesHome.mounts.size() - 1) + "]");
+  EXPECT_THAT(error->what(), HasSubstr(home().string()));
+
+  Recipe partOfHome = shell("touch " + marker.string(), project());
+  partOfHome.mounts.push_back({Mount::Kind::roBind, (home() / "jobs").string(), "/tmp/jobs"});
+  error = refusal(partOfHome);
+  ASSERT_TRUE(error) << "a job was given a part of the home";
+  EXPECT_EQ(error->field(), "mounts[" + std::to_string(partOfHome.mounts.size() - 1) + "]");
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_TRUE(openStore()->jobsOfBuild(build->id()).empty()) << "a refused recipe left a job row";
+
+  JobOptions allow;
+  allow.allowUnsandboxed = true;
+  EXPECT_TRUE(build->run(unsandboxed, projectId, allow).succeeded);
+  EXPECT_TRUE(fs::exists(marker));
+}
+
 // While other jobs of the build are running (their events files, pipes and
 // eventfds open in this process) and this process holds an fd without
 // O_CLOEXEC, a job sees only 0, 1 and 2 (and ls's own directory fd).
@@ -251,6 +295,7 @@ TEST_F(RecorderTest, NoFileDescriptorReachesTheJob) {
     options.onOutput = [&](const JobInfo&, OutputStream, std::string_view bytes) { listing += bytes; };
     Recipe recipe = defaultRecipe("/bin/ls", {"-l", "/proc/self/fd/"}, project(), project());
     recipe.sandboxed = sandboxed;
+    options.allowUnsandboxed = !sandboxed;
     JobResult result = build->run(recipe, projectId, options);
     ASSERT_TRUE(result.succeeded) << result.message << listing;
     std::set<std::string> fds;

@@ -7,7 +7,10 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "sandbox/linux_syscalls.h"
 
@@ -25,6 +28,27 @@ constexpr size_t kExtraSlots = kDevNodeCount + 2;
 bool under(const std::string& path, const char* dir) {
   size_t n = std::strlen(dir);
   return path == dir || (path.size() > n && path.compare(0, n, dir) == 0 && path[n] == '/');
+}
+
+// `path` relative to `dir` when it lies in it ("" for dir itself).
+std::optional<std::string> relativeTo(const std::string& path, const std::string& dir) {
+  if (dir == "/") return path.substr(1);
+  if (path == dir) return std::string();
+  if (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/') {
+    return path.substr(dir.size() + 1);
+  }
+  return std::nullopt;
+}
+
+// The host's view of `path`, symlinks resolved; as given when it cannot be.
+std::string resolvedOnHost(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : path;
+}
+
+std::string joinInside(const std::string& dir, const std::string& rel) {
+  if (rel.empty()) return dir;
+  return dir == "/" ? "/" + rel : dir + "/" + rel;
 }
 
 // --- child side: everything below is async-signal-safe --------------------
@@ -70,9 +94,9 @@ int newFilesystem(const char* type, const FsOption* options, size_t count, unsig
   return mnt >= 0 ? mnt : -e;
 }
 
-int newTmpfs() {
+int newTmpfs(unsigned extraAttributes = 0) {
   const FsOption options[] = {{"mode", "0755"}};
-  return newFilesystem("tmpfs", options, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  return newFilesystem("tmpfs", options, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | extraAttributes);
 }
 
 int resolveInRoot(int rootFd, const char* path, int extraFlags) {
@@ -149,9 +173,54 @@ int readOnlyProcEntries(int procFd) {
   return 0;
 }
 
+// Covers `path` of the new root with the empty read-only `mountFd`, if the
+// path is a directory there: a hidden directory the binds do not reach
+// (ENOENT), or that the job could not enter anyway, needs no cover. 0 or errno.
+int coverInRoot(int rootFd, int mountFd, const char* path) {
+  int target = resolveInRoot(rootFd, path, O_DIRECTORY);
+  if (target < 0) return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : errno;
+  int rc = attachAt(mountFd, target, "");
+  int e = rc < 0 ? errno : 0;
+  ::close(target);
+  return e;
+}
+
 }  // namespace
 
-MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources) {
+std::vector<Exposure> exposuresOf(const Recipe& recipe, const std::string& hostPath) {
+  std::vector<Exposure> found;
+  std::string hidden = resolvedOnHost(hostPath);
+  for (size_t i = 0; i < recipe.mounts.size(); ++i) {
+    const Mount& m = recipe.mounts[i];
+    if (m.kind == Mount::Kind::tmpfs) continue;
+    std::string source = resolvedOnHost(m.source);
+    const std::string& destination = m.destination.empty() ? m.source : m.destination;
+    bool writable = m.kind == Mount::Kind::bind;
+    if (auto rel = relativeTo(hidden, source)) {
+      found.push_back({i, joinInside(destination, *rel), true, writable});
+    } else if (relativeTo(source, hidden)) {
+      found.push_back({i, destination, false, writable});
+    }
+  }
+  return found;
+}
+
+namespace {
+
+// Where the binds show a hidden directory: a bind of a part of one is
+// covered whole (callers should refuse such a recipe in the first place).
+std::vector<Exposure> placesToCover(const Recipe& recipe, const std::vector<std::string>& hidden) {
+  std::vector<Exposure> places;
+  for (const std::string& path : hidden) {
+    for (Exposure& e : exposuresOf(recipe, path)) places.push_back(std::move(e));
+  }
+  return places;
+}
+
+}  // namespace
+
+MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources,
+                           const std::vector<std::string>& hidden) {
   struct Pending {
     Op::Kind kind;
     size_t source, destination;  // indices into strings_
@@ -177,14 +246,21 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
       add(Op::Kind::bind, m.source, inside(m), m.kind == Mount::Kind::roBind, static_cast<int>(i));
     }
   };
+  std::vector<Exposure> exposures = placesToCover(recipe, hidden);
+  auto addWithCovers = [&](size_t i) {
+    addRecipeMount(i);
+    for (const Exposure& e : exposures) {
+      if (e.mountIndex == i) add(Op::Kind::hide, {}, e.inside, true, static_cast<int>(i));
+    }
+  };
   auto special = [&](const Mount& m) { return under(inside(m), "/dev") || under(inside(m), "/proc"); };
   for (size_t i = 0; i < recipe.mounts.size(); ++i) {
-    if (!special(recipe.mounts[i])) addRecipeMount(i);
+    if (!special(recipe.mounts[i])) addWithCovers(i);
   }
   add(Op::Kind::proc, {}, "/proc", false, -1);
   add(Op::Kind::dev, {}, "/dev", false, -1);
   for (size_t i = 0; i < recipe.mounts.size(); ++i) {
-    if (special(recipe.mounts[i])) addRecipeMount(i);
+    if (special(recipe.mounts[i])) addWithCovers(i);
   }
   // Pointers only once strings_ has stopped growing.
   for (const Pending& p : pending) {
@@ -218,6 +294,10 @@ StageError MountPlan::captureSources() const noexcept {
         fd = newTmpfs();
         if (fd < 0) return {SetupStep::tmpfs, -fd, op.recipeIndex};
         break;
+      case Op::Kind::hide:
+        fd = newTmpfs(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
+        if (fd < 0) return {SetupStep::tmpfs, -fd, op.recipeIndex};
+        break;
       case Op::Kind::proc:
         fd = newFilesystem("proc", nullptr, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         if (fd < 0) return {SetupStep::procfs, -fd, -1};
@@ -232,7 +312,10 @@ StageError MountPlan::captureSources() const noexcept {
           if (node < 0 && errno == ENOENT) continue;  // e.g. no /dev/tty on the host
           if (node < 0) return {SetupStep::devfs, errno, -1};
           extra[k] = node;
-          if (setDetachedAttributes(node, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false) < 0) {
+          // Read-only: the node stays usable (a device is written through
+          // a read-only mount) while its inode, the host's, cannot be
+          // chmod'ed, chown'ed or touched by a root caller's job.
+          if (setDetachedAttributes(node, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY, false) < 0) {
             return {SetupStep::devfs, errno, -1};
           }
         }
@@ -277,6 +360,10 @@ StageError MountPlan::finishDev(int devFd) const noexcept {
 StageError MountPlan::attach(int rootFd, size_t first) const noexcept {
   for (size_t i = first; i < ops_.size(); ++i) {
     const Op& op = ops_[i];
+    if (op.kind == Op::Kind::hide) {
+      if (int e = coverInRoot(rootFd, fds_[i], op.destination)) return {SetupStep::attachMount, e, op.recipeIndex};
+      continue;
+    }
     if (std::strcmp(op.destination, "/") == 0) return {SetupStep::mountPoint, EINVAL, op.recipeIndex};
     bool directory = true;
     if (op.kind == Op::Kind::bind) {

@@ -24,6 +24,12 @@
 //  5. pivot_root(".", ".") and umount2(".", MNT_DETACH): the old root is gone,
 //     not hidden below a directory; the empty root tmpfs is made read-only.
 //
+// Host directories the job must not see (RunOptions::hiddenPaths: the
+// jobtape home) get an empty read-only tmpfs over every place a bind of the
+// recipe shows them (a bind of a part of one: over the whole bind), attached
+// right after that bind; a place that does not exist inside (covered by a
+// later mount) needs none.
+//
 // Recipe tmpfs mounts become read-write binds of directories under the run's
 // state directory when there is one (see state_dir.h), so their content can be
 // kept. A mount that targets "/" must be the first one.
@@ -37,18 +43,32 @@
 
 namespace jobtape::sandbox {
 
+// Where the bind `mountIndex` of a recipe shows host directory `hostPath`:
+// at `inside`, all of it (`whole`), or only a part of it (the bind's source
+// lies below hostPath; then `inside` is the bind's destination). Sources and
+// hostPath are compared after resolving symlinks on the host.
+struct Exposure {
+  size_t mountIndex = 0;
+  std::string inside;
+  bool whole = true;
+  bool writable = false;
+};
+std::vector<Exposure> exposuresOf(const Recipe& recipe, const std::string& hostPath);
+
 class MountPlan {
  public:
   // `tmpfsSources[i]`: the host directory standing in for recipe mount i when
   // it is a tmpfs (empty: a real tmpfs). Same length as recipe.mounts or empty.
-  static MountPlan build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources);
+  // `hidden`: host directories to cover wherever the recipe's binds show them.
+  static MountPlan build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources,
+                         const std::vector<std::string>& hidden = {});
 
   // Child side (pid 1 of the new pid and mount namespaces, before the main
   // process is forked). Async-signal-safe; uses the plan's preallocated slots.
   StageError apply() const noexcept;
 
   struct Op {
-    enum class Kind { bind, tmpfs, proc, dev };
+    enum class Kind { bind, tmpfs, proc, dev, hide };
     Kind kind = Kind::bind;
     const char* source = nullptr;       // host path (bind)
     const char* destination = nullptr;  // absolute path inside

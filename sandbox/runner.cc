@@ -291,13 +291,14 @@ uint64_t unshareNamespaces(const Recipe& recipe) {
 }
 
 // Compiling the policy costs more than the rest of the planning together, and
-// there are only four configurations: each is compiled once per process and
+// there are only eight configurations: each is compiled once per process and
 // shared (load() is const and allocation-free).
 const SeccompProgram& seccompProgramFor(const SeccompPolicyConfig& config) {
   static std::mutex mutex;
-  static std::unique_ptr<const SeccompProgram> programs[2][2];
+  static std::unique_ptr<const SeccompProgram> programs[2][2][2];
   std::lock_guard<std::mutex> lock(mutex);
-  std::unique_ptr<const SeccompProgram>& slot = programs[config.allowNetwork][config.traceExecs];
+  std::unique_ptr<const SeccompProgram>& slot =
+      programs[config.allowNetwork][config.traceExecs][config.denySetid];
   if (!slot) slot = std::make_unique<const SeccompProgram>(SeccompProgram::compile(config));
   return *slot;
 }
@@ -348,8 +349,10 @@ void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, co
   p.rlimits = RlimitPlan::build(recipe.limits, p.memory.addressSpaceBytes());
   p.exec = ExecPlan::build(recipe, options.extraEnv);
   if (recipe.sandboxed) {
-    p.mounts = MountPlan::build(recipe, state.tmpfsSources);
-    p.seccomp = &seccompProgramFor({.allowNetwork = recipe.network, .traceExecs = options.traceExecs});
+    p.mounts = MountPlan::build(recipe, state.tmpfsSources, options.hiddenPaths);
+    // Host root's files are trusted by the host whatever the mount said.
+    p.seccomp = &seccompProgramFor(
+        {.allowNetwork = recipe.network, .traceExecs = options.traceExecs, .denySetid = ::geteuid() == 0});
   }
   p.stdio = openStdio(options.stdio);
   int pair[2];

@@ -93,6 +93,9 @@ struct RunOptions {
   // Extra environment for the process (e.g. JOBTAPE_JOB_ID), added after the
   // recipe's env; not part of the recipe hash.
   std::vector<EnvVar> extraEnv;
+  // Host directories shown empty (and read-only) wherever the recipe's binds
+  // would show them, e.g. the jobtape home (see mount_tree.h).
+  std::vector<std::string> hiddenPaths;
 };
 
 // Setup of the sandbox failed before the command could run is NOT an

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 
 #include <gmock/gmock.h>
@@ -171,6 +172,43 @@ class Listener {
   int fd_ = -1;
   uint16_t port_ = 0;
 };
+
+// A hidden host directory (the jobtape home) is covered wherever a bind
+// shows it: whole, read-write, through a bind of a part of it, and named by
+// a symlink; the rest of each bind stays as it is.
+TEST(Escape, HiddenPathsAreCoveredWhereverABindShowsThem) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "store");
+  std::ofstream(dir.path() / "store" / "db") << "secret";
+  std::ofstream(dir.path() / "other") << "visible";
+  std::filesystem::create_symlink(dir.path() / "store", dir.path() / "link");
+  Recipe recipe = helperRecipe({});
+  recipe.mounts.push_back({Mount::Kind::roBind, dir.path().string(), "/tmp/view"});
+  recipe.mounts.push_back({Mount::Kind::bind, dir.path().string(), "/tmp/rw"});
+  recipe.mounts.push_back({Mount::Kind::roBind, (dir.path() / "store").string(), "/tmp/part"});
+  auto answer = [&](std::vector<std::string> args, const std::string& hidden) {
+    Recipe r = recipe;
+    r.args = std::move(args);
+    RunOptions options;
+    options.hiddenPaths = {hidden};
+    CollectingObserver o;
+    RunResult result = run(r, options, o);
+    EXPECT_EQ(result.outcome, Outcome::exited) << result.message;
+    return o.out();
+  };
+  for (const auto& hidden : {dir.path() / "store", dir.path() / "link"}) {
+    SCOPED_TRACE(hidden);
+    EXPECT_EQ(answer({"read", "/tmp/view/store/db"}, hidden), "ENOENT\n");
+    EXPECT_EQ(answer({"read", "/tmp/rw/store/db"}, hidden), "ENOENT\n");
+    EXPECT_EQ(answer({"write", "/tmp/rw/store/planted"}, hidden), "EROFS\n");
+    EXPECT_EQ(answer({"read", "/tmp/part/db"}, hidden), "ENOENT\n");
+    EXPECT_EQ(answer({"read", "/tmp/view/other"}, hidden), "ok\n");
+    EXPECT_EQ(answer({"write", "/tmp/rw/planted"}, hidden), "ok\n");
+  }
+  // Without hiding, the same reads get through: the cover did it.
+  EXPECT_EQ(answer({"read", "/tmp/view/store/db"}, dir.path() / "elsewhere"), "ok\n");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "store" / "planted"));
+}
 
 TEST(Escape, HostLoopbackIsUnreachableWithoutNetwork) {
   Listener listener;

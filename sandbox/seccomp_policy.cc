@@ -1,6 +1,7 @@
 #include "sandbox/seccomp_policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -139,6 +140,40 @@ void addDenials(const Filter& ctx) {
                    SECCOMP_FILTER_FLAG_NEW_LISTENER)});
 }
 
+// fchmodat2 (Linux 6.6) has the same number on x86_64 and aarch64;
+// libseccomp 2.5 has no name for it.
+constexpr int kFchmodat2 = 452;
+
+// Kept apart from the rest: the two bits are tested one rule each, since
+// "any of these bits set" is not one masked compare.
+constexpr uint64_t kSetidBits[] = {S_ISUID, S_ISGID};
+
+// Every call that sets a file's mode from an argument the filter can read:
+// the chmod family, open/creat's mode (only read by the kernel with O_CREAT
+// or O_TMPFILE) and mknod's (a regular file can be made with it). openat2
+// passes its mode in a struct the filter cannot read: ENOSYS, so that libc
+// and language runtimes fall back to openat, as for clone3.
+void addSetidDenials(const Filter& ctx) {
+  const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  // O_TMPFILE includes O_DIRECTORY; its own bit is what makes a new inode.
+  constexpr uint64_t kTmpfileBit = O_TMPFILE & ~O_DIRECTORY;
+  for (uint64_t bit : kSetidBits) {
+    auto modeHas = [bit](unsigned arg) { return SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, bit, bit); };
+    addRule(ctx, eperm, "chmod", {modeHas(1)});
+    addRule(ctx, eperm, "fchmod", {modeHas(1)});
+    addRule(ctx, eperm, "fchmodat", {modeHas(2)});
+    check(seccomp_rule_add(ctx.get(), eperm, kFchmodat2, 1, modeHas(2)), "seccomp_rule_add(fchmodat2)");
+    addRule(ctx, eperm, "creat", {modeHas(1)});
+    addRule(ctx, eperm, "mknod", {modeHas(1)});
+    addRule(ctx, eperm, "mknodat", {modeHas(2)});
+    for (uint64_t creating : {static_cast<uint64_t>(O_CREAT), kTmpfileBit}) {
+      addRule(ctx, eperm, "open", {SCMP_A1(SCMP_CMP_MASKED_EQ, creating, creating), modeHas(2)});
+      addRule(ctx, eperm, "openat", {SCMP_A2(SCMP_CMP_MASKED_EQ, creating, creating), modeHas(3)});
+    }
+  }
+  addRule(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2");
+}
+
 // Without network only AF_UNIX sockets (the job's own loopback lives in its
 // own netns anyway; this also shuts netlink, packet and vsock). Two "!="
 // conditions on one argument are ANDed within a rule, so "neither" is said
@@ -156,6 +191,7 @@ Filter buildPolicy(const SeccompPolicyConfig& config) {
   Filter ctx = newFilter(SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS);
   addDenials(ctx);
   if (!config.allowNetwork) addSocketRules(ctx);
+  if (config.denySetid) addSetidDenials(ctx);
   return ctx;
 }
 

@@ -15,7 +15,9 @@
 //     fall back to clone, whose flags it can), EAFNOSUPPORT for non-AF_UNIX
 //     sockets without network, and killing the whole process for any system
 //     call of a foreign architecture (i386 via int 0x80, x32) because the
-//     filter's numbers only describe the native one.
+//     filter's numbers only describe the native one. With denySetid (a
+//     root caller, whose files the host trusts) also EPERM for every way to
+//     give a file the setuid or setgid bit, see addSetidDenials().
 //
 // Compiling allocates (libseccomp); loading must be async-signal-safe because
 // it runs in the forked child, so the BPF is exported into memory at compile
@@ -33,6 +35,10 @@ namespace jobtape::sandbox {
 struct SeccompPolicyConfig {
   bool allowNetwork = false;
   bool traceExecs = false;
+  // Refuse creating setuid/setgid files. Inside, every bind is nosuid, but a
+  // root caller's files are root's on the host too: a setuid file left in
+  // the project directory would run as root for any local user there.
+  bool denySetid = false;
 };
 
 // A compiled BPF program, ready to load in the child without allocating.

@@ -15,7 +15,10 @@
 #include <linux/audit.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/openat2.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -291,6 +294,80 @@ TEST(SeccompPolicyCompileTest, PseudoCodeNamesTheDeniedCalls) {
   }
   EXPECT_NE(pfc.find("KILL_PROCESS"), std::string::npos);
   EXPECT_EQ(seccompPolicyPfc({.allowNetwork = true}).find("\"socket\""), std::string::npos);
+}
+
+// Each way a file gets its mode, tried in a fresh directory by a child that
+// loads `program` (or nothing): name -> errno (0: it worked).
+std::map<std::string, int> modeCalls(const SeccompProgram* program) {
+  std::string dir = (std::filesystem::temp_directory_path() / "jobtape-setid-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+  ChildOutcome outcome = inChild([&]() -> std::string {
+    if (program != nullptr && program->loadPolicyOnly() != 0) return "error load";
+    int dirFd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    std::string file = dir + "/f";
+    ::close(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755));
+    int fileFd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    std::string report;
+    auto note = [&](const char* name, long rc) {
+      report += std::string(name) + " " + std::to_string(rc < 0 ? errno : 0) + "\n";
+      if (rc > 2) ::close(static_cast<int>(rc));
+    };
+    note("chmod-4755", ::chmod(file.c_str(), 04755));
+    note("chmod-2755", ::chmod(file.c_str(), 02755));
+    note("chmod-0755", ::chmod(file.c_str(), 0755));
+    note("fchmod-4755", ::fchmod(fileFd, 04755));
+    note("fchmodat-6755", ::syscall(SYS_fchmodat, dirFd, "f", 06755));
+    note("fchmodat2-4755", ::syscall(452, dirFd, "f", 04755, 0));
+    note("open-creat-4755", ::syscall(SYS_open, (dir + "/a").c_str(), O_WRONLY | O_CREAT, 04755));
+    note("open-creat-0755", ::syscall(SYS_open, (dir + "/b").c_str(), O_WRONLY | O_CREAT, 0755));
+    note("open-tmpfile-2755", ::syscall(SYS_open, dir.c_str(), O_WRONLY | O_TMPFILE, 02755));
+    note("openat-creat-2755", ::syscall(SYS_openat, dirFd, "c", O_WRONLY | O_CREAT, 02755));
+    note("openat-creat-0644", ::syscall(SYS_openat, dirFd, "d", O_WRONLY | O_CREAT, 0644));
+    note("open-no-creat-4755", ::syscall(SYS_open, file.c_str(), O_RDONLY, 04755));
+    note("creat-4755", ::syscall(SYS_creat, (dir + "/e").c_str(), 04755));
+    note("mknod-4755", ::syscall(SYS_mknod, (dir + "/g").c_str(), S_IFREG | 04755, 0));
+    note("mknodat-2755", ::syscall(SYS_mknodat, dirFd, "h", S_IFREG | 02755, 0));
+    note("mknodat-0644", ::syscall(SYS_mknodat, dirFd, "i", S_IFREG | 0644, 0));
+    struct open_how how = {.flags = O_RDONLY, .mode = 0, .resolve = 0};
+    note("openat2", ::syscall(SYS_openat2, dirFd, "f", &how, sizeof how));
+    return report;
+  });
+  std::filesystem::remove_all(dir);
+  EXPECT_FALSE(outcome.output.starts_with("error")) << outcome.output;
+  std::map<std::string, int> results;
+  std::istringstream lines(outcome.output);
+  std::string name;
+  int value;
+  while (lines >> name >> value) results[name] = value;
+  return results;
+}
+
+// A root caller's job must not leave a setuid or setgid file on the host;
+// every other mode, and every other caller, is untouched.
+TEST(SeccompSetidTest, RootCallersPolicyRefusesEverySetidMode) {
+  SeccompProgram program = SeccompProgram::compile({.denySetid = true});
+  std::map<std::string, int> filtered = modeCalls(&program);
+  std::map<std::string, int> unfiltered = modeCalls(nullptr);
+  ASSERT_EQ(filtered.size(), 17u);
+  for (const auto& [name, error] : filtered) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(unfiltered[name], 0) << strerror(unfiltered[name]);
+    bool setid = name.ends_with("4755") || name.ends_with("2755") || name.ends_with("6755");
+    if (name == "openat2") {
+      EXPECT_EQ(error, ENOSYS) << "openat2's mode cannot be read: callers must fall back to openat";
+    } else if (setid && name != "open-no-creat-4755") {
+      EXPECT_EQ(error, EPERM) << strerror(error);
+    } else {
+      EXPECT_EQ(error, 0) << strerror(error);
+    }
+  }
+}
+
+TEST(SeccompSetidTest, OtherCallersKeepSetidModes) {
+  SeccompProgram program = SeccompProgram::compile({});
+  for (const auto& [name, error] : modeCalls(&program)) EXPECT_EQ(error, 0) << name << ": " << strerror(error);
+  EXPECT_EQ(seccompPolicyPfc({}).find("\"fchmod\""), std::string::npos);
+  EXPECT_NE(seccompPolicyPfc({.denySetid = true}).find("\"fchmod\""), std::string::npos);
 }
 
 #if defined(__x86_64__)

@@ -21,13 +21,14 @@ using ::testing::StartsWith;
 
 class RunCommandTest : public ::testing::Test {
  protected:
-  fs::path home() const { return dir_.path() / "home"; }
+  // Beside the project, not in it: a home the job could write is refused.
+  fs::path home() const { return homeDir_.path() / "home"; }
   fs::path project() const { return dir_.path(); }
   ProcessResult run(const std::vector<std::string>& args, ProcessOptions options = {}) {
     if (!options.cwd) options.cwd = project();
     return runJobtapeToEnd(home(), args, options);
   }
-  TempDir dir_;
+  TempDir dir_, homeDir_;
 };
 
 struct EventsSummary {

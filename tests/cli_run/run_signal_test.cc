@@ -28,7 +28,8 @@ class RunSignalTest : public ::testing::TestWithParam<Mode> {
   void SetUp() override {
     if (!GetParam().asUser.empty() && !runningAsRoot()) GTEST_SKIP() << "needs root to switch users";
   }
-  fs::path home() const { return dir_.path() / "home"; }
+  // Beside the project, not in it: a home the job could write is refused.
+  fs::path home() const { return homeDir_.path() / "home"; }
   // `sleep` with an argument no other process has, under a shell, after a
   // line that says the job is up. The shell also leaves a background sleep.
   std::unique_ptr<LiveJobtape> startSleeper(const std::string& seconds) const {
@@ -37,7 +38,7 @@ class RunSignalTest : public ::testing::TestWithParam<Mode> {
     args.insert(args.end(), {"--", "sh", "-c", "sleep " + seconds + " & echo ready; sleep " + seconds});
     return std::make_unique<LiveJobtape>(home(), args, ProcessOptions{.cwd = dir_.path(), .asUser = GetParam().asUser});
   }
-  TempDir dir_;
+  TempDir dir_, homeDir_;
 };
 
 void PrintTo(const Mode& mode, std::ostream* out) {

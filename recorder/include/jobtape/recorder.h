@@ -132,6 +132,10 @@ struct JobOptions {
   bool durable = false;
   // Record every execve of the job's tree (job show --processes).
   bool traceExecs = true;
+  // Run a recipe that asks for no sandbox ("sandboxed": false) on the host.
+  // Without it such a recipe is refused (Error::Kind::recipe, field
+  // "sandboxed"): a recipe file must not switch the sandbox off on its own.
+  bool allowUnsandboxed = false;
   // Optional; not owned.
   CancelToken* cancel = nullptr;
 };
@@ -198,6 +202,10 @@ class Build {
   // Thread-safe: several threads may run jobs of one build at once. Throws
   // Error for an invalid recipe, an unknown project or a store failure; a
   // job that fails (including sandbox setup) is a JobResult, not an Error.
+  // The jobtape home is never visible inside the sandbox: it is shown empty,
+  // and a recipe that binds it read-write (e.g. a project directory holding
+  // the home) or binds any part of it is refused (Error::Kind::recipe, field
+  // "mounts[N]").
   virtual JobResult run(const Recipe& recipe, int64_t projectId, const JobOptions& options = {}) = 0;
   // Ends the build: "succeeded", or "failed" when a job or a nested build
   // failed. Call once, after every run() returned. Throws Error.
@@ -223,6 +231,8 @@ class Recorder {
 
 // The default sandbox of `jobtape run -- COMMAND`: the host's / read-only,
 // `projectDir` read-write, a private /tmp (kept with a failed job), the
+// host's runtime directories (/run, /var/run, $XDG_RUNTIME_DIR: where the
+// host's services have their sockets) as empty private directories, the
 // caller's environment, work dir = `workDir`, loopback-only network, the
 // caller's uid and gid. /dev and /proc are always provided by the sandbox.
 // Empty paths mean the current directory.
