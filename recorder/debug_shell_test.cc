@@ -49,7 +49,7 @@ class DebugShellPlanTest : public ::testing::Test {
 };
 
 TEST_F(DebugShellPlanTest, RebuildsTheRecordedSandboxWithAShell) {
-  auto plan = planDebugShell(job_, {{}, true, "xterm-256color"});
+  auto plan = planDebugShell(home_.path(), job_, {{}, true, "xterm-256color"});
   EXPECT_EQ(plan.options.stateDir, jobDir_ / "state");
   EXPECT_TRUE(plan.options.reuseState);
   EXPECT_EQ(plan.options.stdio, sandbox::StdioMode::terminal);
@@ -68,7 +68,7 @@ TEST_F(DebugShellPlanTest, RebuildsTheRecordedSandboxWithAShell) {
 }
 
 TEST_F(DebugShellPlanTest, ACommandReplacesTheShellAndStdioIsInheritedWithoutATerminal) {
-  auto plan = planDebugShell(job_, {{"cat", "/tmp/marker"}, false, "xterm"});
+  auto plan = planDebugShell(home_.path(), job_, {{"cat", "/tmp/marker"}, false, "xterm"});
   EXPECT_EQ(plan.recipe.command, "cat");
   EXPECT_EQ(plan.recipe.args, std::vector<std::string>{"/tmp/marker"});
   EXPECT_EQ(plan.options.stdio, sandbox::StdioMode::inherit);
@@ -81,11 +81,11 @@ TEST_F(DebugShellPlanTest, FallsBackToBinShWhenShellIsNotInside) {
   recipe.mounts = {{sandbox::Mount::Kind::roBind, "/usr", "/usr"}, {sandbox::Mount::Kind::roBind, "/bin", "/bin"}};
   recipe.env = {{"SHELL", "/opt/nothing/zsh"}};
   job_.recipeMeta = sandbox::recipeToJson(recipe);
-  EXPECT_EQ(planDebugShell(job_, {}).recipe.command, "/bin/sh");
+  EXPECT_EQ(planDebugShell(home_.path(), job_, {}).recipe.command, "/bin/sh");
 }
 
 TEST_F(DebugShellPlanTest, BannerNamesTheJobAndTheRealChanges) {
-  auto plan = planDebugShell(job_, {{}, true, ""});
+  auto plan = planDebugShell(home_.path(), job_, {{}, true, ""});
   auto banner = debugShellBanner(plan, "01JD4X7Q");
   EXPECT_THAT(banner, HasSubstr("job 01JD4X7Q (failed: exit 2)"));
   EXPECT_THAT(banner, HasSubstr("/tmp as the job left it"));
@@ -98,7 +98,7 @@ TEST_F(DebugShellPlanTest, RefusesASucceededJobWithoutKeptState) {
   job_.exitCode = 0;
   job_.stateKept = false;
   try {
-    planDebugShell(job_, {});
+    planDebugShell(home_.path(), job_, {});
     FAIL() << "planned a succeeded job";
   } catch (const DebugShellRefused& refused) {
     EXPECT_THAT(refused.what(), HasSubstr("succeeded"));
@@ -109,23 +109,23 @@ TEST_F(DebugShellPlanTest, RefusesASucceededJobWithoutKeptState) {
 TEST_F(DebugShellPlanTest, AcceptsASucceededJobWhoseStateWasKept) {
   job_.status = store::JobStatus::succeeded;
   job_.stateKept = true;
-  EXPECT_NO_THROW(planDebugShell(job_, {}));
+  EXPECT_NO_THROW(planDebugShell(home_.path(), job_, {}));
 }
 
 TEST_F(DebugShellPlanTest, RefusesWhenTheStateIsGone) {
   fs::remove_all(jobDir_ / "state");
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesAStateDirThatIsASymlink) {
   fs::remove_all(jobDir_ / "state");
   fs::create_directory_symlink("/", jobDir_ / "state");
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesARunningJob) {
   job_.status = store::JobStatus::running;
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
@@ -133,7 +133,7 @@ TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
   recipe.sandboxed = false;
   job_.recipeMeta = sandbox::recipeToJson(recipe);
   try {
-    planDebugShell(job_, {});
+    planDebugShell(home_.path(), job_, {});
     FAIL() << "planned a job that had no sandbox";
   } catch (const DebugShellRefused& refused) {
     EXPECT_THAT(refused.what(), HasSubstr("without a sandbox"));
@@ -142,7 +142,7 @@ TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
 
 TEST_F(DebugShellPlanTest, RefusesAnUnreadableRecipe) {
   job_.recipeMeta = "{not json";
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST(HostPathOf, TheLastMountCoveringThePathWins) {
