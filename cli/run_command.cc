@@ -377,11 +377,21 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
   return jobs;
 }
 
+// A store refused as unsafe carries the command that fixes it.
+std::string storeHint(const Error& error) {
+  try {
+    if (error.cause()) std::rethrow_exception(error.cause());
+  } catch (const store::StoreUnsafeError& unsafe) {
+    return unsafe.hint();
+  } catch (...) {
+  }
+  return "check the store's directory or pass --home DIR to use another one";
+}
+
 [[noreturn]] void rethrowForCli(const Error& error) {
   switch (error.kind()) {
     case Error::Kind::recipe: throw usageError(error.what(), "check the recipe");
-    case Error::Kind::store:
-      throw CliError(error.what(), "check the store's directory or pass --home DIR to use another one");
+    case Error::Kind::store: throw CliError(escapeControl(error.what()), escapeControl(storeHint(error)));
     default: throw CliError(error.what());
   }
 }
