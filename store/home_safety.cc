@@ -71,7 +71,8 @@ void checkHomeDir(const fs::path& home, uid_t euid) {
   struct stat st {};
   if (::stat(home.c_str(), &st) != 0) {
     if (errno == ENOENT) return;  // nothing there yet: nothing to trust
-    throw StoreOpenError(fmt::format("cannot use the store {}: {}", home.string(), std::strerror(errno)));
+    throw StoreOpenError(fmt::format("cannot use the store {}: {}; check its permissions", home.string(),
+                                     std::strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) {
     throw StoreOpenError(fmt::format("the store {} is not a directory", home.string()));
