@@ -145,6 +145,38 @@ TEST_F(DebugShellPlanTest, RefusesAnUnreadableRecipe) {
   EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
+TEST_F(DebugShellPlanTest, RefusesARowWhoseDirectoryIsNotTheJobsOwn) {
+  fs::path elsewhere = home_.path() / "elsewhere";
+  fs::create_directories(elsewhere / "state");
+  job_.localPath = elsewhere.string();
+  try {
+    planDebugShell(home_.path(), job_, {});
+    FAIL() << "planned a job through a directory outside jobs/";
+  } catch (const DebugShellRefused& refused) {
+    EXPECT_THAT(refused.what(), HasSubstr("is damaged"));
+  }
+  job_.localPath.clear();
+  job_.id = "../../../../x";
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
+}
+
+// More than a run gives: the root, the store or anything above it bound
+// read-write. A read-write bind of the project is what a run gives.
+TEST_F(DebugShellPlanTest, RefusesARecipeBindingTheRootOrTheStoreReadWrite) {
+  for (const std::string& source : {std::string("/"), home_.path().string(), home_.path().parent_path().string(),
+                                    (home_.path() / "jobs").string(), std::string("/usr/..")}) {
+    auto recipe = sampleRecipe("/src/app");
+    recipe.mounts.push_back({sandbox::Mount::Kind::bind, source, "/mnt"});
+    job_.recipeMeta = sandbox::recipeToJson(recipe);
+    EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused) << source;
+    EXPECT_THROW(readRecordedRecipe(job_, home_.path()), DebugShellRefused) << source;
+  }
+  auto recipe = sampleRecipe("/src/app");
+  recipe.mounts.push_back({sandbox::Mount::Kind::roBind, home_.path().string(), "/mnt"});
+  job_.recipeMeta = sandbox::recipeToJson(recipe);
+  EXPECT_NO_THROW(readRecordedRecipe(job_, home_.path())) << "read-only is what the host view gives anyway";
+}
+
 TEST(HostPathOf, TheLastMountCoveringThePathWins) {
   sandbox::Recipe recipe;
   recipe.mounts = {{sandbox::Mount::Kind::roBind, "/", "/"},
