@@ -291,6 +291,9 @@ TEST_F(HostileStoreTest, GcRemovesAnyTreeAJobCanLeave) {
   std::string other = recordFailed();
   ProcessResult log = jobtape({"job", "logs", hostile});
   ASSERT_THAT(log.out, HasSubstr("probe: made a tree 5000 deep")) << log.out << log.err;
+  fs::path kept = home / "jobs" / hostile / "state" / "tmpfs" / "tmp";
+  ASSERT_TRUE(present(kept / "deep" / "d" / "d")) << "the tree is in the job's kept /tmp";
+  ASSERT_TRUE(present(kept / "locked" / "none"));
 
   ProcessResult gc = runProgram({"/bin/sh", "-c", "ulimit -n 256 && exec \"$0\" --home \"$1\" gc --keep-failed 0",
                                  jobtapeBinary().string(), home.string()});
