@@ -13,6 +13,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/job_selection.h"
 #include "recorder/build_check.h"
 #include "recorder/build_overview.h"
 #include "recorder/chrome_trace.h"
@@ -184,7 +185,7 @@ int listAction(const CliContext& context, int limit, bool json) {
 // ---- build show ----------------------------------------------------------------
 
 void printJobs(const CliContext& context, store::Store& store, const std::string& buildId) {
-  auto jobs = store.jobsOfBuild(buildId);
+  auto jobs = withoutDamagedRows(store, store.jobsOfBuild(buildId));
   std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   for (const auto& job : jobs) {
     std::string status = store::jobStatusName(job.status);

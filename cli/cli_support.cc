@@ -15,6 +15,8 @@ std::unique_ptr<store::Store> openStore(const CliContext& context) {
   auto home = store::resolveHome(context.home);
   try {
     return store::Store::open(home);
+  } catch (const store::StoreUnsafeError& error) {
+    throw CliError(escapeControl(error.what()), escapeControl(error.hint()));
   } catch (const store::StoreOpenError& error) {
     throw CliError(error.what(), "move the file away or pass --home DIR to use another store");
   }
@@ -24,6 +26,8 @@ std::unique_ptr<store::Store> openExistingStore(const CliContext& context) {
   auto home = store::resolveHome(context.home);
   try {
     return store::Store::openReadOnlyIfExists(home);
+  } catch (const store::StoreUnsafeError& error) {
+    throw CliError(escapeControl(error.what()), escapeControl(error.hint()));
   } catch (const store::StoreOpenError& error) {
     throw CliError(error.what(), "move the file away or pass --home DIR to use another store");
   }

@@ -20,6 +20,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/job_selection.h"
 #include "recorder/debug_shell.h"
 #include "recorder/event_reader.h"
 #include "recorder/job_command_line.h"
@@ -43,6 +44,7 @@ struct SelectorAndCommand {
   std::vector<std::string> command;
   bool selectorCameAfterMark = false;
   bool checked = false;
+  bool noSandbox = false;  // retry: the caller allows a recipe recorded without a sandbox
 };
 
 void addSelectorAndCommand(CLI::App& sub, const std::shared_ptr<SelectorAndCommand>& args, bool takesCommand) {
@@ -138,13 +140,16 @@ class StopSignals {
 // used only when it is the file of a job in this store; its own contents
 // (host paths, mounts) are never trusted on their own.
 store::JobRow recordedJob(store::Store* store, const store::Selection& selection, const char* command) {
-  if (const auto* row = std::get_if<store::JobRow>(&selection)) return *row;
+  if (const auto* row = std::get_if<store::JobRow>(&selection)) {
+    jobDirOf(*store, *row);  // refuses a damaged row
+    return *row;
+  }
   const auto& path = std::get<store::EventsFileSelection>(selection).path;
   auto reader = recorder::EventReader::tryOpen(path);
   std::optional<store::JobRow> row;
   if (reader && store) row = store->job(reader->description().jobId);
   std::error_code ec;
-  if (row && fs::equivalent(fs::path(row->localPath) / "events.bin.zst", path, ec) && !ec) return *row;
+  if (row && fs::equivalent(jobDirOf(*store, *row) / kEventsFileName, path, ec) && !ec) return *row;
   throw CliError(fmt::format("{} is not the events file of a job in this store; 'job {}' rebuilds a job from the "
                              "store's record, never from a file alone",
                              path.string(), command),
@@ -177,12 +182,11 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   request.command = args.command;
   request.terminal = ::isatty(STDIN_FILENO) == 1;
   if (const char* term = std::getenv("TERM")) request.callerTerm = term;
-  request.home = store->home();
   recorder::DebugShellPlan plan;
   try {
-    plan = recorder::planDebugShell(job, request);
+    plan = recorder::planDebugShell(store->home(), job, request);
   } catch (const recorder::DebugShellRefused& refused) {
-    throw CliError(refused.what(), refused.hint());
+    throw CliError(escapeControl(refused.what()), refused.hint());
   }
   std::string id = shortId(*store, job.id);
   warnMissingSecrets(plan.missingSecrets);
@@ -245,16 +249,26 @@ ProjectOptions projectOf(store::Store& store, const store::JobRow& job, const Re
   return fallback;
 }
 
-int retryAction(const CliContext& context, const std::optional<std::string>& selector) {
-  auto store = openExistingStore(context);
-  auto job = recordedJob(store.get(), resolveJob(store.get(), selector), "retry");
+// The recorded recipe, no more: validated as a user's recipe file, and
+// without a sandbox only when the caller says so again.
+Recipe retryRecipe(store::Store& store, const store::JobRow& job, bool noSandbox) {
   Recipe recipe;
   try {
-    recipe = sandbox::recipeFromJson(job.recipeMeta);
-  } catch (const std::exception& error) {
-    throw CliError(fmt::format("the store's record of job {}'s recipe cannot be read: {}", job.id, error.what()),
-                   "the job cannot be run again from this store");
+    recipe = recorder::readRecordedRecipe(job, store.home());
+  } catch (const recorder::DebugShellRefused& refused) {
+    throw CliError(escapeControl(refused.what()), "the job cannot be run again from this store");
   }
+  if (!recipe.sandboxed && !noSandbox) {
+    throw CliError(fmt::format("job {} was recorded without a sandbox; retry runs it so only when asked", job.id),
+                   fmt::format("'jobtape job retry --no-sandbox {}' runs it on the host, unsandboxed", job.id));
+  }
+  return recipe;
+}
+
+int retryAction(const CliContext& context, const std::optional<std::string>& selector, bool noSandbox) {
+  auto store = openExistingStore(context);
+  auto job = recordedJob(store.get(), resolveJob(store.get(), selector), "retry");
+  Recipe recipe = retryRecipe(*store, job, noSandbox);
   std::string oldId = shortId(*store, job.id);
   std::cerr << fmt::format("jobtape: retrying job {} ({}) as a new build\n", oldId,
                            escapeControl(recorder::displayCommand(recipe.command, recipe.args)));
@@ -273,6 +287,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
     int64_t projectId = build->addProject(projectOf(*store, job, recipe));
     JobOptions options;
     options.cancel = &token;
+    options.allowUnsandboxed = noSandbox;  // asked again above
     options.onOutput = [](const JobInfo&, OutputStream stream, std::string_view bytes) {
       writeAll(stream == OutputStream::stdout_ ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
@@ -317,8 +332,10 @@ void registerJobActionCommands(CLI::App& job, CliContext& context) {
     auto args = std::make_shared<SelectorAndCommand>();
     CLI::App* retry = job.add_subcommand("retry", "Run a job's recorded recipe again, as a new build");
     addSelectorAndCommand(*retry, args, false);
+    retry->add_flag("--no-sandbox", args->noSandbox,
+                    "Allow a job that was recorded without a sandbox to run again without one");
     retry->callback([args, &context] {
-      context.action = [args, &context] { return retryAction(context, args->selector); };
+      context.action = [args, &context] { return retryAction(context, args->selector, args->noSandbox); };
     });
   }
 }

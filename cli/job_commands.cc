@@ -182,7 +182,7 @@ int runList(const ListArgs& args, const CliContext& context) {
       throw CliError(message.substr(0, message.find('\n')), "see 'jobtape build list'");
     }
   }
-  std::vector<store::JobRow> rows = store->jobs(filter);
+  std::vector<store::JobRow> rows = withoutDamagedRows(*store, store->jobs(filter));
   if (args.json) {
     printListJson(*store, rows);
   } else if (rows.empty()) {

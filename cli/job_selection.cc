@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "store/job_dir.h"
+
 namespace jobtape::cli {
 
 namespace fs = std::filesystem;
@@ -50,7 +52,21 @@ void reapQuietly(store::Store* store) {
 }
 
 fs::path jobDirOf(store::Store& store, const store::JobRow& row) {
-  return row.localPath.empty() ? store.jobDir(row.id) : fs::path(row.localPath);
+  try {
+    return store.jobDirOf(row);
+  } catch (const store::DamagedJobRow& damaged) {
+    throw CliError(escapeControl(damaged.what()),
+                   "jobtape uses no file through it; 'jobtape gc' removes such a row once it is old enough");
+  }
+}
+
+std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<store::JobRow> rows) {
+  std::erase_if(rows, [&store](const store::JobRow& row) {
+    auto damage = store::jobRowDamage(store.home(), row);
+    if (damage) warn(escapeControl(fmt::format("skipped a damaged job row: {}", *damage)));
+    return damage.has_value();
+  });
+  return rows;
 }
 
 Target resolveTarget(store::Store* store, const std::optional<std::string>& selector) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
@@ -54,7 +55,11 @@ struct Target {
   std::filesystem::path eventsFile;
 };
 
+// The job's directory (store/job_dir.h); a damaged row is refused with a
+// CliError.
 std::filesystem::path jobDirOf(store::Store& store, const store::JobRow& row);
+// `rows` less the damaged ones, each said in a warning.
+std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<store::JobRow> rows);
 Target resolveTarget(store::Store* store, const std::optional<std::string>& selector);
 // Opens the events file. A job that has just started may not have written
 // its first frame yet: give it a moment before calling the file broken.

@@ -68,17 +68,17 @@ int gcAction(const CliContext& context, const GcArgs& args) {
     std::cout << "nothing to remove: no jobs recorded yet\n";
     return 0;
   }
-  store::GcReport report;
-  try {
-    report = store::collectGarbage(*store, policy);
-  } catch (const fs::filesystem_error& error) {
-    throw CliError(fmt::format("cannot remove {}: {}", error.path1().string(), error.code().message()),
-                   "fix its permissions and run gc again; its row stays marked until then");
+  store::GcReport report = store::collectGarbage(*store, policy);
+  // What could not be removed does not stop the sweep; it is said, and the
+  // next gc tries again.
+  for (const auto& problem : report.problems) {
+    std::cerr << "jobtape: warning: " << escapeControl(problem) << '\n';
   }
   const char* verb = report.dryRun ? "would remove" : "removed";
   int64_t now = nowUnixMs();
   for (const auto& job : report.jobs) {
-    std::cout << fmt::format("{} job {}  {:<9}  stopped {:<11}  {}\n", verb, job.id, store::jobStatusName(job.status),
+    std::cout << fmt::format("{} job {}  {:<9}  stopped {:<11}  {}\n", verb, escapeControl(job.id),
+                             store::jobStatusName(job.status),
                              formatRelative(job.stoppedAtMs, now), formatBytes(job.bytes));
   }
   for (const auto& build : report.builds) std::cout << fmt::format("{} build {} (no jobs left)\n", verb, build);

@@ -411,6 +411,17 @@ std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJo
   return recorder::SecretMask(values).maskText(buildCommandLine(args));
 }
 
+// A store refused as unsafe carries the command that fixes it.
+std::string storeHint(const Error& error) {
+  try {
+    if (error.cause()) std::rethrow_exception(error.cause());
+  } catch (const store::StoreUnsafeError& unsafe) {
+    return unsafe.hint();
+  } catch (...) {
+  }
+  return "check the store's directory or pass --home DIR to use another one";
+}
+
 [[noreturn]] void rethrowForCli(const Error& error) {
   switch (error.kind()) {
     case Error::Kind::recipe:
@@ -420,8 +431,7 @@ std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJo
         throw usageError(error.what(), "keep the home (--home DIR or $JOBTAPE_HOME) outside the directories the job may write");
       }
       throw usageError(error.what(), "check the recipe");
-    case Error::Kind::store:
-      throw CliError(error.what(), "check the store's directory or pass --home DIR to use another one");
+    case Error::Kind::store: throw CliError(escapeControl(error.what()), escapeControl(storeHint(error)));
     default: throw CliError(error.what());
   }
 }

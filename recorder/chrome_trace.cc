@@ -230,9 +230,8 @@ TraceBuild loadTraceNode(store::Store& store, const store::BuildRow& build, int 
   for (auto& row : jobs) {
     TraceJob job;
     job.row = std::move(row);
-    auto path = std::filesystem::path(job.row.localPath) / "events.bin.zst";
     try {
-      auto reader = EventReader::open(path);
+      auto reader = EventReader::open(store.jobDirOf(job.row) / "events.bin.zst");
       job.timeline = readJobTimeline(*reader);
     } catch (const std::exception& error) {
       job.problem = error.what();

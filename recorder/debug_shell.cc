@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "recorder/event_reader.h"
+#include "store/job_dir.h"
 
 namespace jobtape::recorder {
 
@@ -44,30 +45,47 @@ bool hasEnv(const std::vector<sandbox::EnvVar>& env, const std::string& name) {
   return std::any_of(env.begin(), env.end(), [&](const auto& v) { return v.name == name; });
 }
 
+// Whether two absolute paths are one inside the other (or the same).
+bool overlaps(const fs::path& a, const fs::path& b) {
+  auto [ai, bi] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  return ai == a.end() || bi == b.end();
+}
+
+// A read-write bind of the root, or of anything holding the store or held
+// in it, is more than any run gives a job: the root is bound read-only, and
+// the store is the record the job must not rewrite.
+void refuseWideBinds(const sandbox::Recipe& recipe, const store::JobRow& job, const fs::path& home) {
+  fs::path store = home.lexically_normal();
+  for (const auto& mount : recipe.mounts) {
+    if (mount.kind != sandbox::Mount::Kind::bind) continue;
+    fs::path source = fs::path(mount.source).lexically_normal();
+    if (source == "/" || overlaps(source, store)) {
+      throw DebugShellRefused(
+          fmt::format("the store's record of job {} binds {} read-write, more than a run would ({}); it is not used",
+                      job.id, mount.source, source == "/" ? "the root is read-only" : "the store is never bound"),
+          "the store may have been written by someone else; check its permissions, or run the job anew");
+    }
+  }
+}
+
 // The recipe as the job ran it. Refuses what cannot be re-entered.
-sandbox::Recipe recordedRecipe(const store::JobRow& job) {
+sandbox::Recipe recordedRecipe(const store::JobRow& job, const fs::path& home) {
   if (job.status == store::JobStatus::running) {
     throw DebugShellRefused(fmt::format("job {} is still running; its sandbox is in use", job.id),
                             fmt::format("follow it with 'jobtape job logs --follow {}'", job.id));
   }
-  sandbox::Recipe recipe;
-  try {
-    recipe = sandbox::recipeFromJson(job.recipeMeta);
-  } catch (const std::exception& error) {
-    throw DebugShellRefused(fmt::format("the store's record of job {}'s recipe cannot be read: {}", job.id, error.what()),
-                            "the job can only be inspected with 'jobtape job logs'");
-  }
+  sandbox::Recipe recipe = readRecordedRecipe(job, home);
   if (!recipe.sandboxed) {
     throw DebugShellRefused(fmt::format("job {} ran without a sandbox (record only): there is no sandbox to re-enter", job.id),
-                            fmt::format("run the command in {} yourself, or 'jobtape job retry {}'",
+                            fmt::format("run the command in {} yourself, or 'jobtape job retry --no-sandbox {}'",
                                         recipe.workDir.empty() ? std::string("its directory") : recipe.workDir, job.id));
   }
   return recipe;
 }
 
-// The job's kept writable state, from the store's record of its directory.
-fs::path keptStateDir(const store::JobRow& job) {
-  fs::path stateDir = job.localPath.empty() ? fs::path() : fs::path(job.localPath) / "state";
+// The job's kept writable state, in the job's directory.
+fs::path keptStateDir(const store::JobRow& job, const fs::path& jobDir) {
+  fs::path stateDir = jobDir / "state";
   std::error_code ec;
   auto status = stateDir.empty() ? fs::file_status() : fs::symlink_status(stateDir, ec);
   bool present = !ec && fs::is_directory(status);
@@ -90,9 +108,9 @@ fs::path keptStateDir(const store::JobRow& job) {
 
 // A recipe that maps "the caller's uid" would map whoever runs debug-shell;
 // pin it to the uid the job actually had, which its events file records.
-void pinIdentity(sandbox::Recipe& recipe, const store::JobRow& job) {
+void pinIdentity(sandbox::Recipe& recipe, const store::JobRow& job, const fs::path& jobDir) {
   if (recipe.uid >= 0 && recipe.gid >= 0) return;
-  auto reader = EventReader::tryOpen(fs::path(job.localPath) / "events.bin.zst");
+  auto reader = EventReader::tryOpen(jobDir / "events.bin.zst");
   if (!reader || reader->description().jobId != job.id) return;
   if (recipe.uid < 0) recipe.uid = reader->description().callerUid;
   if (recipe.gid < 0) recipe.gid = reader->description().callerGid;
@@ -109,6 +127,18 @@ std::string chooseShell(const sandbox::Recipe& recipe) {
 
 }  // namespace
 
+sandbox::Recipe readRecordedRecipe(const store::JobRow& job, const fs::path& home) {
+  sandbox::Recipe recipe;
+  try {
+    recipe = sandbox::recipeFromJson(job.recipeMeta);
+  } catch (const std::exception& error) {
+    throw DebugShellRefused(fmt::format("the store's record of job {}'s recipe cannot be read: {}", job.id, error.what()),
+                            "the job can only be inspected with 'jobtape job logs'");
+  }
+  refuseWideBinds(recipe, job, home);
+  return recipe;
+}
+
 std::optional<fs::path> hostPathOf(const sandbox::Recipe& recipe, const std::string& insidePath) {
   if (insidePath.empty() || insidePath.front() != '/') return std::nullopt;
   for (auto it = recipe.mounts.rbegin(); it != recipe.mounts.rend(); ++it) {
@@ -122,18 +152,24 @@ std::optional<fs::path> hostPathOf(const sandbox::Recipe& recipe, const std::str
   return std::nullopt;
 }
 
-DebugShellPlan planDebugShell(const store::JobRow& job, const DebugShellRequest& request) {
+DebugShellPlan planDebugShell(const fs::path& home, const store::JobRow& job, const DebugShellRequest& request) {
+  fs::path jobDir;
+  try {
+    jobDir = store::jobDirectoryOf(home, job);
+  } catch (const store::DamagedJobRow& damaged) {
+    throw DebugShellRefused(damaged.what(), "jobtape uses no file through a damaged row; run the job anew");
+  }
   DebugShellPlan plan;
   plan.jobId = job.id;
   plan.jobOutcome = outcomeText(job);
-  plan.recipe = recordedRecipe(job);
+  plan.recipe = recordedRecipe(job, home);
   plan.missingSecrets = restoreSecrets(plan.recipe, request.secretLookup);
-  plan.options.stateDir = keptStateDir(job);
+  plan.options.stateDir = keptStateDir(job, jobDir);
   plan.options.reuseState = true;
   plan.options.stdio = request.terminal ? sandbox::StdioMode::terminal : sandbox::StdioMode::inherit;
   plan.options.traceExecs = false;
-  if (!request.home.empty()) plan.options.hiddenPaths = {request.home.string()};
-  pinIdentity(plan.recipe, job);
+  plan.options.hiddenPaths = {home.string()};
+  pinIdentity(plan.recipe, job, jobDir);
 
   auto& recipe = plan.recipe;
   if (request.command.empty()) {

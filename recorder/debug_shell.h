@@ -2,7 +2,7 @@
 //
 // The sandbox is rebuilt from the store's record of the job, not from its
 // events file: the recipe comes from jobs.recipe_meta and the writable state
-// from the job's directory (jobs.local_path/state), so an events file copied
+// from the job's directory (home/jobs/<id>/state), so an events file copied
 // from elsewhere cannot make jobtape bind arbitrary host paths. The recipe is
 // run as recorded (mounts, env, work dir, network, uid/gid map, limits) with
 // three differences made for a person at a prompt: the command is the shell
@@ -46,7 +46,6 @@ struct DebugShellRequest {
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
   EnvLookup secretLookup = callerEnv;  // where masked secrets' values come from
-  std::filesystem::path home;        // the store's home: shown empty inside, as to every job
 };
 
 struct DebugShellPlan {
@@ -64,8 +63,17 @@ struct DebugShellPlan {
 // nullopt when no bind mount covers it.
 std::optional<std::filesystem::path> hostPathOf(const sandbox::Recipe& recipe, const std::string& insidePath);
 
-// Throws DebugShellRefused.
-DebugShellPlan planDebugShell(const store::JobRow& job, const DebugShellRequest& request);
+// The recipe `job` recorded, read as strictly as a recipe file from the user
+// (absolute paths, no NUL, no `..`), and refused when it asks for more than
+// a run gives a job: a read-write bind of / or of anything overlapping the
+// store's `home`. Both debug-shell and retry run only such a recipe. Throws
+// DebugShellRefused.
+sandbox::Recipe readRecordedRecipe(const store::JobRow& job, const std::filesystem::path& home);
+
+// `home` is the store's; the job's files are found there (store/job_dir.h),
+// never where the row says. Throws DebugShellRefused.
+DebugShellPlan planDebugShell(const std::filesystem::path& home, const store::JobRow& job,
+                              const DebugShellRequest& request);
 
 // One line for stderr before the shell starts: which job, and that changes
 // under read-write binds are real.

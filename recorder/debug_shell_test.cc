@@ -49,7 +49,7 @@ class DebugShellPlanTest : public ::testing::Test {
 };
 
 TEST_F(DebugShellPlanTest, RebuildsTheRecordedSandboxWithAShell) {
-  auto plan = planDebugShell(job_, {{}, true, "xterm-256color"});
+  auto plan = planDebugShell(home_.path(), job_, {{}, true, "xterm-256color"});
   EXPECT_EQ(plan.options.stateDir, jobDir_ / "state");
   EXPECT_TRUE(plan.options.reuseState);
   EXPECT_EQ(plan.options.stdio, sandbox::StdioMode::terminal);
@@ -68,7 +68,7 @@ TEST_F(DebugShellPlanTest, RebuildsTheRecordedSandboxWithAShell) {
 }
 
 TEST_F(DebugShellPlanTest, ACommandReplacesTheShellAndStdioIsInheritedWithoutATerminal) {
-  auto plan = planDebugShell(job_, {{"cat", "/tmp/marker"}, false, "xterm"});
+  auto plan = planDebugShell(home_.path(), job_, {{"cat", "/tmp/marker"}, false, "xterm"});
   EXPECT_EQ(plan.recipe.command, "cat");
   EXPECT_EQ(plan.recipe.args, std::vector<std::string>{"/tmp/marker"});
   EXPECT_EQ(plan.options.stdio, sandbox::StdioMode::inherit);
@@ -81,11 +81,11 @@ TEST_F(DebugShellPlanTest, FallsBackToBinShWhenShellIsNotInside) {
   recipe.mounts = {{sandbox::Mount::Kind::roBind, "/usr", "/usr"}, {sandbox::Mount::Kind::roBind, "/bin", "/bin"}};
   recipe.env = {{"SHELL", "/opt/nothing/zsh"}};
   job_.recipeMeta = sandbox::recipeToJson(recipe);
-  EXPECT_EQ(planDebugShell(job_, {}).recipe.command, "/bin/sh");
+  EXPECT_EQ(planDebugShell(home_.path(), job_, {}).recipe.command, "/bin/sh");
 }
 
 TEST_F(DebugShellPlanTest, BannerNamesTheJobAndTheRealChanges) {
-  auto plan = planDebugShell(job_, {{}, true, ""});
+  auto plan = planDebugShell(home_.path(), job_, {{}, true, ""});
   auto banner = debugShellBanner(plan, "01JD4X7Q");
   EXPECT_THAT(banner, HasSubstr("job 01JD4X7Q (failed: exit 2)"));
   EXPECT_THAT(banner, HasSubstr("/tmp as the job left it"));
@@ -98,7 +98,7 @@ TEST_F(DebugShellPlanTest, RefusesASucceededJobWithoutKeptState) {
   job_.exitCode = 0;
   job_.stateKept = false;
   try {
-    planDebugShell(job_, {});
+    planDebugShell(home_.path(), job_, {});
     FAIL() << "planned a succeeded job";
   } catch (const DebugShellRefused& refused) {
     EXPECT_THAT(refused.what(), HasSubstr("succeeded"));
@@ -109,23 +109,23 @@ TEST_F(DebugShellPlanTest, RefusesASucceededJobWithoutKeptState) {
 TEST_F(DebugShellPlanTest, AcceptsASucceededJobWhoseStateWasKept) {
   job_.status = store::JobStatus::succeeded;
   job_.stateKept = true;
-  EXPECT_NO_THROW(planDebugShell(job_, {}));
+  EXPECT_NO_THROW(planDebugShell(home_.path(), job_, {}));
 }
 
 TEST_F(DebugShellPlanTest, RefusesWhenTheStateIsGone) {
   fs::remove_all(jobDir_ / "state");
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesAStateDirThatIsASymlink) {
   fs::remove_all(jobDir_ / "state");
   fs::create_directory_symlink("/", jobDir_ / "state");
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesARunningJob) {
   job_.status = store::JobStatus::running;
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
 }
 
 TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
@@ -133,7 +133,7 @@ TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
   recipe.sandboxed = false;
   job_.recipeMeta = sandbox::recipeToJson(recipe);
   try {
-    planDebugShell(job_, {});
+    planDebugShell(home_.path(), job_, {});
     FAIL() << "planned a job that had no sandbox";
   } catch (const DebugShellRefused& refused) {
     EXPECT_THAT(refused.what(), HasSubstr("without a sandbox"));
@@ -142,7 +142,39 @@ TEST_F(DebugShellPlanTest, RefusesARecordOnlyJob) {
 
 TEST_F(DebugShellPlanTest, RefusesAnUnreadableRecipe) {
   job_.recipeMeta = "{not json";
-  EXPECT_THROW(planDebugShell(job_, {}), DebugShellRefused);
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
+}
+
+TEST_F(DebugShellPlanTest, RefusesARowWhoseDirectoryIsNotTheJobsOwn) {
+  fs::path elsewhere = home_.path() / "elsewhere";
+  fs::create_directories(elsewhere / "state");
+  job_.localPath = elsewhere.string();
+  try {
+    planDebugShell(home_.path(), job_, {});
+    FAIL() << "planned a job through a directory outside jobs/";
+  } catch (const DebugShellRefused& refused) {
+    EXPECT_THAT(refused.what(), HasSubstr("is damaged"));
+  }
+  job_.localPath.clear();
+  job_.id = "../../../../x";
+  EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused);
+}
+
+// More than a run gives: the root, the store or anything above it bound
+// read-write. A read-write bind of the project is what a run gives.
+TEST_F(DebugShellPlanTest, RefusesARecipeBindingTheRootOrTheStoreReadWrite) {
+  for (const std::string& source : {std::string("/"), home_.path().string(), home_.path().parent_path().string(),
+                                    (home_.path() / "jobs").string(), std::string("/usr/..")}) {
+    auto recipe = sampleRecipe("/src/app");
+    recipe.mounts.push_back({sandbox::Mount::Kind::bind, source, "/mnt"});
+    job_.recipeMeta = sandbox::recipeToJson(recipe);
+    EXPECT_THROW(planDebugShell(home_.path(), job_, {}), DebugShellRefused) << source;
+    EXPECT_THROW(readRecordedRecipe(job_, home_.path()), DebugShellRefused) << source;
+  }
+  auto recipe = sampleRecipe("/src/app");
+  recipe.mounts.push_back({sandbox::Mount::Kind::roBind, home_.path().string(), "/mnt"});
+  job_.recipeMeta = sandbox::recipeToJson(recipe);
+  EXPECT_NO_THROW(readRecordedRecipe(job_, home_.path())) << "read-only is what the host view gives anyway";
 }
 
 TEST(HostPathOf, TheLastMountCoveringThePathWins) {

@@ -27,8 +27,9 @@ void UniqueFd::close(const std::filesystem::path& path) {
   if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) throwErrno(errno, path, "close");
 }
 
+// 0600: the events file holds the job's environment and output.
 UniqueFd createExclusive(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throwErrno(errno, path, "cannot create events file");
   return UniqueFd(fd);
 }

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "sandbox/sha256.h"
+#include "store/tree_removal.h"
 
 namespace jobtape::recorder {
 
@@ -38,18 +39,12 @@ JobFiles createJobFiles(const fs::path& jobDir) {
 }
 
 bool removeStateTree(const fs::path& stateDir) noexcept {
-  std::error_code ec;
-  fs::remove_all(stateDir, ec);
-  if (!ec) return true;
-  // Directories without write or search permission: open them up and retry.
-  ::chmod(stateDir.c_str(), 0700);
-  for (auto it = fs::recursive_directory_iterator(stateDir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+  try {
+    store::removeTree(stateDir);
+    return true;
+  } catch (const std::exception&) {
+    return false;
   }
-  ec.clear();
-  fs::remove_all(stateDir, ec);
-  return !ec;
 }
 
 std::string sha256Hex(const std::string& text) {

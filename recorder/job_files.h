@@ -17,8 +17,9 @@ struct JobFiles {
 // jobtape::Error (Kind::io) naming the path.
 JobFiles createJobFiles(const std::filesystem::path& jobDir);
 
-// Removes a job's state tree, including directories the job made read-only
-// (build caches often do). Returns false if something could not be removed.
+// Removes a job's state tree, whatever the job made of it (store/
+// tree_removal.h: read-only directories, depth, links never followed).
+// Returns false if something could not be removed.
 bool removeStateTree(const std::filesystem::path& stateDir) noexcept;
 
 // Lowercase hex SHA-256 of `text`.

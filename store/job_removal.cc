@@ -1,9 +1,11 @@
 #include "store/job_removal.h"
 
-#include <sys/stat.h>
+#include <fmt/format.h>
 
+#include <optional>
 #include <system_error>
 
+#include "store/home_safety.h"
 #include "store/ulid.h"
 
 namespace jobtape::store {
@@ -14,48 +16,68 @@ namespace {
 
 constexpr std::string_view kTrashPrefix = ".trash-";
 
-fs::path trashDir(const Store& store, const std::string& id) {
-  return store.home() / "jobs" / (std::string(kTrashPrefix) + id);
+// jobs/.trash-<id>, for an id already checked to be a ULID.
+fs::path trashDir(const fs::path& jobDir) {
+  return jobDir.parent_path() / (std::string(kTrashPrefix) + jobDir.filename().string());
 }
 
-void makeWritable(const fs::path& dir) {
-  std::error_code ignored;
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ignored);
-  for (fs::directory_iterator it(dir, ignored), end; !ignored && it != end; it.increment(ignored)) {
-    if (it->symlink_status(ignored).type() == fs::file_type::directory) makeWritable(it->path());
+bool present(const fs::path& path) {
+  std::error_code error;
+  return fs::exists(fs::symlink_status(path, error));
+}
+
+// Step 2 for one job: its directory moved to the trash (or found there, moved
+// by an interrupted run). Returns the trash to empty, or nullopt when the
+// job had no directory.
+std::optional<fs::path> moveToTrash(RemovedJob& job, const fs::path& dir) {
+  fs::path target = trashDir(dir);
+  bool inPlace = present(dir);
+  if (!inPlace && !present(target)) return std::nullopt;
+  job.dir = dir;
+  if (inPlace) {
+    if (present(target)) removeTree(target);
+    fs::rename(dir, target);
   }
+  return target;
 }
 
 // Steps 2 to 4 of a removal, for rows already marked deleting: move each
-// directory to the trash, delete the rows, empty the trash.
-void finishRemoval(SqliteStore& store, std::vector<RemovedJob>& jobs) {
-  std::vector<fs::path> trash;
+// directory to the trash, delete the rows, empty the trash. A job whose
+// directory cannot be moved keeps its marked row; a trash that cannot be
+// emptied stays for the next gc's sweep. Neither stops the others.
+void finishRemoval(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vector<std::string>& problems) {
+  std::vector<std::pair<size_t, fs::path>> trash;
+  std::vector<std::string> rowsDone;
+  std::vector<RemovedJob> removed;
   for (auto& job : jobs) {
-    fs::path dir = store.jobDir(job.id);
-    fs::path target = trashDir(store, job.id);
-    std::error_code error;
-    bool inPlace = fs::exists(fs::symlink_status(dir, error));
-    bool inTrash = fs::exists(fs::symlink_status(target, error));
-    if (!inPlace && !inTrash) continue;
-    job.dir = dir;
-    if (inPlace) {
-      job.bytes = diskUsage(dir);
-      if (inTrash) removeTree(target);
-      fs::rename(dir, target);
-    } else {
-      job.bytes = diskUsage(target);  // moved by an interrupted run
+    try {
+      fs::path dir = store.jobDir(job.id);
+      if (auto target = moveToTrash(job, dir)) trash.emplace_back(removed.size(), *target);
+    } catch (const DamagedJobRow& damaged) {
+      problems.push_back(std::string(damaged.what()) + "; its row was removed, no file was touched");
+    } catch (const fs::filesystem_error& error) {
+      problems.push_back(fmt::format("job {}: {}; left for the next gc", job.id, error.what()));
+      continue;
     }
-    trash.push_back(target);
+    rowsDone.push_back(job.id);
+    removed.push_back(std::move(job));
   }
   {
     auto locked = store.lockDatabase();
     sqlite::Transaction transaction(locked.db);
-    for (const auto& job : jobs) {
-      sqlite::Statement(locked.db, "DELETE FROM jobs WHERE id = ? AND deleting != 0").bind(1, job.id).run();
+    for (const auto& id : rowsDone) {
+      sqlite::Statement(locked.db, "DELETE FROM jobs WHERE id = ? AND deleting != 0").bind(1, id).run();
     }
     transaction.commit();
   }
-  for (const auto& dir : trash) removeTree(dir);
+  for (const auto& [index, dir] : trash) {
+    try {
+      removed[index].bytes = removeTree(dir);
+    } catch (const fs::filesystem_error& error) {
+      problems.push_back(fmt::format("job {}: {}; left for the next gc", removed[index].id, error.what()));
+    }
+  }
+  jobs = std::move(removed);
 }
 
 JobStatus statusFromText(const std::string& text) {
@@ -66,32 +88,8 @@ JobStatus statusFromText(const std::string& text) {
 
 }  // namespace
 
-uint64_t diskUsage(const fs::path& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) return 0;
-  uint64_t total = static_cast<uint64_t>(st.st_blocks) * 512;
-  if (!S_ISDIR(st.st_mode)) return total;
-  std::error_code error;
-  for (fs::directory_iterator it(path, fs::directory_options::skip_permission_denied, error), end;
-       !error && it != end; it.increment(error)) {
-    total += diskUsage(it->path());
-  }
-  return total;
-}
-
-void removeTree(const fs::path& path) {
-  std::error_code error;
-  fs::remove_all(path, error);
-  if (!error) return;
-  makeWritable(path);
-  fs::remove_all(path, error);
-  // Another gc may have removed it under us.
-  if (error && fs::exists(fs::symlink_status(path))) {
-    throw fs::filesystem_error("cannot remove job directory", path, error);
-  }
-}
-
-std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids) {
+std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids,
+                                   std::vector<std::string>& problems) {
   std::vector<RemovedJob> marked;
   {
     auto locked = store.lockDatabase();
@@ -105,7 +103,7 @@ std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::st
     }
     transaction.commit();
   }
-  finishRemoval(store, marked);
+  finishRemoval(store, marked, problems);
   return marked;
 }
 
@@ -113,7 +111,7 @@ std::vector<fs::path> leftoverDirs(SqliteStore& store) {
   std::vector<fs::path> trash, orphans;
   std::error_code error;
   const int64_t cutoff = store.now() - kOrphanAgeMs;
-  for (fs::directory_iterator it(store.home() / "jobs", error), end; !error && it != end; it.increment(error)) {
+  for (fs::directory_iterator it(store.home() / kJobsDirName, error), end; !error && it != end; it.increment(error)) {
     std::string name = it->path().filename().string();
     if (name.starts_with(kTrashPrefix)) {
       trash.push_back(it->path());
@@ -134,7 +132,7 @@ std::vector<fs::path> leftoverDirs(SqliteStore& store) {
   return trash;
 }
 
-int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
+int sweepLeftovers(SqliteStore& store, uint64_t& bytes, std::vector<std::string>& problems) {
   std::vector<RemovedJob> marked;
   {
     auto locked = store.lockDatabase();
@@ -144,14 +142,17 @@ int sweepLeftovers(SqliteStore& store, uint64_t& bytes) {
                                   select.optionalInt64(2).value_or(0), {}, 0});
     }
   }
-  finishRemoval(store, marked);
+  finishRemoval(store, marked, problems);
   int swept = static_cast<int>(marked.size());
   for (const auto& job : marked) bytes += job.bytes;
 
   for (const auto& dir : leftoverDirs(store)) {
-    bytes += diskUsage(dir);
-    removeTree(dir);
-    ++swept;
+    try {
+      bytes += removeTree(dir);
+      ++swept;
+    } catch (const fs::filesystem_error& error) {
+      problems.push_back(fmt::format("{}; left for the next gc", error.what()));
+    }
   }
   return swept;
 }

@@ -9,18 +9,23 @@
 
 #include "store/retention.h"
 #include "store/sqlite_store.h"
+#include "store/tree_removal.h"
 
 namespace jobtape::store {
 
 // Removes the given finished jobs (running ones are skipped) and returns what
-// was removed. Throws SqliteError or std::filesystem::filesystem_error; what
-// was marked stays marked for the next gc.
-std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids);
+// was removed. Throws SqliteError. A directory that cannot be removed does
+// not stop the others: it is named in `problems` and left for the next gc
+// (its row stays marked, or its trash stays). A damaged row (an id that is
+// not a ULID) is deleted without touching any file, and named in `problems`.
+std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids,
+                                   std::vector<std::string>& problems);
 
 // Finishes removals an interrupted run left: rows still marked deleting,
 // jobs/.trash-* directories and orphan job directories (below). Returns how
-// many; adds their bytes to `bytes`.
-int sweepLeftovers(SqliteStore& store, uint64_t& bytes);
+// many; adds their bytes to `bytes` and what could not be removed to
+// `problems`.
+int sweepLeftovers(SqliteStore& store, uint64_t& bytes, std::vector<std::string>& problems);
 
 // Directories sweepLeftovers removes: jobs/.trash-* and orphan job
 // directories. A recorder creates a job's directory just before its row; one
@@ -28,13 +33,5 @@ int sweepLeftovers(SqliteStore& store, uint64_t& bytes);
 // cannot be a job about to start.
 inline constexpr int64_t kOrphanAgeMs = 3'600'000;
 std::vector<std::filesystem::path> leftoverDirs(SqliteStore& store);
-
-// Disk usage (allocated blocks) of a directory tree, symlinks not followed;
-// 0 when it does not exist.
-uint64_t diskUsage(const std::filesystem::path& path);
-
-// Removes a tree even when some of its directories lack write or search
-// permission (a job's kept sandbox state may contain such).
-void removeTree(const std::filesystem::path& path);
 
 }  // namespace jobtape::store

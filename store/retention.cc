@@ -9,6 +9,8 @@
 
 #include "store/job_removal.h"
 #include "store/sqlite_store.h"
+#include "store/tree_removal.h"
+#include "store/ulid.h"
 
 namespace jobtape::store {
 
@@ -116,12 +118,13 @@ GcReport collectGarbage(Store& store, const RetentionPolicy& policy) {
   if (policy.dryRun) {
     report.leftoversSwept = countLeftovers(*sqliteStore);
   } else {
-    report.leftoversSwept = sweepLeftovers(*sqliteStore, report.bytesFreed);
+    report.leftoversSwept = sweepLeftovers(*sqliteStore, report.bytesFreed, report.problems);
   }
 
   auto planned = plan(*sqliteStore, policy);
   if (policy.dryRun) {
     for (auto& job : planned) {
+      if (!isUlid(job.id)) continue;  // its row goes, no file with it
       fs::path dir = store.jobDir(job.id);
       std::error_code error;
       if (!fs::exists(fs::symlink_status(dir, error))) continue;
@@ -133,7 +136,7 @@ GcReport collectGarbage(Store& store, const RetentionPolicy& policy) {
     for (size_t first = 0; first < planned.size(); first += kBatch) {
       std::vector<std::string> ids;
       for (size_t i = first; i < std::min(planned.size(), first + kBatch); ++i) ids.push_back(planned[i].id);
-      auto removed = removeJobs(*sqliteStore, ids);
+      auto removed = removeJobs(*sqliteStore, ids, report.problems);
       report.jobs.insert(report.jobs.end(), removed.begin(), removed.end());
     }
   }

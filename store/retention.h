@@ -49,12 +49,15 @@ struct GcReport {
   std::vector<std::string> builds;  // build ids removed
   uint64_t bytesFreed = 0;          // sum of the jobs' bytes (+ swept trash)
   int leftoversSwept = 0;           // removals an interrupted gc had left half done
+  // What gc could not do and went on without: a tree it could not remove
+  // (left for the next gc), a damaged row (removed without touching a file).
+  std::vector<std::string> problems;
 };
 
-// Applies `policy` to the store. Throws SqliteError, std::filesystem::
-// filesystem_error (a directory that cannot be removed; its row stays
-// marked and the next gc retries), std::invalid_argument for a negative keep
-// count.
+// Applies `policy` to the store. Throws SqliteError, std::invalid_argument
+// for a negative keep count. A directory that cannot be removed is named in
+// report.problems (its row stays marked, and the next gc retries); the
+// sweep goes on with the others.
 GcReport collectGarbage(Store& store, const RetentionPolicy& policy);
 
 // "90s", "15m", "12h", "30d", "2w" (a bare number is days). nullopt when the

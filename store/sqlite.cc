@@ -18,7 +18,9 @@ std::string describe(sqlite3* db, int code, std::string_view sql, const std::fil
 }  // namespace
 
 Database Database::open(const std::filesystem::path& path, Mode mode, int busyTimeoutMs) {
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  // A database reached through a symlink is refused: whoever made the link
+  // would choose the file.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
   if (mode == Mode::readWriteCreate) flags |= SQLITE_OPEN_CREATE;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

@@ -1,5 +1,6 @@
 // Opening the store and the writes of a build's life cycle; leases.
 // Schema and its design comment: schema.cc. Queries: store_queries.cc.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -8,6 +9,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "store/home_safety.h"
+#include "store/job_dir.h"
 #include "store/job_removal.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
@@ -34,15 +37,7 @@ int64_t wallClockMs() {
 
 namespace {
 
-fs::path databasePath(const fs::path& home) { return home / "jobtape.db"; }
-
-void createDirectory(const fs::path& dir) {
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) {
-    throw StoreOpenError(fmt::format("cannot create {}: {}; check its permissions", dir.string(), error.message()));
-  }
-}
+fs::path databasePath(const fs::path& home) { return home / kDatabaseName; }
 
 void requireUlid(const std::string& id, const char* what) {
   if (!isUlid(id)) throw std::invalid_argument(fmt::format("{} '{}' is not a ULID", what, id));
@@ -50,16 +45,20 @@ void requireUlid(const std::string& id, const char* what) {
 
 }  // namespace
 
+fs::path Store::jobDir(const std::string& jobId) const { return jobDirectory(home(), jobId); }
+fs::path Store::jobDirOf(const JobRow& row) const { return jobDirectoryOf(home(), row); }
+
 std::unique_ptr<SqliteStore> openSqliteStore(const fs::path& home, StoreOptions options) {
-  createDirectory(home / "jobs");
+  prepareHome(home, true);
   return std::make_unique<SqliteStore>(home, std::move(options));
 }
 
 std::unique_ptr<Store> Store::open(const fs::path& home) { return openSqliteStore(home); }
 
 std::unique_ptr<Store> Store::openReadOnlyIfExists(const fs::path& home) {
-  std::error_code error;
-  if (!fs::exists(databasePath(home), error)) return nullptr;
+  prepareHome(home, false);
+  struct stat st {};
+  if (::lstat(databasePath(home).c_str(), &st) != 0) return nullptr;
   StoreOptions options;
   options.createIfMissing = false;
   return std::make_unique<SqliteStore>(home, std::move(options));
@@ -279,7 +278,9 @@ void SqliteStore::deleteJob(const std::string& jobId) {
   if (row->status == JobStatus::running) {
     throw std::invalid_argument(fmt::format("job {} is still running; it cannot be deleted", jobId));
   }
-  removeJobs(*this, {jobId});
+  std::vector<std::string> problems;
+  removeJobs(*this, {jobId}, problems);
+  if (!problems.empty()) throw std::runtime_error(problems.front());
 }
 
 }  // namespace jobtape::store

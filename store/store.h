@@ -26,6 +26,29 @@ class StoreOpenError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The home, or a file jobtape keeps there, is not safe to use: owned by
+// someone else, writable by group or others, a symbolic link (home_safety.h).
+// what() says which and why; hint() is the command that fixes it. The
+// command line exits 1 with one line, as for every store it cannot open.
+class StoreUnsafeError : public StoreOpenError {
+ public:
+  StoreUnsafeError(const std::string& message, std::string hint)
+      : StoreOpenError(message), hint_(std::move(hint)) {}
+  const std::string& hint() const { return hint_; }
+
+ private:
+  std::string hint_;
+};
+
+// A job row the store cannot vouch for: its id is not a ULID, or the path it
+// records is not the job's directory in this home (job_dir.h). Listings skip
+// such rows; commands that would use its files refuse; gc touches no file
+// through it.
+class DamagedJobRow : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // An SQLite call failed; carries the extended result code and the SQL.
 class SqliteError : public std::runtime_error {
  public:
@@ -148,7 +171,11 @@ class Store {
   virtual ~Store() = default;
 
   virtual const std::filesystem::path& home() const = 0;
-  std::filesystem::path jobDir(const std::string& jobId) const { return home() / "jobs" / jobId; }
+  // home/jobs/<id>, the only place a job's files are (job_dir.h). Throw
+  // DamagedJobRow for an id that is not a ULID, or a row whose recorded
+  // directory is not that one.
+  std::filesystem::path jobDir(const std::string& jobId) const;
+  std::filesystem::path jobDirOf(const JobRow& row) const;
 
   // Build life cycle.
   virtual std::string beginBuild(const BuildStart& start) = 0;

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/common/store_owner.h"
+
 #include <utility>  // boost 1.74 asio misses it under C++20
 
 #include <boost/process.hpp>
@@ -71,7 +73,7 @@ ProcessResult ActionsHome::record(const std::string& script, const std::vector<s
 }
 
 std::unique_ptr<store::Store> ActionsHome::openStore() const {
-  auto store = store::Store::openReadOnlyIfExists(home_);
+  auto store = openExistingStoreAsOwner(home_);
   if (!store) throw std::runtime_error("no store at " + home_.string());
   return store;
 }

@@ -1,5 +1,7 @@
 #include "tests/cli_run/run_test_support.h"
 
+#include "tests/common/store_owner.h"
+
 #include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,7 +196,7 @@ std::string uniqueSleepSeconds() {
   return "1000." + std::to_string(::getpid()) + std::to_string(counter++);
 }
 
-std::unique_ptr<store::Store> openStoreAt(const fs::path& home) { return store::Store::open(home); }
+std::unique_ptr<store::Store> openStoreAt(const fs::path& home) { return openStoreAsOwner(home); }
 
 store::JobRow onlyJob(const fs::path& home) {
   auto store = openStoreAt(home);

@@ -49,7 +49,7 @@ ProcessResult onTerminal(const fs::path& home, const std::vector<std::string>& a
 class ListTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    home_ = new TempDir();
+    home_ = new TempHome();
     History history(home_->path());
     JobSpec spec;
     spec.command = "cc";
@@ -78,7 +78,7 @@ class ListTest : public ::testing::Test {
     return runJobtape(home_->path(), args);
   }
 
-  static inline TempDir* home_ = nullptr;
+  static inline TempHome* home_ = nullptr;
   static inline RecordedJob ok_, failed_, escaped_;
 };
 
@@ -176,7 +176,7 @@ TEST_F(ListTest, ColourOnlyOnATerminalAndNeverWithNoColor) {
 }
 
 TEST(List, EmptyHomeIsNotAnError) {
-  TempDir home;
+  TempHome home;
   ProcessResult result = runJobtape(home.path(), {"job", "list"});
   EXPECT_EQ(result.exitStatus, 0);
   EXPECT_EQ(result.out, "no jobs recorded yet\n");
@@ -189,7 +189,7 @@ TEST(List, EmptyHomeIsNotAnError) {
 }
 
 TEST(Show, EverythingAboutAFailedJob) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.command = "make";
@@ -231,7 +231,7 @@ TEST(Show, EverythingAboutAFailedJob) {
 }
 
 TEST(Show, JsonParsesWithRecipeAndProcesses) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.command = "sleep";
@@ -252,7 +252,7 @@ TEST(Show, JsonParsesWithRecipeAndProcesses) {
 }
 
 TEST(Show, AJobWhoseEventsFileIsGoneStillShowsItsRow) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.result = JobSpec::exited(4);

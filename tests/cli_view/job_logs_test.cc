@@ -58,7 +58,7 @@ class LogsTest : public ::testing::Test {
     return runJobtape(home_.path(), args);
   }
 
-  TempDir home_;
+  TempHome home_;
   RecordedJob job_;
 };
 
@@ -159,7 +159,7 @@ TEST_F(LogsTest, BadOptionsAreUsageErrors) {
 }
 
 TEST(Logs, RawBytesComeOutAsTheJobWroteThem) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   static const char raw[] = "\x00\xff\xfe\x1b[31mred\x1b[0m\r\nno newline";
   std::string bytes(raw, sizeof raw - 1);
@@ -197,7 +197,7 @@ TruncatedFile truncatedCopy(const fs::path& home, const fs::path& dir) {
 }
 
 TEST(Logs, TruncatedFilePrintsTheGoodPrefixAndWarnsWithTheOffset) {
-  TempDir home;
+  TempHome home;
   TempDir copies;
   TruncatedFile file = truncatedCopy(home.path(), copies.path());
   ProcessResult result = runJobtape(home.path(), {"job", "logs", file.path.string()});
@@ -216,7 +216,7 @@ TEST(Logs, TruncatedFilePrintsTheGoodPrefixAndWarnsWithTheOffset) {
 }
 
 TEST(Logs, TruncatedFileOfAFinishedJobInTheStoreWarnsToo) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   for (int i = 0; i < 40; ++i) spec.steps.push_back(out(static_cast<uint64_t>(i), "row " + std::to_string(i) + "\n"));
@@ -229,7 +229,7 @@ TEST(Logs, TruncatedFileOfAFinishedJobInTheStoreWarnsToo) {
 }
 
 TEST(Logs, ARunningJobsUnfinishedFileIsNotCalledDamaged) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(1, "so far\n")};
@@ -292,7 +292,7 @@ class Follower {
 };
 
 TEST(Logs, FollowPrintsLinesAsTheyComeAndReturnsWhenTheJobEnds) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(1, "first\n")};
@@ -310,7 +310,7 @@ TEST(Logs, FollowPrintsLinesAsTheyComeAndReturnsWhenTheJobEnds) {
 }
 
 TEST(Logs, FollowStopsWhenTheStoreSaysTheJobEndedEvenIfTheFileNeverDoes) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(1, "only line\n")};
@@ -331,7 +331,7 @@ pid_t deadPid() {
 }
 
 TEST(Logs, AnAbandonedJobIsFollowedToItsEndAndItsCutFileIsReported) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(1, "before the recorder died\n")};
@@ -352,7 +352,7 @@ TEST(Logs, AnAbandonedJobIsFollowedToItsEndAndItsCutFileIsReported) {
 }
 
 TEST(Logs, FollowOfAFinishedJobJustPrintsIt) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(1, "done\n")};
@@ -363,7 +363,7 @@ TEST(Logs, FollowOfAFinishedJobJustPrintsIt) {
 }
 
 TEST(Replay, SpeedTenPrintsTheSameBytes) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = kInterleaved;  // spans ~2 s
@@ -377,7 +377,7 @@ TEST(Replay, SpeedTenPrintsTheSameBytes) {
 }
 
 TEST(Replay, MaxIdleCutsALongPauseAndKeepsTheBytes) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   JobSpec spec;
   spec.steps = {out(5, "before\n"), out(3005, "after three seconds\n")};
@@ -388,7 +388,7 @@ TEST(Replay, MaxIdleCutsALongPauseAndKeepsTheBytes) {
 }
 
 TEST(Replay, InvalidSpeedIsAUsageError) {
-  TempDir home;
+  TempHome home;
   History history(home.path());
   history.add(JobSpec{});
   for (const auto& speed : {"0", "nan", "-2", "fast"}) {

@@ -43,7 +43,7 @@ class RunViewTest : public ::testing::Test {
     options.cwd = project_.path();
     return ::jobtape::testing::runJobtape(home_.path(), args, options);
   }
-  TempDir home_;
+  TempHome home_;
   TempDir project_;
 };
 
@@ -117,12 +117,14 @@ TEST_F(RunViewTest, AnUnprivilegedUserRecordsAndReadsTheirOwnJobs) {
   ProcessOptions options;
   options.cwd = project_.path();
   options.asUser = "nobody";
-  ProcessResult run = ::jobtape::testing::runJobtape(home_.path(), {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
+  // A store of their own: jobtape refuses one that is not the caller's.
+  std::filesystem::path home = project_.path() / "nobody-home";
+  ProcessResult run = ::jobtape::testing::runJobtape(home, {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
   ASSERT_EQ(run.exitStatus, 5) << run.err;
-  ProcessResult logs = ::jobtape::testing::runJobtape(home_.path(), {"job", "logs"}, options);
+  ProcessResult logs = ::jobtape::testing::runJobtape(home, {"job", "logs"}, options);
   EXPECT_EQ(logs.exitStatus, 0) << logs.err;
   EXPECT_EQ(logs.out, "65534\n");
-  ProcessResult show = ::jobtape::testing::runJobtape(home_.path(), {"job", "show"}, options);
+  ProcessResult show = ::jobtape::testing::runJobtape(home, {"job", "show"}, options);
   EXPECT_THAT(show.out, HasSubstr("outcome    exited with status 5\n"));
 }
 

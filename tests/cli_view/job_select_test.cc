@@ -23,7 +23,7 @@ using ::testing::StartsWith;
 class SelectorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    home_ = new TempDir();
+    home_ = new TempHome();
     History history(home_->path());
     JobSpec spec;
     spec.command = "echo";
@@ -89,7 +89,7 @@ class SelectorTest : public ::testing::Test {
     EXPECT_THAT(error, HasSubstr(words)) << selector;
   }
 
-  static inline TempDir* home_ = nullptr;
+  static inline TempHome* home_ = nullptr;
   static inline RecordedJob j1_, j2_, j3_, j4_, j5_, j6_;
 };
 
@@ -158,7 +158,7 @@ TEST_F(SelectorTest, PidMeansTheJobThatRanWithIt) {
 TEST_F(SelectorTest, EventsFilePathIsReadWithoutTheDatabase) {
   EXPECT_EQ(shown(j3_.eventsFile.string()), j3_.id);
   // Even from a home that has no store at all.
-  TempDir empty;
+  TempHome empty;
   ProcessResult result = runJobtape(empty.path(), {"job", "show", j2_.eventsFile.string()});
   EXPECT_EQ(result.exitStatus, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr(j2_.id));
@@ -189,7 +189,7 @@ TEST_F(SelectorTest, TwoSelectorsAreAUsageError) {
 }
 
 TEST_F(SelectorTest, NoStoreYetSaysSo) {
-  TempDir empty;
+  TempHome empty;
   ProcessResult result = runJobtape(empty.path(), {"job", "show"});
   EXPECT_EQ(result.exitStatus, 1);
   EXPECT_THAT(result.err, StartsWith("jobtape: error: no jobs recorded yet"));

@@ -54,6 +54,19 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A store's home for one test: a directory inside a fresh TempDir, made by
+// the first `jobtape` that uses it (0700, owned by whoever ran it). jobtape
+// refuses a home others can write, which a TempDir is.
+class TempHome {
+ public:
+  TempHome() : path_(dir_.path() / "home") {}
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  TempDir dir_;
+  std::filesystem::path path_;
+};
+
 // True when running as root (CI): tests then also run the unprivileged path
 // as `nobody` through setpriv.
 bool runningAsRoot();
