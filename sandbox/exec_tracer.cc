@@ -302,16 +302,7 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   // with a new notification); this exec does not happen.
   bool valid = seccomp_notify_id_valid(listenerFd_, id) == 0;
 
-  std::memset(response_, 0, responseSize_);
-  response_->id = id;
-  if (gathered.failsWith != 0) {
-    response_->error = -gathered.failsWith;
-  } else {
-    response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  }
-  bool continued = seccomp_notify_respond(listenerFd_, response_) == 0 && gathered.failsWith == 0;
-  // ENOENT: interrupted by a signal; the call restarts with a new
-  // notification or the process died. Either way, nothing to report here.
+  bool continued = respond(id, gathered.failsWith) && gathered.failsWith == 0;
   if (!valid || !continued) {
     if (pidfd >= 0) ::close(pidfd);
     return;
@@ -328,6 +319,20 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   } else if (!follow(gathered.hostPid, gathered.record.pid, pidfd)) {
     ++missedExits_[watchLimit];
   }
+}
+
+// Lets the call run, or answers it with -`error`. False when the answer
+// came too late (ENOENT): a signal interrupted the call, which restarts with
+// a new notification, or the process died. Either way nothing ran here.
+bool ExecTracer::respond(uint64_t id, int error) {
+  std::memset(response_, 0, responseSize_);
+  response_->id = id;
+  if (error != 0) {
+    response_->error = -error;
+  } else {
+    response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  }
+  return seccomp_notify_respond(listenerFd_, response_) == 0;
 }
 
 // A pidfd for the process, within the budget; -1 and `why` if none.

@@ -9,25 +9,27 @@
 // onProcessExit, with the exit status where the kernel tells it (Linux 6.15+
 // PIDFD_GET_INFO with PIDFD_INFO_EXIT, once the process has been reaped).
 //
-// It records; it does not enforce. SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the
-// kernel run the call with its arguments re-read from the process's memory
-// after our look, and another thread of the process may rewrite them in
-// between: what was recorded is what was asked for, not necessarily what ran.
-// It cannot tell whether a continued exec succeeded. The attempts it can
-// tell certainly fail (a shell trying each PATH entry; an unreadable path)
-// it answers itself with the kernel's own error instead of continuing, so
-// none of those can run unrecorded, however the job races it.
+// It records; it refuses nothing the kernel would allow.
+// SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the kernel run the call with its
+// arguments re-read from the process's memory after our look, and another
+// thread of the process may rewrite them in between: what was recorded is
+// what was asked for, not necessarily what ran. It cannot tell whether a
+// continued exec succeeded. The attempts it can tell certainly fail (a
+// shell trying each PATH entry, an unreadable path) it answers itself with
+// the kernel's own error instead of continuing, so none of those can run
+// unrecorded, however the job races it.
 //
 // The path is recorded as the process passed it, never resolved from here
 // (/proc/self is the supervisor here); an fd-relative execveat gets the fd's
 // path as the process sees it in front.
 //
-// Every exec it continues is recorded. What it cannot follow (no descriptor
-// left for a pidfd, a process it cannot read) is counted by reason and
-// reported once by finish() as onTracingIncomplete, never left out quietly.
-// It raises its own RLIMIT_NOFILE soft limit to the hard limit, once
-// (rlimits.h; the job still gets the caller's limits), and keeps headroom
-// below it for reading /proc, so the pidfds alone run short.
+// Every exec it continues is recorded, or counted when the process could not
+// be read; an exec whose process cannot get a pidfd (descriptors run out) is
+// recorded with its exit counted as not followed. finish() reports the counts
+// and reasons once as onTracingIncomplete: nothing is left out quietly. It
+// raises its own RLIMIT_NOFILE soft limit to the hard limit, once (rlimits.h;
+// the job still gets the caller's limits), and keeps headroom below it for
+// reading /proc, so that only the pidfds run short.
 //
 // Single-threaded, driven by the run loop: poll pollFd() for readability and
 // call handle(); it never blocks. Nothing here can be made to block by the
@@ -87,6 +89,7 @@ class ExecTracer {
 
   void receiveOne(RunObserver& observer);
   void record(RunObserver& observer, ExecRecord& record, pid_t hostPid, bool followedAlready);
+  bool respond(uint64_t id, int error);
   int openPidfd(pid_t hostPid, Miss& why);
   void reportShortfall(RunObserver& observer);
   int32_t nsParent(pid_t hostPpid, size_t depth) const;

@@ -32,6 +32,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/rlimits.h"
 #include "sandbox/seccomp_policy.h"
 
 namespace jobtape::sandbox {
@@ -488,6 +489,39 @@ TEST_P(ExecTracerTest, RecordsEveryExecAndCountsTheExitsItCannotFollow) {
 
 INSTANTIATE_TEST_SUITE_P(Callers, ExecTracerTest, ::testing::Values(Who::caller, Who::nobody),
                          [](const auto& info) { return info.param == Who::caller ? "caller" : "nobody"; });
+
+// In a child, since the raise is once per process: 0 when the supervisor's
+// soft limit went up to the hard one and jobs, before and after, still get
+// the caller's own soft limit.
+int checkOpenFileLimitRaise() {
+  struct rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_max <= 100) return 10;
+  files.rlim_cur = 100;
+  if (::setrlimit(RLIMIT_NOFILE, &files) != 0) return 11;
+  auto jobFiles = [] {
+    for (const RlimitPlan::Entry& entry : RlimitPlan::build(Limits{}, 0)) {
+      if (entry.resource == RLIMIT_NOFILE) return entry.value.rlim_cur;
+    }
+    return rlim_t{0};
+  };
+  if (jobFiles() != 100) return 12;
+  raiseSupervisorOpenFileLimit();
+  raiseSupervisorOpenFileLimit();
+  struct rlimit raised{};
+  ::getrlimit(RLIMIT_NOFILE, &raised);
+  if (raised.rlim_cur != files.rlim_max) return 13;
+  return jobFiles() == 100 ? 0 : 14;
+}
+
+TEST(SupervisorOpenFileLimit, RaisedForTheSupervisorOnlyJobsKeepTheCallers) {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(checkOpenFileLimitRaise());
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see checkOpenFileLimitRaise";
+}
 
 TEST(ExecTracerConstructionTest, RefusesAMissingListener) {
   EXPECT_THROW(ExecTracer(-1, 0), std::system_error);
