@@ -17,6 +17,7 @@
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
 #include "recorder/event_reader.h"
+#include "recorder/job_summary.h"
 #include "recorder/log_render.h"
 #include "recorder/replay.h"
 
@@ -132,6 +133,10 @@ int runLogs(const LogsArgs& args, const CliContext& context) {
   }
   renderer.finish();
   sink.flush();
+  if (renderer.tracingIncomplete() && options.format != recorder::LogFormat::json) {
+    std::fprintf(stderr, "jobtape: tracing incomplete: %s\n",
+                 escapeControl(recorder::tracingIncompleteText(*renderer.tracingIncomplete())).c_str());
+  }
   warnIfDamaged(*reader, store.get(), target);
   return 0;
 }

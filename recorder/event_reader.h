@@ -42,13 +42,14 @@ struct JobFinishedEvent {
 };
 
 struct Event {
-  enum class Kind { jobStarted, exec, output, processExit, jobFinished, unknown };
+  enum class Kind { jobStarted, exec, output, processExit, jobFinished, tracingIncomplete, unknown };
   Kind kind = Kind::unknown;
   JobDescription started;      // kind == jobStarted
   ExecEvent exec;              // kind == exec
   OutputEvent output;          // kind == output
   ProcessExitEvent processExit;  // kind == processExit
   JobFinishedEvent finished;   // kind == jobFinished
+  sandbox::TracingShortfall tracingIncomplete;  // kind == tracingIncomplete
 };
 
 // Where and why reading stopped early.

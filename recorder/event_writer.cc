@@ -108,6 +108,7 @@ class WriterImpl final : public EventWriter {
 
   void output(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) override;
   void exec(const sandbox::ExecRecord& exec) override;
+  void tracingIncomplete(const sandbox::TracingShortfall& shortfall) override;
   void processExit(const sandbox::ProcessExitRecord& exit,
                    const sandbox::ResourceUsage* rusage) override;
   void finish(const sandbox::RunResult& result) override;
@@ -201,6 +202,11 @@ void WriterImpl::processExit(const sandbox::ProcessExitRecord& exit,
                              const sandbox::ResourceUsage* rusage) {
   checkOpen();
   push({Item::Kind::message, encodeProcessExit(exit, rusage)});
+}
+
+void WriterImpl::tracingIncomplete(const sandbox::TracingShortfall& shortfall) {
+  checkOpen();
+  push({Item::Kind::message, encodeTracingIncomplete(shortfall)});
 }
 
 void WriterImpl::flush() {

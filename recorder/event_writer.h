@@ -67,6 +67,7 @@ class EventWriter {
   virtual void exec(const sandbox::ExecRecord& exec) = 0;
   virtual void processExit(const sandbox::ProcessExitRecord& exit,
                            const sandbox::ResourceUsage* rusage = nullptr) = 0;
+  virtual void tracingIncomplete(const sandbox::TracingShortfall& shortfall) = 0;
   // Writes jobFinished, ends the frame, syncs per Durability, closes.
   // Throws std::system_error naming the path if anything could not be
   // written. Destroying the writer without finish() ends the frame and

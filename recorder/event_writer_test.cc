@@ -65,12 +65,13 @@ class RoundTrip : public ::testing::Test {
     writer->exec({2000, 2, 1, "/usr/lib/gcc/cc1", {"cc1", kWithNul, ""}, "/src"});
     writer->processExit({3000, 2, true, 0, 0}, nullptr);
     writer->processExit({4000, 1, true, -1, 9}, &kUsage);
+    writer->tracingIncomplete({4500, 164, 1218, "out of descriptors, process could not be read"});
     writer->finish(seccompKill());
 
     reader_ = EventReader::open(path);
     events_ = readAll(*reader_);
     ASSERT_FALSE(reader_->damage().has_value());
-    ASSERT_EQ(events_.size(), 8u);
+    ASSERT_EQ(events_.size(), 9u);
   }
 
   TempDir dir_;
@@ -140,9 +141,18 @@ TEST_F(RoundTrip, ProcessExits) {
   EXPECT_EQ(events_[6].processExit.rusage.userCpuNs, 1u);
 }
 
+TEST_F(RoundTrip, TracingIncompleteKeepsCountsAndReason) {
+  ASSERT_EQ(events_[7].kind, Event::Kind::tracingIncomplete);
+  const sandbox::TracingShortfall& t = events_[7].tracingIncomplete;
+  EXPECT_EQ(t.elapsedNs, 4500u);
+  EXPECT_EQ(t.missedExecs, 164u);
+  EXPECT_EQ(t.missedExits, 1218u);
+  EXPECT_EQ(t.reason, "out of descriptors, process could not be read");
+}
+
 TEST_F(RoundTrip, JobFinished) {
-  ASSERT_EQ(events_[7].kind, Event::Kind::jobFinished);
-  const auto& f = events_[7].finished;
+  ASSERT_EQ(events_[8].kind, Event::Kind::jobFinished);
+  const auto& f = events_[8].finished;
   EXPECT_EQ(f.resultName, "failed");
   EXPECT_EQ(f.result.outcome, sandbox::Outcome::seccompViolation);
   EXPECT_EQ(f.result.exitCode, 159);

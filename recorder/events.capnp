@@ -30,6 +30,7 @@ struct Event {
     output @2 :Output;                # a chunk of stdout or stderr (at most 1 MiB)
     processExited @3 :ProcessExited;  # a process of the job ended
     jobFinished @4 :JobFinished;      # always last in a complete file
+    tracingIncomplete @5 :TracingIncomplete;  # what exec tracing missed; at most one, before jobFinished
   }
 }
 
@@ -63,6 +64,15 @@ struct ProcessExec {
     spawned @0;  # the job's main process (the first processExec of a file)
     exec @1;     # an execve/execveat seen by the supervisor
   }
+}
+
+# Exec tracing could not record everything: an exec the kernel ran is never
+# left out without this saying how many and why. Absent when nothing was missed.
+struct TracingIncomplete {
+  elapsedNs @0 :UInt64;         # time since job start, when it was counted
+  missedExecs @1 :UInt64;       # execs that ran but have no processExec
+  missedExits @2 :UInt64;       # recorded execs whose process's end was not followed
+  reason @3 :Text;              # why, e.g. "out of descriptors"; several joined by ", "
 }
 
 struct Output {

@@ -270,6 +270,16 @@ EncodedEvent encodeProcessExit(const sandbox::ProcessExitRecord& exit,
   });
 }
 
+EncodedEvent encodeTracingIncomplete(const sandbox::TracingShortfall& shortfall) {
+  return encodeSmall([&](schema::Event::Builder event) {
+    auto out = event.initTracingIncomplete();
+    out.setElapsedNs(shortfall.elapsedNs);
+    out.setMissedExecs(shortfall.missedExecs);
+    out.setMissedExits(shortfall.missedExits);
+    out.setReason(shortfall.reason);
+  });
+}
+
 EncodedEvent encodeJobFinished(const sandbox::RunResult& result) {
   return encodeSmall([&](schema::Event::Builder event) {
     auto out = event.initJobFinished();
@@ -315,6 +325,15 @@ Event decodeEvent(schema::Event::Reader event) {
       out.kind = Event::Kind::jobFinished;
       out.finished = decodeFinished(event.getJobFinished());
       break;
+    case schema::Event::TRACING_INCOMPLETE: {
+      auto from = event.getTracingIncomplete();
+      out.kind = Event::Kind::tracingIncomplete;
+      out.tracingIncomplete.elapsedNs = from.getElapsedNs();
+      out.tracingIncomplete.missedExecs = from.getMissedExecs();
+      out.tracingIncomplete.missedExits = from.getMissedExits();
+      out.tracingIncomplete.reason = from.getReason();
+      break;
+    }
     default:
       out.kind = Event::Kind::unknown;  // a member added by a newer writer
       break;

@@ -45,6 +45,7 @@ EncodedEvent encodeOutput(sandbox::Stream stream, uint64_t elapsedNs, std::span<
 EncodedEvent encodeExec(const sandbox::ExecRecord& exec, bool spawned);
 EncodedEvent encodeProcessExit(const sandbox::ProcessExitRecord& exit,
                                const sandbox::ResourceUsage* rusage);
+EncodedEvent encodeTracingIncomplete(const sandbox::TracingShortfall& shortfall);
 EncodedEvent encodeJobFinished(const sandbox::RunResult& result);
 
 // The largest output payload of one event.

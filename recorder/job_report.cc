@@ -263,6 +263,9 @@ void addFiles(Lines& lines, const JobReport& report, const ReportStyle& style) {
     lines.add("output", fmt::format("{} stdout, {} stderr", formatBytes(report.events->stdoutBytes),
                                     formatBytes(report.events->stderrBytes)));
   }
+  if (report.events && report.events->tracingIncomplete) {
+    lines.add("tracing", "incomplete: " + style.escape(tracingIncompleteText(*report.events->tracingIncomplete)));
+  }
   lines.add("events", style.escape(report.eventsFile.string()));
   if (report.events && report.events->damage) {
     lines.more(fmt::format("damaged at byte {}: {}", report.events->damage->offset,
@@ -454,6 +457,17 @@ std::string renderReportJson(const JobReport& report, bool processes) {
     json.null();
   }
   if (!report.events && !report.eventsError.empty()) json.field("eventsError", report.eventsError);
+  json.key("tracingIncomplete");
+  if (report.events && report.events->tracingIncomplete) {
+    const sandbox::TracingShortfall& shortfall = *report.events->tracingIncomplete;
+    json.beginObject()
+        .field("missedExecs", shortfall.missedExecs)
+        .field("missedExits", shortfall.missedExits)
+        .field("reason", shortfall.reason)
+        .endObject();
+  } else {
+    json.null();
+  }
   json.key("keptState");
   report.keptState ? json.value(report.keptState->string()) : json.null();
   if (processes) {

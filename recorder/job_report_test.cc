@@ -196,6 +196,29 @@ TEST(ReportJson, ParsesAndCarriesTheDetails) {
   EXPECT_DOUBLE_EQ(numberMember(processes[1], "durationNs"), 300e6);
 }
 
+TEST(ReportText, SaysWhatTracingMissedWithTheReasonEscaped) {
+  JobReport report = fileReport(result(sandbox::Outcome::exited, 0));
+  EXPECT_THAT(renderReportText(report, plainStyle(), false), Not(HasSubstr("tracing")));
+  report.events->tracingIncomplete = sandbox::TracingShortfall{10, 164, 1, "out of descriptors\x1b[2J"};
+  std::string text = renderReportText(report, plainStyle(), false);
+  EXPECT_THAT(text, HasSubstr("tracing    incomplete: 164 execs not recorded, 1 exit not followed "
+                              "(out of descriptors\\x1b[2J)\n"));
+}
+
+TEST(ReportJson, CarriesTheTracingShortfallOrNull) {
+  JobReport report = fileReport(result(sandbox::Outcome::exited, 0));
+  ParsedJson complete(renderReportJson(report, true));
+  auto none = member(complete.root(), "tracingIncomplete");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->which(), capnp::JsonValue::NULL_);
+  report.events->tracingIncomplete = sandbox::TracingShortfall{10, 0, 1218, "out of descriptors"};
+  ParsedJson json(renderReportJson(report, true));
+  auto tracing = *member(json.root(), "tracingIncomplete");
+  EXPECT_DOUBLE_EQ(numberMember(tracing, "missedExecs"), 0);
+  EXPECT_DOUBLE_EQ(numberMember(tracing, "missedExits"), 1218);
+  EXPECT_EQ(stringMember(tracing, "reason"), "out of descriptors");
+}
+
 TEST(FormatBytes, Units) {
   EXPECT_EQ(formatBytes(0), "0 B");
   EXPECT_EQ(formatBytes(1023), "1023 B");

@@ -218,6 +218,10 @@ class RecordingObserver final : public sandbox::RunObserver {
     record([&] { writer_->processExit(exit); });
   }
 
+  void onTracingIncomplete(const sandbox::TracingShortfall& shortfall) override {
+    record([&] { writer_->tracingIncomplete(shortfall); });
+  }
+
   // Whether a throw came from recording the start (then the command never ran).
   bool startFailed() const { return startFailed_; }
   bool rowWritten() const { return rowWritten_; }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace jobtape::recorder {
 
 std::optional<uint64_t> ProcessNode::durationNs() const {
@@ -72,6 +74,20 @@ void ProcessTreeBuilder::add(const Event& event) {
   }
 }
 
+std::string tracingIncompleteText(const sandbox::TracingShortfall& shortfall) {
+  auto count = [](uint64_t n, const char* what, const char* how) {
+    return fmt::format("{} {}{} {}", n, what, n == 1 ? "" : "s", how);
+  };
+  std::string text;
+  if (shortfall.missedExecs != 0 || shortfall.missedExits == 0) {
+    text = count(shortfall.missedExecs, "exec", "not recorded");
+  }
+  if (shortfall.missedExits != 0) {
+    text += (text.empty() ? "" : ", ") + count(shortfall.missedExits, "exit", "not followed");
+  }
+  return text + " (" + (shortfall.reason.empty() ? "no reason given" : shortfall.reason) + ")";
+}
+
 JobSummary summarizeEvents(EventReader& reader) {
   JobSummary summary;
   summary.description = reader.description();
@@ -95,6 +111,9 @@ JobSummary summarizeEvents(EventReader& reader) {
       case Event::Kind::jobFinished:
         summary.lastElapsedNs = std::max(summary.lastElapsedNs, event->finished.result.wallNs);
         summary.finished = event->finished;
+        break;
+      case Event::Kind::tracingIncomplete:
+        summary.tracingIncomplete = event->tracingIncomplete;
         break;
       case Event::Kind::jobStarted:
       case Event::Kind::unknown:

@@ -75,7 +75,13 @@ struct JobSummary {
   uint64_t events = 0;
   uint64_t lastElapsedNs = 0;  // latest time any event carried
   std::optional<Damage> damage;
+  // What exec tracing missed; nullopt when it recorded everything (or was off).
+  std::optional<sandbox::TracingShortfall> tracingIncomplete;
 };
+
+// "164 execs not recorded, 2 exits not followed (out of descriptors)": the
+// counts that are not zero and the reason, unescaped (it comes from the file).
+std::string tracingIncompleteText(const sandbox::TracingShortfall& shortfall);
 
 // Reads every event the reader has now (not following).
 JobSummary summarizeEvents(EventReader& reader);

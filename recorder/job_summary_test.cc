@@ -170,6 +170,19 @@ TEST(Summary, CountsOutputAndKeepsTheFinishAndTheTree) {
   EXPECT_FALSE(summary.damage);
 }
 
+TEST(Summary, KeepsWhatTracingMissed) {
+  Event incomplete;
+  incomplete.kind = Event::Kind::tracingIncomplete;
+  incomplete.tracingIncomplete = {5 * kMs, 3, 0, "out of descriptors"};
+  ListReader reader({}, {exec(0, 1, 0, {"sh"}, true), incomplete}, std::nullopt);
+  JobSummary summary = summarizeEvents(reader);
+  ASSERT_TRUE(summary.tracingIncomplete);
+  EXPECT_EQ(summary.tracingIncomplete->missedExecs, 3u);
+  EXPECT_EQ(tracingIncompleteText(*summary.tracingIncomplete), "3 execs not recorded (out of descriptors)");
+  ListReader complete({}, {exec(0, 1, 0, {"sh"}, true)}, std::nullopt);
+  EXPECT_FALSE(summarizeEvents(complete).tracingIncomplete);
+}
+
 TEST(Summary, ReportsDamage) {
   ListReader reader({}, {output(sandbox::Stream::stdout_, 1, "partial")}, Damage{812, "zstd frame cut short"});
   JobSummary summary = summarizeEvents(reader);

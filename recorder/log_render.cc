@@ -89,6 +89,7 @@ void LogRenderer::add(const Event& event) {
     case Event::Kind::exec: lastNs_ = std::max(lastNs_, event.exec.record.elapsedNs); break;
     case Event::Kind::processExit: lastNs_ = std::max(lastNs_, event.processExit.record.elapsedNs); break;
     case Event::Kind::jobFinished: finishedNs_ = event.finished.result.wallNs; break;
+    case Event::Kind::tracingIncomplete: tracingIncomplete_ = event.tracingIncomplete; break;
     default: break;
   }
   if (event.kind == Event::Kind::output && !wanted(event.output)) return;
@@ -262,6 +263,15 @@ void LogRenderer::emitJson(const Event& event) {
       json.field("message", result.message);
       json.key("rusage");
       writeResourceUsageJson(json, result.rusage);
+      break;
+    }
+    case Event::Kind::tracingIncomplete: {
+      const sandbox::TracingShortfall& shortfall = event.tracingIncomplete;
+      json.field("event", "tracingIncomplete")
+          .field("elapsedNs", shortfall.elapsedNs)
+          .field("missedExecs", shortfall.missedExecs)
+          .field("missedExits", shortfall.missedExits)
+          .field("reason", shortfall.reason);
       break;
     }
     case Event::Kind::jobStarted:

@@ -71,6 +71,9 @@ class LogRenderer {
   void catchUp();
   // No more events will come (a partial UTF-8 character of a cast is flushed).
   void finish();
+  // What exec tracing missed, once its event was added (json writes it as an
+  // event; text and cast carry only output, so the caller says it aside).
+  const std::optional<sandbox::TracingShortfall>& tracingIncomplete() const { return tracingIncomplete_; }
 
  private:
   bool holding() const { return !caughtUp_ && (options_.tailLines || options_.format == LogFormat::cast); }
@@ -95,6 +98,7 @@ class LogRenderer {
   size_t heldNewlines_ = 0;
   std::optional<uint64_t> finishedNs_;
   uint64_t lastNs_ = 0;
+  std::optional<sandbox::TracingShortfall> tracingIncomplete_;
 
   bool atLineStart_ = true;  // text --timestamps
   // Cast: the terminal stream's state across chunks.

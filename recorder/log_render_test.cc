@@ -198,6 +198,29 @@ TEST(LogRender, JsonIsOneParsableObjectPerEventStartingWithTheDescription) {
   EXPECT_DOUBLE_EQ(numberMember(last.root(), "exitCode"), 2);
 }
 
+TEST(LogRender, TracingIncompleteIsAJsonEventAndKeptForTheTextCaller) {
+  Event incomplete;
+  incomplete.kind = Event::Kind::tracingIncomplete;
+  incomplete.tracingIncomplete = {7 * kMs, 164, 2, "out of descriptors"};
+  std::vector<Event> events = {so(1, "a\n"), incomplete, finished(8, 0)};
+  std::vector<std::string> rows = lines(render(events, {.format = LogFormat::json}));
+  ASSERT_EQ(rows.size(), 4u);
+  ParsedJson row(rows[2]);
+  EXPECT_EQ(stringMember(row.root(), "event"), "tracingIncomplete");
+  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missedExecs"), 164);
+  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missedExits"), 2);
+  EXPECT_EQ(stringMember(row.root(), "reason"), "out of descriptors");
+  // Text is the job's bytes only; the renderer keeps the shortfall to say aside.
+  JobDescription d = description();
+  StringSink sink;
+  LogRenderer renderer(d, {}, sink);
+  for (const auto& event : events) renderer.add(event);
+  renderer.finish();
+  EXPECT_EQ(sink.text, "a\n");
+  ASSERT_TRUE(renderer.tracingIncomplete());
+  EXPECT_EQ(renderer.tracingIncomplete()->missedExecs, 164u);
+}
+
 TEST(LogRender, JsonOfAnEmptyLogStillDescribesTheJob) {
   LogOptions options;
   options.format = LogFormat::json;

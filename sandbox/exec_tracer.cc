@@ -1,5 +1,6 @@
 #include "sandbox/exec_tracer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -7,6 +8,7 @@
 #include <seccomp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +22,7 @@
 
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/process_inspect.h"
+#include "sandbox/rlimits.h"
 
 namespace jobtape::sandbox {
 namespace {
@@ -31,6 +34,9 @@ constexpr size_t kMaxArgBytes = 256 * 1024;
 constexpr size_t kMaxPathBytes = 4096;
 // Notifications answered per handle() call before output gets its turn.
 constexpr int kNotificationsPerCall = 64;
+// Descriptors kept free of pidfds: reading a stopped process takes a few at
+// a time, and the rest of the supervisor (output, the events file) has its own.
+constexpr size_t kFdHeadroom = 64;
 
 uint64_t monotonicNs() {
   timespec ts{};
@@ -96,30 +102,55 @@ struct Gathered {
   pid_t hostPid = 0;
   pid_t hostPpid = 0;
   size_t depth = 0;  // pid namespaces the process is in
-  int pidfd = -1;
+  int failsWith = 0;  // the errno the exec certainly fails with: answered, not continued
+  bool unreadable = false;  // runs, but the process could not be read
+  bool outOfFds = false;    // ... because we had no descriptor to read it with
 };
 
-// Everything about the stopped process, or nullopt when it cannot be told
-// or the exec certainly fails. Reads /proc by host pid; the caller checks
-// afterwards that the notification (and so the pid) is still valid.
-std::optional<Gathered> gather(pid_t pid, const ExecCall& call) {
-  std::optional<std::string> path = readRemoteString(pid, call.path, kMaxPathBytes);
-  if (!path) return std::nullopt;  // the kernel would fail it with EFAULT
-  if (path->empty() && call.emptyPath) {
-    char target[4096];
-    std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(call.dirFd);
-    ssize_t n = ::readlink(link.c_str(), target, sizeof target);
-    path = n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
-  } else if (!mayExecute(pid, call.dirFd, *path)) {
-    return std::nullopt;
+bool fdShortage(int error) { return error == EMFILE || error == ENFILE; }
+
+// What the process execs, as it passed it; fd-relative execveat gets the
+// fd's path (as the process sees it) in front.
+std::string executableOf(pid_t pid, const ExecCall& call, std::string path) {
+  if (path.empty() && call.emptyPath) {
+    return readFdPath(pid, call.dirFd).value_or("/dev/fd/" + std::to_string(call.dirFd));
   }
+  if (call.dirFd == AT_FDCWD || path.starts_with('/')) return path;
+  std::optional<std::string> dir = readFdPath(pid, call.dirFd);
+  return dir ? *dir + (dir->ends_with('/') ? "" : "/") + path : path;
+}
+
+// Everything about the stopped process. Reads /proc by host pid; the caller
+// checks afterwards that the notification (and so the pid) is still valid.
+Gathered gather(pid_t pid, const ExecCall& call) {
+  Gathered g;
+  int error = 0;
+  std::optional<std::string> path = readRemoteString(pid, call.path, kMaxPathBytes, &error);
+  if (!path && (error == EFAULT || error == ENAMETOOLONG)) {
+    g.failsWith = error;  // what the kernel answers for such a path
+    return g;
+  }
+  if (!path) {
+    g.unreadable = true;
+    return g;
+  }
+  if (path->empty() && !call.emptyPath) {
+    g.failsWith = ENOENT;
+    return g;
+  }
+  // An absolute path ignores the fd; a relative one is judged by the kernel.
+  if (!(path->empty() && call.emptyPath)) g.failsWith = certainExecError(pid, *path);
+  if (g.failsWith != 0) return g;
+
   std::optional<ProcStatus> status = readProcStatus(pid);
   if (status && status->tgid != pid) status = readProcStatus(status->tgid);  // a thread execs
-  if (!status) return std::nullopt;
-
-  Gathered g;
+  if (!status) {
+    g.outOfFds = fdShortage(errno);
+    g.unreadable = true;
+    return g;
+  }
   g.hostPid = status->tgid;
-  g.record.executable = std::move(*path);
+  g.record.executable = executableOf(pid, call, std::move(*path));
   if (call.argv != 0) {
     g.record.argv = readRemoteStringArray(pid, call.argv, kMaxArgs, kMaxArgBytes).items;
   }
@@ -127,8 +158,17 @@ std::optional<Gathered> gather(pid_t pid, const ExecCall& call) {
   g.hostPpid = status->hostPpid;
   g.depth = status->nsPids.size();
   g.record.cwd = readCwd(pid).value_or("");
-  g.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, g.hostPid, 0));
   return g;
+}
+
+// Descriptors open in this process now.
+size_t openFdCount() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  size_t count = 0;
+  while (const dirent* entry = ::readdir(dir)) count += entry->d_name[0] != '.';
+  ::closedir(dir);
+  return count;
 }
 
 }  // namespace
@@ -149,6 +189,12 @@ ExecTracer::ExecTracer(int listenerFd, uint64_t startMonotonicNs)
     if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) fail(errno, "SECCOMP_GET_NOTIF_SIZES");
     requestSize_ = sizes.seccomp_notif;
     responseSize_ = sizes.seccomp_notif_resp;
+    // One pidfd a live process: as many as the hard limit allows.
+    raiseSupervisorOpenFileLimit();
+    struct rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    size_t used = openFdCount() + kFdHeadroom;
+    pidfdBudget_ = files.rlim_cur > used ? static_cast<size_t>(files.rlim_cur - used) : 0;
   } catch (...) {
     release();
     throw;
@@ -216,41 +262,74 @@ void ExecTracer::receiveOne(RunObserver& observer) {
     fail(errno, "seccomp_notify_receive");
   }
   const uint64_t id = request_->id;
-  std::optional<Gathered> gathered;
+  Gathered gathered;
   try {
     gathered = gather(static_cast<pid_t>(request_->pid), decode(request_->data));
-    if (gathered) gathered->record.ppid = nsParent(gathered->hostPpid, gathered->depth);
+    if (gathered.hostPid != 0) gathered.record.ppid = nsParent(gathered.hostPpid, gathered.depth);
   } catch (...) {
-    gathered.reset();  // never leave the process stopped
+    gathered = Gathered{};  // never leave the process stopped
+    gathered.unreadable = true;
   }
-  bool valid = seccomp_notify_id_valid(listenerFd_, id) == 0;
-  // A process that execs again (sh -c 'exec ls') is followed once. Decided
-  // while it is still stopped: once it runs on, it may exit at once and make
-  // its pidfd look like that of an earlier owner of its pid.
+  // A process that execs again (sh -c 'exec ls') is followed once. Decided,
+  // and its pidfd opened, while it is still stopped: once it runs on, it may
+  // exit at once and make its pidfd look like that of an earlier owner of
+  // its pid.
   bool followedAlready = false;
-  if (gathered && valid) {
-    if (auto it = alive_.find(gathered->hostPid); it != alive_.end()) {
+  int pidfd = -1;
+  Miss pidfdMiss = kMissReasons;
+  if (gathered.hostPid != 0) {
+    if (auto it = alive_.find(gathered.hostPid); it != alive_.end()) {
       followedAlready = !readable(it->second);
       if (!followedAlready) noticeExit(it->second, elapsedNs());  // an earlier owner of the pid
     }
+    if (!followedAlready) pidfd = openPidfd(gathered.hostPid, pidfdMiss);
   }
+  // Invalid: the process died or a signal interrupted the call (it restarts
+  // with a new notification); this exec does not happen.
+  bool valid = seccomp_notify_id_valid(listenerFd_, id) == 0;
 
+  bool continued = respond(id, gathered.failsWith) && gathered.failsWith == 0;
+  if (!valid || !continued) {
+    if (pidfd >= 0) ::close(pidfd);
+    return;
+  }
+  if (gathered.unreadable) {
+    ++missedExecs_[gathered.outOfFds ? descriptors : unreadable];
+    return;
+  }
+  gathered.record.elapsedNs = elapsedNs();
+  observer.onExec(gathered.record);
+  if (followedAlready) return;
+  if (pidfd < 0) {
+    ++missedExits_[pidfdMiss];
+  } else if (!follow(gathered.hostPid, gathered.record.pid, pidfd)) {
+    ++missedExits_[watchLimit];
+  }
+}
+
+// Lets the call run, or answers it with -`error`. False when the answer
+// came too late (ENOENT): a signal interrupted the call, which restarts with
+// a new notification, or the process died. Either way nothing ran here.
+bool ExecTracer::respond(uint64_t id, int error) {
   std::memset(response_, 0, responseSize_);
   response_->id = id;
-  response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  bool continued = seccomp_notify_respond(listenerFd_, response_) == 0;
-  // ENOENT: interrupted by a signal; the call restarts with a new
-  // notification or the process died. Either way, nothing to report here.
-
-  if (!gathered) return;
-  if (!valid || !continued || followedAlready) {
-    if (gathered->pidfd >= 0) ::close(gathered->pidfd);
-    if (!valid || !continued) return;
-    gathered->pidfd = -1;
+  if (error != 0) {
+    response_->error = -error;
+  } else {
+    response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   }
-  gathered->record.elapsedNs = elapsedNs();
-  observer.onExec(gathered->record);
-  follow(gathered->hostPid, gathered->record.pid, gathered->pidfd);
+  return seccomp_notify_respond(listenerFd_, response_) == 0;
+}
+
+// A pidfd for the process, within the budget; -1 and `why` if none.
+int ExecTracer::openPidfd(pid_t hostPid, Miss& why) {
+  if (followed_.size() >= pidfdBudget_) {
+    why = descriptors;
+    return -1;
+  }
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, hostPid, 0));
+  if (pidfd < 0) why = fdShortage(errno) ? descriptors : unreadable;
+  return pidfd;
 }
 
 // PPid is in our pid namespace; the job wants the parent's pid in its own.
@@ -263,17 +342,17 @@ int32_t ExecTracer::nsParent(pid_t hostPpid, size_t depth) const {
   return parent && parent->nsPids.size() == depth ? parent->nsPids.back() : 0;
 }
 
-void ExecTracer::follow(pid_t hostPid, int32_t nsPid, int pidfd) {
-  if (pidfd < 0) return;  // followed already, or cannot be; the exec is still recorded
+bool ExecTracer::follow(pid_t hostPid, int32_t nsPid, int pidfd) {
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.fd = pidfd;
-  if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {
+  if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {  // max_user_watches
     ::close(pidfd);
-    return;
+    return false;
   }
   followed_[pidfd] = Followed{hostPid, nsPid, 0};
   alive_[hostPid] = pidfd;
+  return true;
 }
 
 void ExecTracer::noticeExit(int pidfd, uint64_t whenNs) {
@@ -321,6 +400,25 @@ void ExecTracer::finish(RunObserver& observer) {
   }
   reportReapedExits(observer, true);
   closeListener();
+  reportShortfall(observer);
+}
+
+void ExecTracer::reportShortfall(RunObserver& observer) {
+  static constexpr const char* kReasons[kMissReasons] = {
+      "out of descriptors", "process could not be read", "epoll watch limit reached"};
+  TracingShortfall shortfall;
+  for (int reason = 0; reason < kMissReasons; ++reason) {
+    shortfall.missedExecs += missedExecs_[reason];
+    shortfall.missedExits += missedExits_[reason];
+    if (missedExecs_[reason] + missedExits_[reason] == 0) continue;
+    if (!shortfall.reason.empty()) shortfall.reason += ", ";
+    shortfall.reason += kReasons[reason];
+  }
+  if (shortfall.reason.empty()) return;
+  shortfall.elapsedNs = elapsedNs();
+  observer.onTracingIncomplete(shortfall);
+  std::fill(std::begin(missedExecs_), std::end(missedExecs_), 0);
+  std::fill(std::begin(missedExits_), std::end(missedExits_), 0);
 }
 
 }  // namespace jobtape::sandbox

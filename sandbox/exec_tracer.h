@@ -9,12 +9,27 @@
 // onProcessExit, with the exit status where the kernel tells it (Linux 6.15+
 // PIDFD_GET_INFO with PIDFD_INFO_EXIT, once the process has been reaped).
 //
-// It records; it does not enforce. SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the
-// kernel run the call with its arguments re-read from the process's memory
-// after our look, and another thread of the process may rewrite them in
-// between: what was recorded is what was asked for, not necessarily what ran.
-// It also cannot tell whether the exec succeeded; it leaves out the attempts
-// that certainly fail (a shell trying each PATH entry).
+// It records; it refuses nothing the kernel would allow.
+// SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the kernel run the call with its
+// arguments re-read from the process's memory after our look, and another
+// thread of the process may rewrite them in between: what was recorded is
+// what was asked for, not necessarily what ran. It cannot tell whether a
+// continued exec succeeded. The attempts it can tell certainly fail (a
+// shell trying each PATH entry, an unreadable path) it answers itself with
+// the kernel's own error instead of continuing, so none of those can run
+// unrecorded, however the job races it.
+//
+// The path is recorded as the process passed it, never resolved from here
+// (/proc/self is the supervisor here); an fd-relative execveat gets the fd's
+// path as the process sees it in front.
+//
+// Every exec it continues is recorded, or counted when the process could not
+// be read; an exec whose process cannot get a pidfd (descriptors run out) is
+// recorded with its exit counted as not followed. finish() reports the counts
+// and reasons once as onTracingIncomplete: nothing is left out quietly. It
+// raises its own RLIMIT_NOFILE soft limit to the hard limit, once (rlimits.h;
+// the job still gets the caller's limits), and keeps headroom below it for
+// reading /proc, so that only the pidfds run short.
 //
 // Single-threaded, driven by the run loop: poll pollFd() for readability and
 // call handle(); it never blocks. Nothing here can be made to block by the
@@ -53,7 +68,8 @@ class ExecTracer {
   void handle(RunObserver& observer);
 
   // After the job's tree is gone: reports every exit still outstanding (with
-  // the status if the kernel kept it), then stops following.
+  // the status if the kernel kept it), then what was missed, if anything,
+  // as one onTracingIncomplete; then stops following.
   void finish(RunObserver& observer);
 
   // False once no process can raise a notification any more.
@@ -68,9 +84,16 @@ class ExecTracer {
     uint64_t exitNoticedNs = 0;  // 0 while running
   };
 
+  // Why something was not recorded; indexes the counters.
+  enum Miss { descriptors, unreadable, watchLimit, kMissReasons };
+
   void receiveOne(RunObserver& observer);
+  void record(RunObserver& observer, ExecRecord& record, pid_t hostPid, bool followedAlready);
+  bool respond(uint64_t id, int error);
+  int openPidfd(pid_t hostPid, Miss& why);
+  void reportShortfall(RunObserver& observer);
   int32_t nsParent(pid_t hostPpid, size_t depth) const;
-  void follow(pid_t hostPid, int32_t nsPid, int pidfd);
+  bool follow(pid_t hostPid, int32_t nsPid, int pidfd);
   void noticeExit(int pidfd, uint64_t whenNs);
   void reportReapedExits(RunObserver& observer, bool final);
   void closeListener();
@@ -86,6 +109,9 @@ class ExecTracer {
   size_t responseSize_ = 0;
   std::unordered_map<int, Followed> followed_;  // by pidfd
   std::unordered_map<pid_t, int> alive_;        // host pid -> pidfd, until the exit is noticed
+  size_t pidfdBudget_ = 0;  // pidfds that fit below RLIMIT_NOFILE with headroom
+  uint64_t missedExecs_[kMissReasons] = {};
+  uint64_t missedExits_[kMissReasons] = {};
 };
 
 }  // namespace jobtape::sandbox

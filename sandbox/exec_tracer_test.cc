@@ -11,12 +11,19 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -25,6 +32,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/rlimits.h"
 #include "sandbox/seccomp_policy.h"
 
 namespace jobtape::sandbox {
@@ -93,11 +101,84 @@ class LineObserver : public RunObserver {
   void onProcessExit(const ProcessExitRecord& exit) override {
     text << "exit " << exit.pid << " " << exit.statusKnown << " " << exit.exitCode << " " << exit.signal << "\n";
   }
+  void onTracingIncomplete(const TracingShortfall& shortfall) override {
+    text << "incomplete execs " << shortfall.missedExecs << " exits " << shortfall.missedExits << " ("
+         << shortfall.reason << ")\n";
+  }
   std::ostringstream text;
 };
 
+// How the job's pid 1 runs argv[0].
+enum class How {
+  execve,
+  execveatFd,        // execveat(open(argv[0]), "", AT_EMPTY_PATH): fexecve
+  execveatRelative,  // execveat(open(dirname), basename, 0)
+  errnos,            // tries execs that fail, exits 0 iff each failed as without the tracer
+  fanOut,            // `count` children each exec argv[0], all alive until the last has forked
+};
+
+struct JobOptions {
+  How how = How::execve;
+  int count = 0;                  // fanOut
+  rlim_t supervisorFiles = 0;     // RLIMIT_NOFILE soft limit of the supervisor, 0 = as is
+  rlim_t supervisorFilesMax = 0;  // and its hard limit, 0 = as is
+  bool ownProc = false;           // a mount namespace with the job's own /proc, as in the sandbox
+};
+
+// Each exec that certainly fails must fail with the kernel's own errno;
+// returns the number of the first that did not (0: all did).
+int tryFailingExecs() {
+  char* argv[] = {const_cast<char*>("x"), nullptr};
+  char* env[] = {nullptr};
+  std::string tooLong(PATH_MAX + 16, 'a');
+  tooLong[0] = '/';
+  struct Try {
+    const char* path;
+    int expected;
+  } tries[] = {
+      {"/nonexistent/tool", ENOENT},
+      {"/etc/passwd/x", ENOTDIR},
+      {"/etc/passwd", EACCES},
+      {"/tmp", EACCES},
+      {"", ENOENT},
+      {reinterpret_cast<const char*>(16), EFAULT},
+      {tooLong.c_str(), ENAMETOOLONG},
+  };
+  int number = 0;
+  for (const Try& t : tries) {
+    ++number;
+    if (::execve(t.path, argv, env) != -1 || errno != t.expected) return number;
+  }
+  return 0;
+}
+
+// `count` children exec argv[0] with stdin on a pipe that stays open until
+// the last child was forked: all of them are alive at once.
+[[noreturn]] void fanOut(const std::vector<std::string>& argv, int count) {
+  int hold[2];
+  if (::pipe(hold) != 0) ::_exit(125);
+  for (int i = 0; i < count; ++i) {
+    pid_t child = ::fork();
+    if (child < 0) ::_exit(126);
+    if (child == 0) {
+      ::dup2(hold[0], 0);
+      ::close(hold[1]);
+      char* args[] = {const_cast<char*>(argv[0].c_str()), nullptr};
+      char* env[] = {nullptr};
+      ::execve(args[0], args, env);
+      ::_exit(127);
+    }
+  }
+  ::close(hold[1]);  // every child reads end of file now and exits
+  int status = 0;
+  bool allZero = true;
+  while (::wait(&status) > 0) allZero &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  ::_exit(allZero ? 0 : 1);
+}
+
 // The job: pid 1 of new user + pid namespaces, filtered, execs `argv`.
-[[noreturn]] void runJob(int socket, const SeccompProgram& program, const std::vector<std::string>& argv) {
+[[noreturn]] void runJob(int socket, const SeccompProgram& program, const std::vector<std::string>& argv,
+                         const JobOptions& options) {
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
   if (::unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) ::_exit(120);
@@ -112,6 +193,10 @@ class LineObserver : public RunObserver {
     ::waitpid(init, &status, 0);
     ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
+  if (options.ownProc && (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                          ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)) {
+    ::_exit(119);
+  }
   if (::chdir("/tmp") != 0) ::_exit(122);
   int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the shells' complaints
   if (devNull < 0 || ::dup2(devNull, 1) < 0 || ::dup2(devNull, 2) < 0) ::_exit(124);
@@ -125,12 +210,27 @@ class LineObserver : public RunObserver {
   args.push_back(nullptr);
   char path[] = "PATH=/nonexistent:/usr/local/bin:/usr/bin:/bin";
   char* env[] = {path, nullptr};
-  ::execve(args[0], args.data(), env);
+  switch (options.how) {
+    case How::execve: ::execve(args[0], args.data(), env); break;
+    case How::execveatFd: {
+      int fd = ::open(args[0], O_RDONLY | O_CLOEXEC);
+      ::syscall(SYS_execveat, fd, "", args.data(), env, AT_EMPTY_PATH);
+      break;
+    }
+    case How::execveatRelative: {
+      std::string file = argv[0];
+      int dir = ::open(file.substr(0, file.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      ::syscall(SYS_execveat, dir, file.substr(file.rfind('/') + 1).c_str(), args.data(), env, 0);
+      break;
+    }
+    case How::errnos: ::_exit(tryFailingExecs());
+    case How::fanOut: fanOut(argv, options.count);
+  }
   ::_exit(127);
 }
 
 // Supervises the job and returns its records and, last, "status N".
-std::string trace(Who who, const std::vector<std::string>& argv) {
+std::string trace(Who who, const std::vector<std::string>& argv, const JobOptions& options = {}) {
   SeccompProgram program = SeccompProgram::compile({.traceExecs = true});
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return "pipe failed";
@@ -144,13 +244,20 @@ std::string trace(Who who, const std::vector<std::string>& argv) {
       }
       ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     }
+    if (options.supervisorFiles != 0) {
+      struct rlimit files{};
+      ::getrlimit(RLIMIT_NOFILE, &files);
+      files.rlim_cur = options.supervisorFiles;
+      if (options.supervisorFilesMax != 0) files.rlim_max = options.supervisorFilesMax;
+      if (::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(112);
+    }
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) ::_exit(111);
     uint64_t start = nowNs();
     pid_t job = ::fork();
     if (job == 0) {
       ::close(sockets[0]);
-      runJob(sockets[1], program, argv);
+      runJob(sockets[1], program, argv, options);
     }
     ::close(sockets[1]);
     int listener = receiveFd(sockets[0]);
@@ -210,6 +317,7 @@ std::vector<std::string> linesStartingWith(const std::string& text, const std::s
 void expectRecords(const std::string& text, const std::vector<std::string>& execs,
                    const std::vector<std::string>& exits, int status) {
   EXPECT_EQ(linesStartingWith(text, "exec "), execs) << text;
+  EXPECT_THAT(linesStartingWith(text, "incomplete "), ::testing::IsEmpty()) << text;
   EXPECT_THAT(linesStartingWith(text, "exit "), ::testing::UnorderedElementsAreArray(exits)) << text;
   std::vector<std::string> all = lines(text);
   ASSERT_GE(all.size(), 2u) << text;
@@ -285,8 +393,135 @@ TEST_P(ExecTracerTest, KeepsLongArgumentListsWhole) {
   EXPECT_EQ(got[0], expected);
 }
 
+// A directory the job (maybe nobody) can read, with symlinks that lead
+// through the process's own /proc/self: `t` to /bin/true through its root,
+// `bin` to /usr/bin, `c` to `true` in its cwd (and `true` there).
+class SelfLinks {
+ public:
+  SelfLinks() {
+    char name[] = "/tmp/exec-tracer-XXXXXX";
+    if (::mkdtemp(name) == nullptr) return;
+    dir_ = name;
+    ok_ = ::chmod(name, 0755) == 0;
+    for (const auto& [link, target] : links()) ok_ &= ::symlink(target.c_str(), (dir_ + "/" + link).c_str()) == 0;
+  }
+  ~SelfLinks() {
+    for (const auto& entry : links()) ::unlink((dir_ + "/" + entry.first).c_str());
+    ::rmdir(dir_.c_str());
+  }
+  bool ok() const { return ok_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  static std::vector<std::pair<std::string, std::string>> links() {
+    return {{"t", "/proc/self/root/bin/true"}, {"bin", "/proc/self/root/usr/bin"},
+            {"c", "/proc/self/cwd/true"}, {"true", "/bin/true"}};
+  }
+  std::string dir_;
+  bool ok_ = false;
+};
+
+TEST_P(ExecTracerTest, RecordsExecsThroughSymlinksToProcSelf) {
+  // From the supervisor, /proc/self in the job's own /proc does not exist
+  // (outside it, it would be the supervisor): nothing may be judged through it.
+  SelfLinks links;
+  ASSERT_TRUE(links.ok());
+  const std::string d = links.dir();
+  std::string script = d + "/t; PATH=" + d + "/bin id >/dev/null; cd " + d + " && ./t && " + d + "/c; exit 0";
+  std::string text = trace(GetParam(), {"/bin/sh", "-c", script}, {.ownProc = true});
+  expectRecords(text,
+                {"exec 1 0 /bin/sh /tmp : /bin/sh -c " + script,
+                 "exec 2 1 " + d + "/t /tmp : " + d + "/t",
+                 "exec 3 1 " + d + "/bin/id /tmp : id",
+                 "exec 4 1 ./t " + d + " : ./t",
+                 "exec 5 1 " + d + "/c " + d + " : " + d + "/c"},
+                {"exit 2 1 0 0", "exit 3 1 0 0", "exit 4 1 0 0", "exit 5 1 0 0", "exit 1 1 0 0"}, 0);
+}
+
+TEST_P(ExecTracerTest, RecordsExecveatOfAnFdByTheFilesPath) {
+  std::string text = trace(GetParam(), {"/usr/bin/true", "fd"}, {.how = How::execveatFd});
+  expectRecords(text, {"exec 1 0 /usr/bin/true /tmp : /usr/bin/true fd"}, {"exit 1 1 0 0"}, 0);
+}
+
+TEST_P(ExecTracerTest, RecordsFdRelativeExecveatWithTheDirectoryInFront) {
+  std::string text = trace(GetParam(), {"/usr/bin/true", "relative"}, {.how = How::execveatRelative});
+  expectRecords(text, {"exec 1 0 /usr/bin/true /tmp : /usr/bin/true relative"}, {"exit 1 1 0 0"}, 0);
+}
+
+TEST_P(ExecTracerTest, ExecsThatCertainlyFailFailAsTheKernelWouldHave) {
+  // Answered by the tracer instead of continued; the job sees the same errno.
+  std::string text = trace(GetParam(), {"/bin/true"}, {.how = How::errnos});
+  expectRecords(text, {}, {}, 0);
+}
+
+constexpr int kFanOut = 1500;
+
+size_t countExecsOf(const std::string& text, const std::string& executable) {
+  size_t n = 0;
+  for (const std::string& line : linesStartingWith(text, "exec ")) n += line.find(" " + executable + " ") != std::string::npos;
+  return n;
+}
+
+TEST_P(ExecTracerTest, FollowsManyLiveProcessesPastALowSoftLimit) {
+  // The supervisor raises its soft limit to the hard one: all followed.
+  std::string text = trace(GetParam(), {"/bin/cat"}, {.how = How::fanOut, .count = kFanOut, .supervisorFiles = 64});
+  EXPECT_EQ(countExecsOf(text, "/bin/cat"), static_cast<size_t>(kFanOut)) << text.substr(0, 2000);
+  EXPECT_EQ(linesStartingWith(text, "exit ").size(), static_cast<size_t>(kFanOut));
+  EXPECT_THAT(linesStartingWith(text, "incomplete "), ::testing::IsEmpty());
+  EXPECT_EQ(lines(text).back(), "status 0");
+}
+
+TEST_P(ExecTracerTest, RecordsEveryExecAndCountsTheExitsItCannotFollow) {
+  // 200 descriptors for 1500 live processes: every exec is still recorded,
+  // and each exit not followed is counted and reported, never silent.
+  std::string text = trace(GetParam(), {"/bin/cat"},
+                           {.how = How::fanOut, .count = kFanOut, .supervisorFiles = 200, .supervisorFilesMax = 200});
+  EXPECT_EQ(countExecsOf(text, "/bin/cat"), static_cast<size_t>(kFanOut)) << text.substr(0, 2000);
+  std::vector<std::string> incomplete = linesStartingWith(text, "incomplete ");
+  ASSERT_EQ(incomplete.size(), 1u) << text.substr(text.size() > 2000 ? text.size() - 2000 : 0);
+  size_t missedExits = 0;
+  ASSERT_EQ(std::sscanf(incomplete[0].c_str(), "incomplete execs 0 exits %zu", &missedExits), 1) << incomplete[0];
+  EXPECT_GT(missedExits, 0u);
+  EXPECT_THAT(incomplete[0], ::testing::EndsWith("(out of descriptors)"));
+  EXPECT_EQ(linesStartingWith(text, "exit ").size() + missedExits, static_cast<size_t>(kFanOut));
+  EXPECT_EQ(lines(text).back(), "status 0");
+}
+
 INSTANTIATE_TEST_SUITE_P(Callers, ExecTracerTest, ::testing::Values(Who::caller, Who::nobody),
                          [](const auto& info) { return info.param == Who::caller ? "caller" : "nobody"; });
+
+// In a child, since the raise is once per process: 0 when the supervisor's
+// soft limit went up to the hard one and jobs, before and after, still get
+// the caller's own soft limit.
+int checkOpenFileLimitRaise() {
+  struct rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_max <= 100) return 10;
+  files.rlim_cur = 100;
+  if (::setrlimit(RLIMIT_NOFILE, &files) != 0) return 11;
+  auto jobFiles = [] {
+    for (const RlimitPlan::Entry& entry : RlimitPlan::build(Limits{}, 0)) {
+      if (entry.resource == RLIMIT_NOFILE) return entry.value.rlim_cur;
+    }
+    return rlim_t{0};
+  };
+  if (jobFiles() != 100) return 12;
+  raiseSupervisorOpenFileLimit();
+  raiseSupervisorOpenFileLimit();
+  struct rlimit raised{};
+  ::getrlimit(RLIMIT_NOFILE, &raised);
+  if (raised.rlim_cur != files.rlim_max) return 13;
+  return jobFiles() == 100 ? 0 : 14;
+}
+
+TEST(SupervisorOpenFileLimit, RaisedForTheSupervisorOnlyJobsKeepTheCallers) {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(checkOpenFileLimitRaise());
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see checkOpenFileLimitRaise";
+}
 
 TEST(ExecTracerConstructionTest, RefusesAMissingListener) {
   EXPECT_THROW(ExecTracer(-1, 0), std::system_error);

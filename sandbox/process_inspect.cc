@@ -64,13 +64,16 @@ std::vector<pid_t> numbersAfter(std::string_view line) {
 
 }  // namespace
 
-std::optional<std::string> readRemoteString(pid_t pid, uint64_t address, size_t maxBytes) {
+std::optional<std::string> readRemoteString(pid_t pid, uint64_t address, size_t maxBytes, int* error) {
   std::string text;
   char piece[kPiece];
   while (text.size() < maxBytes) {
     size_t want = std::min(kPiece, maxBytes - text.size());
     ssize_t got = readRemote(pid, address + text.size(), piece, want);
-    if (got <= 0) return std::nullopt;  // unreadable (EFAULT) or gone (ESRCH)
+    if (got <= 0) {  // unreadable (EFAULT) or gone (ESRCH)
+      if (error != nullptr) *error = got == 0 ? EFAULT : errno;
+      return std::nullopt;
+    }
     const char* nul = static_cast<const char*>(std::memchr(piece, '\0', static_cast<size_t>(got)));
     if (nul != nullptr) {
       text.append(piece, static_cast<size_t>(nul - piece));
@@ -78,6 +81,7 @@ std::optional<std::string> readRemoteString(pid_t pid, uint64_t address, size_t 
     }
     text.append(piece, static_cast<size_t>(got));
   }
+  if (error != nullptr) *error = ENAMETOOLONG;
   return std::nullopt;
 }
 
@@ -140,32 +144,39 @@ std::optional<ProcStatus> readProcStatus(pid_t pid) {
   return status;
 }
 
-std::optional<std::string> readCwd(pid_t pid) {
+namespace {
+
+std::optional<std::string> readLink(const std::string& link) {
   char buffer[4096];
-  ssize_t n = ::readlink(procPath(pid, "cwd").c_str(), buffer, sizeof buffer);
+  ssize_t n = ::readlink(link.c_str(), buffer, sizeof buffer);
   if (n < 0 || static_cast<size_t>(n) == sizeof buffer) return std::nullopt;
   return std::string(buffer, static_cast<size_t>(n));
 }
 
-bool mayExecute(pid_t pid, int dirFd, const std::string& path) {
-  // Relative paths would have to be resolved against the cwd while keeping
-  // the process's root as the limit of "..": not worth it for a display
-  // filter. PATH lookups, the case that matters, use absolute paths.
-  (void)dirFd;
-  if (path.empty() || path[0] != '/') return true;
-  // /proc/self and /dev/fd name the process's own things, which resolving
-  // from here would mistake for ours (fexecve goes through /proc/self/fd).
-  if (path.starts_with("/proc/") || path.starts_with("/dev/fd/")) return true;
+}  // namespace
+
+// The kernel prints these links relative to the root of the process's mount
+// namespace, which is the process's own root in the sandbox.
+std::optional<std::string> readCwd(pid_t pid) { return readLink(procPath(pid, "cwd")); }
+
+std::optional<std::string> readFdPath(pid_t pid, int fd) {
+  return readLink(procPath(pid, "fd/" + std::to_string(fd)));
+}
+
+int certainExecError(pid_t pid, const std::string& path) {
+  if (path.empty() || path[0] != '/') return 0;
+  // procfs answers a lookup by who asks (hidepid); the job may see more.
+  if (path.starts_with("/proc/")) return 0;
   Fd root(::open(procPath(pid, "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) return true;
+  if (root.get() < 0) return 0;
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
   Fd file(static_cast<int>(::syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
-  if (file.get() < 0) return !(errno == ENOENT || errno == ENOTDIR);
+  if (file.get() < 0) return errno == ENOENT || errno == ENOTDIR ? errno : 0;
   struct stat st {};
-  if (::fstat(file.get(), &st) != 0) return true;
-  return S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+  if (::fstat(file.get(), &st) != 0) return 0;
+  return S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0 ? 0 : EACCES;
 }
 
 }  // namespace jobtape::sandbox

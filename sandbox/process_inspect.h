@@ -20,7 +20,11 @@ struct RemoteStringList {
 
 // The NUL-terminated string at `address` in process `pid`, at most
 // `maxBytes` long; nullopt if its memory cannot be read (or it is longer).
-std::optional<std::string> readRemoteString(pid_t pid, uint64_t address, size_t maxBytes);
+// `error`, when given, then says why: EFAULT (unreadable memory),
+// ENAMETOOLONG (no NUL within `maxBytes`), or the errno of the read (ESRCH:
+// the process is gone).
+std::optional<std::string> readRemoteString(pid_t pid, uint64_t address, size_t maxBytes,
+                                            int* error = nullptr);
 
 // A NULL-terminated array of string pointers (argv, envp) at `address`:
 // at most `maxItems` entries and `maxBytes` bytes of strings in total.
@@ -39,10 +43,17 @@ std::optional<ProcStatus> readProcStatus(pid_t pid);
 // /proc/PID/cwd as the process sees it (its own root), or nullopt.
 std::optional<std::string> readCwd(pid_t pid);
 
-// Whether the program `path` (as given to execve by process `pid`, relative
-// to `dirFd` of that process when not absolute; AT_FDCWD for its cwd) can
-// possibly be executed: false only when it certainly cannot (missing, not a
-// regular file, no execute bit). Resolved inside the process's own root.
-bool mayExecute(pid_t pid, int dirFd, const std::string& path);
+// /proc/PID/fd/FD as the process sees it, or nullopt (no such fd).
+std::optional<std::string> readFdPath(pid_t pid, int fd);
+
+// The error execve of `path` by process `pid` certainly fails with, or 0
+// when it may succeed. Judged only where the answer cannot depend on who
+// resolves it: an absolute path without a single symlink on the way,
+// resolved inside the process's own root, that is missing (ENOENT), runs
+// into a non-directory (ENOTDIR) or ends at something that is not an
+// executable regular file (EACCES). A symlink may lead to /proc/self or
+// /dev/fd, which name the resolver's own things, so a path through one,
+// like every relative path, is "may succeed".
+int certainExecError(pid_t pid, const std::string& path);
 
 }  // namespace jobtape::sandbox

@@ -1,8 +1,25 @@
 #include "sandbox/rlimits.h"
 
 #include <cerrno>
+#include <mutex>
 
 namespace jobtape::sandbox {
+namespace {
+
+std::mutex callerFilesMutex;
+bool raised = false;
+struct rlimit callerFiles{};  // before raiseSupervisorOpenFileLimit, once raised
+
+// RLIMIT_NOFILE as the caller set it.
+struct rlimit callerOpenFileLimit() {
+  std::lock_guard lock(callerFilesMutex);
+  struct rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (raised && callerFiles.rlim_cur < files.rlim_cur) files.rlim_cur = callerFiles.rlim_cur;
+  return files;
+}
+
+}  // namespace
 
 RlimitPlan RlimitPlan::build(const Limits& limits, uint64_t addressSpaceBytes) {
   RlimitPlan plan;
@@ -13,8 +30,7 @@ RlimitPlan RlimitPlan::build(const Limits& limits, uint64_t addressSpaceBytes) {
     if (current.rlim_max != RLIM_INFINITY && value > current.rlim_max) value = current.rlim_max;
     plan.entries_[plan.count_++] = Entry{resource, {value, value}};
   };
-  struct rlimit files{};
-  ::getrlimit(RLIMIT_NOFILE, &files);
+  struct rlimit files = callerOpenFileLimit();
   if (limits.maxOpenFiles != 0) {
     add(RLIMIT_NOFILE, limits.maxOpenFiles);
   } else {
@@ -37,6 +53,18 @@ StageError RlimitPlan::apply() const noexcept {
 void raiseOpenFileLimit() noexcept {
   struct rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
+void raiseSupervisorOpenFileLimit() noexcept {
+  std::lock_guard lock(callerFilesMutex);
+  struct rlimit files{};
+  if (raised || ::getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  callerFiles = files;
+  raised = true;
+  if (files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }

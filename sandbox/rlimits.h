@@ -41,4 +41,10 @@ class RlimitPlan {
 // Child side: the init holds one fd per mount while it builds the root.
 void raiseOpenFileLimit() noexcept;
 
+// Supervisor side: the exec tracer holds one pidfd per live process of the
+// job. Raises this process's soft limit to the hard limit, once; the
+// caller's own limit stays what RlimitPlan gives jobs, here and in every
+// later run of this process. Thread-safe.
+void raiseSupervisorOpenFileLimit() noexcept;
+
 }  // namespace jobtape::sandbox

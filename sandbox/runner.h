@@ -39,6 +39,15 @@ struct ProcessExitRecord {
   int signal = 0;
 };
 
+// What exec tracing could not record, reported once before run() returns
+// when anything was missed: the counts and why.
+struct TracingShortfall {
+  uint64_t elapsedNs = 0;
+  uint64_t missedExecs = 0;  // execs that ran but are not recorded
+  uint64_t missedExits = 0;  // recorded execs whose process's end was not followed
+  std::string reason;        // e.g. "out of descriptors"; several joined by ", "
+};
+
 // Called from the thread that called run(), in the order things happened.
 // Implementations must not throw, except onStarted.
 class RunObserver {
@@ -53,6 +62,7 @@ class RunObserver {
   virtual void onOutput(Stream stream, uint64_t elapsedNs, std::span<const char> bytes) = 0;
   virtual void onExec(const ExecRecord& exec) { (void)exec; }
   virtual void onProcessExit(const ProcessExitRecord& exit) { (void)exit; }
+  virtual void onTracingIncomplete(const TracingShortfall& shortfall) { (void)shortfall; }
 };
 
 // Lets another thread (or a signal handler: request() is async-signal-safe)
