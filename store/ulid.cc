@@ -34,15 +34,17 @@ void fillRandom(std::array<uint8_t, 10>& bytes) {
 }
 
 // Adds `step` units of the second random digit (bits 70..74 of the 80-bit
-// big-endian number, i.e. step << 70) and clears the digits below it, so the
-// sum differs from the previous id in its first two random digits; false on
-// overflow. step is 1..31.
+// big-endian number, i.e. step << 70) and draws the digits below it afresh:
+// the sum is larger whatever they were, and differs from the previous id in
+// its first two random digits. False on overflow. step is 1..31.
 bool advanceSecondDigit(std::array<uint8_t, 10>& bytes, unsigned step) {
   // Bit 70 (from the least significant end) is bit 9 from the most
   // significant: byte 1, mask 0x40.
   unsigned carry = step << 6;  // in units of byte 1's bit 0
-  for (size_t i = 2; i < bytes.size(); ++i) bytes[i] = 0;
-  bytes[1] &= 0xC0;
+  std::array<uint8_t, 10> fresh{};
+  fillRandom(fresh);
+  for (size_t i = 2; i < bytes.size(); ++i) bytes[i] = fresh[i];
+  bytes[1] = static_cast<uint8_t>((bytes[1] & 0xC0) | (fresh[1] & 0x3F));
   for (size_t i = 2; i-- > 0;) {
     unsigned sum = bytes[i] + (carry & 0xFF);
     bytes[i] = static_cast<uint8_t>(sum);
