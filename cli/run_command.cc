@@ -289,6 +289,8 @@ class SignalScope {
 struct PlannedJob {
   Recipe recipe;
   std::string label;  // the -j line prefix
+  fs::path project;   // the build project it belongs to
+  int64_t projectId = 0;
 };
 
 struct Outcomes {
@@ -296,7 +298,7 @@ struct Outcomes {
   std::exception_ptr firstError;
 };
 
-Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>& jobs, int parallel,
+Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel,
                  const RunArgs& args, CancelToken& token) {
   Outcomes outcomes;
   outcomes.results.resize(jobs.size());
@@ -313,7 +315,7 @@ Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>&
         relay.write(i, jobs[i].label, stream, bytes);
       };
       try {
-        outcomes.results[i] = build.run(jobs[i].recipe, projectId, options);
+        outcomes.results[i] = build.run(jobs[i].recipe, jobs[i].projectId, options);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!outcomes.firstError) outcomes.firstError = std::current_exception();
@@ -355,12 +357,12 @@ int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
   return 0;
 }
 
-std::string buildCommandLine(const RunArgs& args) {
-  if (!args.recipeFiles.empty()) {
-    return "jobtape run --recipe " + recorder::displayCommand(args.recipeFiles.front(),
-                                                              {args.recipeFiles.begin() + 1, args.recipeFiles.end()});
-  }
-  return "jobtape run -- " + recorder::displayCommand(args.command.front(), {args.command.begin() + 1, args.command.end()});
+// The words as typed, shell-quoted; the program as its file name, so the
+// line reads the same whichever path reached the binary.
+std::string buildCommandLine(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "jobtape run";
+  std::string program = fs::path(argv.front()).filename().string();
+  return recorder::displayCommand(program.empty() ? "jobtape" : program, {argv.begin() + 1, argv.end()});
 }
 
 // --secret-env names join each recipe's own secretEnv. It does not shape the
@@ -376,32 +378,50 @@ void addSecretEnv(Recipe& recipe, const std::vector<std::string>& names) {
   }
 }
 
+// The project a directory belongs to: the nearest enclosing directory that
+// is a repository's top level (.git, .hg) or marked with .jobtape, else the
+// directory itself.
+fs::path enclosingProject(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::path at = dir; !at.empty(); at = at.parent_path()) {
+    for (const char* marker : {".git", ".hg", ".jobtape"}) {
+      if (fs::exists(at / marker, ec)) return at;
+    }
+    if (at == at.root_path()) break;
+  }
+  return dir;
+}
+
+// A recipe's job belongs to the project of its workDir (unless --project
+// says otherwise), so recipes of several projects make a build of several.
 std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir) {
   std::vector<PlannedJob> jobs;
   if (args.recipeFiles.empty()) {
     Recipe recipe = commandRecipe(args, projectDir);
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(recipe.command).filename().string() : recipe.name;
-    jobs.push_back({std::move(recipe), label});
+    jobs.push_back({std::move(recipe), label, projectDir});
     return jobs;
   }
   for (const auto& file : args.recipeFiles) {
     Recipe recipe = loadRecipeFile(file);
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
-    jobs.push_back({std::move(recipe), label});
+    fs::path project = args.project || recipe.workDir.empty() ? projectDir
+                                                              : enclosingProject(absoluteFromCwd(recipe.workDir));
+    jobs.push_back({std::move(recipe), label, project});
   }
   return jobs;
 }
 
 // The build's command line as recorded: a secret given on it (`jobtape run --
 // curl -H "Bearer $TOKEN"`) is masked as it is in the jobs' recipes.
-std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJob>& jobs) {
+std::string recordedCommandLine(const std::vector<std::string>& argv, const std::vector<PlannedJob>& jobs) {
   std::vector<std::string> values;
   for (const auto& job : jobs) {
     for (auto& value : recorder::secretValues(job.recipe)) values.push_back(std::move(value));
   }
-  return recorder::SecretMask(values).maskText(buildCommandLine(args));
+  return recorder::SecretMask(values).maskText(buildCommandLine(argv));
 }
 
 [[noreturn]] void rethrowForCli(const Error& error) {
@@ -430,9 +450,14 @@ int runAction(const RunArgs& args, const CliContext& context) {
     CancelToken token;
     SignalScope signals(token);
     auto recorder = Recorder::open({context.home});
-    auto build = recorder->beginBuild({recordedCommandLine(args, jobs), fs::current_path(), {}, {}, true});
-    int64_t projectId = build->addProject({projectDir, {}, {}});
-    Outcomes outcomes = runJobs(*build, projectId, jobs, args.jobs, args, token);
+    auto build = recorder->beginBuild({recordedCommandLine(context.argv, jobs), fs::current_path(), {}, {}, true});
+    std::map<fs::path, int64_t> projectIds;  // one build project per directory
+    for (auto& job : jobs) {
+      auto [at, added] = projectIds.try_emplace(job.project, 0);
+      if (added) at->second = build->addProject({job.project, {}, {}});
+      job.projectId = at->second;
+    }
+    Outcomes outcomes = runJobs(*build, jobs, args.jobs, args, token);
     build->finish();
     if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
     reportFailures(context, outcomes.results);
