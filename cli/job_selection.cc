@@ -53,6 +53,14 @@ fs::path jobDirOf(store::Store& store, const store::JobRow& row) {
   return row.localPath.empty() ? store.jobDir(row.id) : fs::path(row.localPath);
 }
 
+recorder::JobPaths jobPathsOf(store::Store& store, const store::JobRow& row) {
+  fs::path dir = jobDirOf(store, row);
+  recorder::JobPaths paths{store.shortestUniquePrefix(row.id), (dir / kEventsFileName).string(), std::nullopt};
+  std::error_code ec;
+  if (fs::is_directory(dir / kStateDirName, ec)) paths.stateDir = (dir / kStateDirName).string();
+  return paths;
+}
+
 Target resolveTarget(store::Store* store, const std::optional<std::string>& selector) {
   store::Selection selection = resolveJob(store, selector);
   if (auto* file = std::get_if<store::EventsFileSelection>(&selection)) return {std::nullopt, file->path};

@@ -182,18 +182,18 @@ TEST(ReportJson, ParsesAndCarriesTheDetails) {
   auto root = json.root();
   EXPECT_EQ(stringMember(root, "id"), "01JD4ZK3M8X9V0W1Y2Z3A4B5C6");
   EXPECT_EQ(stringMember(root, "status"), "failed");
-  auto outcome = *member(root, "outcome");
-  EXPECT_EQ(stringMember(outcome, "kind"), "seccomp-violation");
-  EXPECT_EQ(stringMember(outcome, "violatingSyscall"), "ptrace");
-  EXPECT_EQ(stringMember(root, "startedAt"), "2023-11-14T22:13:20.000Z");
-  EXPECT_DOUBLE_EQ(numberMember(root, "durationMs"), 1500);
+  EXPECT_EQ(stringMember(root, "outcome"), "seccomp-violation");
+  EXPECT_EQ(stringMember(root, "violating_syscall"), "ptrace");
+  EXPECT_DOUBLE_EQ(numberMember(root, "signal"), 31);
+  EXPECT_EQ(stringMember(root, "started_at"), "2023-11-14T22:13:20.000Z");
+  EXPECT_DOUBLE_EQ(numberMember(root, "duration_ms"), 1500);
   auto recipeJson = *member(root, "recipe");
   EXPECT_EQ(stringMember(recipeJson, "command"), "make");
-  EXPECT_DOUBLE_EQ(numberMember(*member(root, "eventsDamage"), "offset"), 4096);
+  EXPECT_DOUBLE_EQ(numberMember(*member(root, "events_damage"), "offset"), 4096);
   auto processes = member(root, "processes")->getArray();
   ASSERT_EQ(processes.size(), 2u);
   EXPECT_DOUBLE_EQ(numberMember(processes[1], "depth"), 1);
-  EXPECT_DOUBLE_EQ(numberMember(processes[1], "durationNs"), 300e6);
+  EXPECT_DOUBLE_EQ(numberMember(processes[1], "duration_ns"), 300e6);
 }
 
 TEST(FormatBytes, Units) {
