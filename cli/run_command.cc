@@ -16,6 +16,7 @@
 #include <iostream>
 #include <jobtape/recorder.h>
 #include <map>
+#include <set>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -414,14 +415,32 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
   return jobs;
 }
 
+// `--env NAME=VALUE` of a secret NAME as `--env NAME=***`: the mask below
+// leaves values shorter than its minimum alone, and those are still secrets.
+std::vector<std::string> withSecretEnvMasked(std::vector<std::string> argv, const std::set<std::string>& secrets) {
+  auto mask = [&](std::string& assignment, size_t from) {
+    auto equals = assignment.find('=', from);
+    if (equals != std::string::npos && secrets.count(assignment.substr(from, equals - from))) {
+      assignment.replace(equals + 1, std::string::npos, "***");
+    }
+  };
+  for (size_t i = 1; i < argv.size() && argv[i] != "--"; ++i) {
+    if (argv[i] == "--env" && i + 1 < argv.size()) mask(argv[++i], 0);
+    else if (argv[i].rfind("--env=", 0) == 0) mask(argv[i], 6);
+  }
+  return argv;
+}
+
 // The build's command line as recorded: a secret given on it (`jobtape run --
 // curl -H "Bearer $TOKEN"`) is masked as it is in the jobs' recipes.
 std::string recordedCommandLine(const std::vector<std::string>& argv, const std::vector<PlannedJob>& jobs) {
   std::vector<std::string> values;
+  std::set<std::string> names;
   for (const auto& job : jobs) {
     for (auto& value : recorder::secretValues(job.recipe)) values.push_back(std::move(value));
+    for (auto& name : recorder::secretNames(job.recipe)) names.insert(std::move(name));
   }
-  return recorder::SecretMask(values).maskText(buildCommandLine(argv));
+  return recorder::SecretMask(values).maskText(buildCommandLine(withSecretEnvMasked(argv, names)));
 }
 
 [[noreturn]] void rethrowForCli(const Error& error) {

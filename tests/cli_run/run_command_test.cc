@@ -215,16 +215,18 @@ TEST_F(RunCommandTest, ANestedRunIsAChildBuildAndItsFailureFailsTheParent) {
 
 TEST_F(RunCommandTest, TheBuildRecordsTheCommandLineAsTypedWithSecretsMasked) {
   const std::string secret = "s3cret-value-8f2a91";
-  auto result = run({"run", "--no-sandbox", "--env", "DEPLOY_TOKEN=" + secret, "--secret-env", "DEPLOY_TOKEN", "--",
-                     "sh", "-c", "echo 'a b'"});
+  auto result = run({"run", "--no-sandbox", "--env", "DEPLOY_TOKEN=" + secret, "--secret-env", "DEPLOY_TOKEN",
+                     "--env=API_TOKEN=abc12", "--", "sh", "-c", "echo 'a b'"});
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   auto builds = openStoreAt(home())->builds(1);
   ASSERT_EQ(builds.size(), 1u);
   EXPECT_EQ(builds[0].commandLine, "jobtape --home " + recorder::shellQuote(home().string()) +
-                                       " run --no-sandbox --env DEPLOY_TOKEN=*** --secret-env DEPLOY_TOKEN -- sh -c " +
+                                       " run --no-sandbox --env 'DEPLOY_TOKEN=***' --secret-env DEPLOY_TOKEN "
+                                       "'--env=API_TOKEN=***' -- sh -c " +
                                        recorder::shellQuote("echo 'a b'"));
   EXPECT_THAT(builds[0].commandLine, Not(HasSubstr(secret)));
-  EXPECT_THAT(runJobtape(home(), {"build", "show"}).out, HasSubstr("run --no-sandbox --env DEPLOY_TOKEN=***"));
+  EXPECT_THAT(builds[0].commandLine, Not(HasSubstr("abc12"))) << "a short secret is masked on the line too";
+  EXPECT_THAT(runJobtape(home(), {"build", "show"}).out, HasSubstr("run --no-sandbox --env 'DEPLOY_TOKEN=***'"));
 }
 
 TEST_F(RunCommandTest, KeepKeepsTheStateOfASucceededJob) {
