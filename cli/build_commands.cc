@@ -17,6 +17,7 @@
 #include "recorder/build_check.h"
 #include "recorder/build_overview.h"
 #include "recorder/chrome_trace.h"
+#include "recorder/job_json.h"
 #include "recorder/json_text.h"
 #include "store/selector.h"
 
@@ -78,35 +79,50 @@ std::string durationText(const BuildNode& node) {
 
 // ---- JSON --------------------------------------------------------------------
 
+// The keys and their meaning are documented in docs/JSON.md ("build").
 void writeCountsJson(recorder::JsonWriter& json, const recorder::JobCounts& counts) {
-  json.key("jobs").beginObject();
+  json.key("job_counts").beginObject();
   json.field("total", counts.total).field("succeeded", counts.succeeded).field("failed", counts.failed);
   json.field("abandoned", counts.abandoned).field("running", counts.running);
   json.endObject();
 }
 
-void writeBuildJson(recorder::JsonWriter& json, const BuildNode& node, const BuildIdAbbreviator& abbreviate) {
+void writeJobsJson(recorder::JsonWriter& json, store::Store& store, const std::string& buildId) {
+  auto jobs = store.jobsOfBuild(buildId);
+  std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  json.key("jobs").beginArray();
+  for (const auto& job : jobs) {
+    json.beginObject();
+    recorder::writeJobRowJson(json, job, jobPathsOf(store, job));
+    json.endObject();
+  }
+  json.endArray();
+}
+
+// `withJobs` (build show): each build also lists its jobs.
+void writeBuildJson(recorder::JsonWriter& json, const BuildNode& node, const BuildIdAbbreviator& abbreviate,
+                    store::Store* withJobs) {
   const auto& b = node.build;
   json.beginObject();
   json.field("id", b.id).field("short_id", abbreviate(b.id)).field("result", recorder::buildResultName(b));
-  json.field("started_at", recorder::isoTimestampMs(b.startedAtMs));
-  json.key("stopped_at");
-  if (b.stoppedAtMs) json.value(recorder::isoTimestampMs(*b.stoppedAtMs));
-  else json.null();
+  recorder::writeTimeJson(json, "started_at", b.startedAtMs);
+  recorder::writeTimeJson(json, "stopped_at", b.stoppedAtMs);
   json.field("duration_ms", node.durationMs);
   json.field("command_line", b.commandLine).field("cwd", b.cwd).field("host", b.host);
   json.field("parent_job_id", b.parentJobId).field("retry_of", b.retryOf);
   json.key("projects").beginArray();
   for (const auto& p : node.projects) {
     json.beginObject().field("id", p.id).field("project_hash", p.projectHash);
-    json.field("local_path", p.localProjectPath).field("registry_name", p.registryProjectName).endObject();
+    json.field("local_project_path", p.localProjectPath).field("registry_project_name", p.registryProjectName);
+    json.endObject();
   }
   json.endArray();
   writeCountsJson(json, node.jobs);
+  if (withJobs) writeJobsJson(json, *withJobs, b.id);
   json.key("nested").beginArray();
-  for (const auto& child : node.nested) writeBuildJson(json, child, abbreviate);
+  for (const auto& child : node.nested) writeBuildJson(json, child, abbreviate, withJobs);
   json.endArray();
-  if (node.truncated) json.field("nested_truncated", true);
+  json.field("nested_truncated", node.truncated);
   json.endObject();
 }
 
@@ -151,7 +167,7 @@ int listAction(const CliContext& context, int limit, bool json) {
   if (json) {
     recorder::JsonWriter out(true);
     out.beginArray();
-    for (const auto& node : nodes) writeBuildJson(out, node, abbreviate);
+    for (const auto& node : nodes) writeBuildJson(out, node, abbreviate, nullptr);
     out.endArray();
     std::cout << out.text() << '\n';
     return 0;
@@ -224,7 +240,7 @@ int showAction(const CliContext& context, const std::optional<std::string>& sele
   auto abbreviate = abbreviatorFor(*store);
   if (json) {
     recorder::JsonWriter out(true);
-    writeBuildJson(out, node, abbreviate);
+    writeBuildJson(out, node, abbreviate, store.get());
     std::cout << out.text() << '\n';
     return 0;
   }
@@ -292,7 +308,22 @@ int traceAction(const CliContext& context, const std::optional<std::string>& sel
 
 // ---- build check ---------------------------------------------------------------
 
-int checkAction(const CliContext& context, int failures, const std::optional<std::string>& project) {
+void printCheckJson(const recorder::FailureCheck& check, const BuildIdAbbreviator& abbreviate) {
+  recorder::JsonWriter json(true);
+  json.beginObject().field("failures", check.wanted).field("project", check.project);
+  json.field("locked", check.locked()).field("verdict", check.verdict());
+  json.key("builds").beginArray();
+  for (const auto& b : check.considered) {
+    json.beginObject().field("id", b.id).field("short_id", abbreviate(b.id)).field("result", recorder::buildResultName(b));
+    recorder::writeTimeJson(json, "started_at", b.startedAtMs);
+    recorder::writeTimeJson(json, "stopped_at", b.stoppedAtMs);
+    json.field("command_line", b.commandLine).endObject();
+  }
+  json.endArray().endObject();
+  std::cout << json.text() << '\n';
+}
+
+int checkAction(const CliContext& context, int failures, const std::optional<std::string>& project, bool json) {
   if (failures < 1) {
     throw usageError(fmt::format("--failures {}: needs at least 1", failures), "e.g. --failures 3");
   }
@@ -301,7 +332,11 @@ int checkAction(const CliContext& context, int failures, const std::optional<std
   check.wanted = failures;
   check.project = project;
   if (store) check = recorder::checkRecentFailures(*store, failures, project);
-  std::cout << check.verdict() << '\n';
+  if (json) {
+    printCheckJson(check, store ? abbreviatorFor(*store) : BuildIdAbbreviator({}));
+  } else {
+    std::cout << check.verdict() << '\n';
+  }
   return check.locked() ? 1 : 0;
 }
 
@@ -330,7 +365,7 @@ void registerBuildCommands(CLI::App& build, CliContext& context) {
     auto args = std::make_shared<Args>();
     CLI::App* show = build.add_subcommand("show", "Show one build: result, projects, jobs, nested builds");
     show->add_option("build", args->selector, "last (default), failed, or a build id prefix")->type_name("BUILD");
-    show->add_flag("--json", args->json, "Print JSON");
+    show->add_flag("--json", args->json, "Print JSON, with the jobs of each build");
     show->callback([args, &context] {
       context.action = [args, &context] { return showAction(context, args->selector, args->json); };
     });
@@ -352,6 +387,7 @@ void registerBuildCommands(CLI::App& build, CliContext& context) {
     struct Args {
       int failures = 0;
       std::optional<std::string> project;
+      bool json = false;
     };
     auto args = std::make_shared<Args>();
     CLI::App* check = build.add_subcommand(
@@ -360,8 +396,9 @@ void registerBuildCommands(CLI::App& build, CliContext& context) {
     check->add_option("--project", args->project,
                       "Only builds of this project (its directory or registry name); nested builds count too")
         ->type_name("P");
+    check->add_flag("--json", args->json, "Print the verdict and the builds it looked at as JSON (same exit status)");
     check->callback([args, &context] {
-      context.action = [args, &context] { return checkAction(context, args->failures, args->project); };
+      context.action = [args, &context] { return checkAction(context, args->failures, args->project, args->json); };
     });
   }
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI { class App; }
 
@@ -13,6 +14,7 @@ namespace jobtape::cli {
 
 struct CliContext {
   std::optional<std::filesystem::path> home;  // --home
+  std::vector<std::string> argv;              // as typed, for the build's recorded command line
   bool stdoutIsTerminal = false;
   bool colour = false;  // terminal and no NO_COLOR
   // Set by the chosen subcommand's parse callback; its return is the exit status.

@@ -23,6 +23,7 @@
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
 #include "recorder/event_reader.h"
+#include "recorder/job_json.h"
 #include "recorder/job_report.h"
 #include "recorder/json_text.h"
 #include "sandbox/recipe.h"
@@ -94,27 +95,9 @@ void printListJson(store::Store& store, const std::vector<store::JobRow>& rows) 
   recorder::JsonWriter json(true);
   json.beginArray();
   for (const auto& row : rows) {
-    json.beginObject()
-        .field("id", row.id)
-        .field("shortId", store.shortestUniquePrefix(row.id))
-        .field("status", store::jobStatusName(row.status))
-        .field("buildId", row.buildId)
-        .field("project", row.projectPath)
-        .field("name", row.name)
-        .field("command", row.command)
-        .field("startedAt", recorder::isoTimestampMs(row.startedAtMs));
-    json.key("stoppedAt");
-    row.stoppedAtMs ? json.value(recorder::isoTimestampMs(*row.stoppedAtMs)) : json.null();
-    json.key("durationMs");
-    row.stoppedAtMs ? json.value(*row.stoppedAtMs - row.startedAtMs) : json.null();
-    json.field("exitCode", row.exitCode)
-        .field("signal", row.signal)
-        .field("outcome", row.outcome)
-        .field("recipeHash", row.recipeHash)
-        .field("pid", static_cast<int64_t>(row.pid))
-        .field("eventsFile", (jobDirOf(store, row) / kEventsFileName).string())
-        .field("stateKept", row.stateKept)
-        .endObject();
+    json.beginObject();
+    recorder::writeJobRowJson(json, row, jobPathsOf(store, row));
+    json.endObject();
   }
   json.endArray();
   std::printf("%s\n", json.text().c_str());
@@ -249,6 +232,7 @@ int runShow(const ShowArgs& args, const CliContext& context) {
   Target target = resolveTarget(store.get(), args.selector->value);
   recorder::JobReport report;
   report.row = target.row;
+  if (target.row) report.shortId = store->shortestUniquePrefix(target.row->id);
   report.eventsFile = target.eventsFile;
   if (target.row) {
     report.build = store->build(target.row->buildId);

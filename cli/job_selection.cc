@@ -69,6 +69,14 @@ std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<s
   return rows;
 }
 
+recorder::JobPaths jobPathsOf(store::Store& store, const store::JobRow& row) {
+  fs::path dir = jobDirOf(store, row);
+  recorder::JobPaths paths{store.shortestUniquePrefix(row.id), (dir / kEventsFileName).string(), std::nullopt};
+  std::error_code ec;
+  if (fs::is_directory(dir / kStateDirName, ec)) paths.stateDir = (dir / kStateDirName).string();
+  return paths;
+}
+
 Target resolveTarget(store::Store* store, const std::optional<std::string>& selector) {
   store::Selection selection = resolveJob(store, selector);
   if (auto* file = std::get_if<store::EventsFileSelection>(&selection)) return {std::nullopt, file->path};

@@ -14,6 +14,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "recorder/event_reader.h"
+#include "recorder/job_json.h"
 #include "store/store.h"
 
 namespace jobtape::cli {
@@ -60,6 +61,8 @@ struct Target {
 std::filesystem::path jobDirOf(store::Store& store, const store::JobRow& row);
 // `rows` less the damaged ones, each said in a warning.
 std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<store::JobRow> rows);
+// Its short id and files, as the JSON listings print them.
+recorder::JobPaths jobPathsOf(store::Store& store, const store::JobRow& row);
 Target resolveTarget(store::Store* store, const std::optional<std::string>& selector);
 // Opens the events file. A job that has just started may not have written
 // its first frame yet: give it a moment before calling the file broken.

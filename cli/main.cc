@@ -47,6 +47,7 @@ int printHelp(const CLI::App& app, const std::vector<std::string>& words) {
 int runMain(int argc, char** argv) {
   using namespace jobtape::cli;
   CliContext context;
+  context.argv.assign(argv, argv + argc);
   context.stdoutIsTerminal = isatty(STDOUT_FILENO) == 1;
   const char* noColour = std::getenv("NO_COLOR");
   context.colour = context.stdoutIsTerminal && !(noColour && *noColour);

@@ -12,6 +12,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "recorder/history.h"
+#include "recorder/job_json.h"
 #include "store/retention.h"
 
 namespace jobtape::cli {
@@ -38,6 +39,7 @@ struct GcArgs {
   std::optional<int64_t> keepSucceeded;
   std::optional<std::string> olderThan;
   bool dryRun = false;
+  bool json = false;
 };
 
 store::RetentionPolicy policyFrom(const GcArgs& args) {
@@ -61,11 +63,30 @@ store::RetentionPolicy policyFrom(const GcArgs& args) {
   return policy;
 }
 
+// The keys and their meaning are documented in docs/JSON.md ("gc").
+void printGcJson(const store::GcReport& report) {
+  recorder::JsonWriter json(true);
+  json.beginObject().field("dry_run", report.dryRun);
+  json.key("jobs").beginArray();
+  for (const auto& job : report.jobs) {
+    json.beginObject().field("id", job.id).field("status", store::jobStatusName(job.status));
+    recorder::writeTimeJson(json, "stopped_at", job.stoppedAtMs);
+    json.field("bytes", job.bytes).endObject();
+  }
+  json.endArray().key("builds").beginArray();
+  for (const auto& build : report.builds) json.value(build);
+  json.endArray();
+  json.field("bytes_freed", report.bytesFreed).field("leftovers_swept", report.leftoversSwept);
+  json.endObject();
+  std::cout << json.text() << '\n';
+}
+
 int gcAction(const CliContext& context, const GcArgs& args) {
   auto policy = policyFrom(args);
   auto store = openExistingStore(context);
   if (!store) {
-    std::cout << "nothing to remove: no jobs recorded yet\n";
+    if (args.json) printGcJson(store::GcReport{policy.dryRun, {}, {}, 0, 0});
+    else std::cout << "nothing to remove: no jobs recorded yet\n";
     return 0;
   }
   store::GcReport report = store::collectGarbage(*store, policy);
@@ -73,6 +94,10 @@ int gcAction(const CliContext& context, const GcArgs& args) {
   // next gc tries again.
   for (const auto& problem : report.problems) {
     std::cerr << "jobtape: warning: " << escapeControl(problem) << '\n';
+  }
+  if (args.json) {
+    printGcJson(report);
+    return 0;
   }
   const char* verb = report.dryRun ? "would remove" : "removed";
   int64_t now = nowUnixMs();
@@ -185,6 +210,7 @@ void registerMaintenanceCommands(CLI::App& app, CliContext& context) {
     gc->add_option("--older-than", args->olderThan, "Remove jobs that stopped longer ago than D (7d, 12h, 30m)")
         ->type_name("D");
     gc->add_flag("--dry-run", args->dryRun, "Only say what would be removed");
+    gc->add_flag("--json", args->json, "Say what was (or would be) removed as JSON");
     gc->callback([args, &context] {
       policyFrom(*args);  // bad values are usage errors before anything is opened
       context.action = [args, &context] { return gcAction(context, *args); };

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <jobtape/recorder.h>
 #include <map>
+#include <set>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -290,6 +291,8 @@ class SignalScope {
 struct PlannedJob {
   Recipe recipe;
   std::string label;  // the -j line prefix
+  fs::path project;   // the build project it belongs to
+  int64_t projectId = 0;
 };
 
 struct Outcomes {
@@ -297,7 +300,7 @@ struct Outcomes {
   std::exception_ptr firstError;
 };
 
-Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>& jobs, int parallel,
+Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel,
                  const RunArgs& args, CancelToken& token) {
   Outcomes outcomes;
   outcomes.results.resize(jobs.size());
@@ -315,7 +318,7 @@ Outcomes runJobs(Build& build, int64_t projectId, const std::vector<PlannedJob>&
         relay.write(i, jobs[i].label, stream, bytes);
       };
       try {
-        outcomes.results[i] = build.run(jobs[i].recipe, projectId, options);
+        outcomes.results[i] = build.run(jobs[i].recipe, jobs[i].projectId, options);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!outcomes.firstError) outcomes.firstError = std::current_exception();
@@ -357,12 +360,12 @@ int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
   return 0;
 }
 
-std::string buildCommandLine(const RunArgs& args) {
-  if (!args.recipeFiles.empty()) {
-    return "jobtape run --recipe " + recorder::displayCommand(args.recipeFiles.front(),
-                                                              {args.recipeFiles.begin() + 1, args.recipeFiles.end()});
-  }
-  return "jobtape run -- " + recorder::displayCommand(args.command.front(), {args.command.begin() + 1, args.command.end()});
+// The words as typed, shell-quoted; the program as its file name, so the
+// line reads the same whichever path reached the binary.
+std::string buildCommandLine(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "jobtape run";
+  std::string program = fs::path(argv.front()).filename().string();
+  return recorder::displayCommand(program.empty() ? "jobtape" : program, {argv.begin() + 1, argv.end()});
 }
 
 // --secret-env names join each recipe's own secretEnv. It does not shape the
@@ -378,13 +381,29 @@ void addSecretEnv(Recipe& recipe, const std::vector<std::string>& names) {
   }
 }
 
+// The project a directory belongs to: the nearest enclosing directory that
+// is a repository's top level (.git, .hg) or marked with .jobtape, else the
+// directory itself.
+fs::path enclosingProject(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::path at = dir; !at.empty(); at = at.parent_path()) {
+    for (const char* marker : {".git", ".hg", ".jobtape"}) {
+      if (fs::exists(at / marker, ec)) return at;
+    }
+    if (at == at.root_path()) break;
+  }
+  return dir;
+}
+
+// A recipe's job belongs to the project of its workDir (unless --project
+// says otherwise), so recipes of several projects make a build of several.
 std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir) {
   std::vector<PlannedJob> jobs;
   if (args.recipeFiles.empty()) {
     Recipe recipe = commandRecipe(args, projectDir);
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(recipe.command).filename().string() : recipe.name;
-    jobs.push_back({std::move(recipe), label});
+    jobs.push_back({std::move(recipe), label, projectDir});
     return jobs;
   }
   for (const auto& file : args.recipeFiles) {
@@ -396,19 +415,39 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
     }
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
-    jobs.push_back({std::move(recipe), label});
+    fs::path project = args.project || recipe.workDir.empty() ? projectDir
+                                                              : enclosingProject(absoluteFromCwd(recipe.workDir));
+    jobs.push_back({std::move(recipe), label, project});
   }
   return jobs;
 }
 
+// `--env NAME=VALUE` of a secret NAME as `--env NAME=***`: the mask below
+// leaves values shorter than its minimum alone, and those are still secrets.
+std::vector<std::string> withSecretEnvMasked(std::vector<std::string> argv, const std::set<std::string>& secrets) {
+  auto mask = [&](std::string& assignment, size_t from) {
+    auto equals = assignment.find('=', from);
+    if (equals != std::string::npos && secrets.count(assignment.substr(from, equals - from))) {
+      assignment.replace(equals + 1, std::string::npos, "***");
+    }
+  };
+  for (size_t i = 1; i < argv.size() && argv[i] != "--"; ++i) {
+    if (argv[i] == "--env" && i + 1 < argv.size()) mask(argv[++i], 0);
+    else if (argv[i].rfind("--env=", 0) == 0) mask(argv[i], 6);
+  }
+  return argv;
+}
+
 // The build's command line as recorded: a secret given on it (`jobtape run --
 // curl -H "Bearer $TOKEN"`) is masked as it is in the jobs' recipes.
-std::string recordedCommandLine(const RunArgs& args, const std::vector<PlannedJob>& jobs) {
+std::string recordedCommandLine(const std::vector<std::string>& argv, const std::vector<PlannedJob>& jobs) {
   std::vector<std::string> values;
+  std::set<std::string> names;
   for (const auto& job : jobs) {
     for (auto& value : recorder::secretValues(job.recipe)) values.push_back(std::move(value));
+    for (auto& name : recorder::secretNames(job.recipe)) names.insert(std::move(name));
   }
-  return recorder::SecretMask(values).maskText(buildCommandLine(args));
+  return recorder::SecretMask(values).maskText(buildCommandLine(withSecretEnvMasked(argv, names)));
 }
 
 // A store refused as unsafe carries the command that fixes it.
@@ -453,9 +492,14 @@ int runAction(const RunArgs& args, const CliContext& context) {
     CancelToken token;
     SignalScope signals(token);
     auto recorder = Recorder::open({context.home});
-    auto build = recorder->beginBuild({recordedCommandLine(args, jobs), fs::current_path(), {}, {}, true});
-    int64_t projectId = build->addProject({projectDir, {}, {}});
-    Outcomes outcomes = runJobs(*build, projectId, jobs, args.jobs, args, token);
+    auto build = recorder->beginBuild({recordedCommandLine(context.argv, jobs), fs::current_path(), {}, {}, true});
+    std::map<fs::path, int64_t> projectIds;  // one build project per directory
+    for (auto& job : jobs) {
+      auto [at, added] = projectIds.try_emplace(job.project, 0);
+      if (added) at->second = build->addProject({job.project, {}, {}});
+      job.projectId = at->second;
+    }
+    Outcomes outcomes = runJobs(*build, jobs, args.jobs, args, token);
     build->finish();
     if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
     reportFailures(context, outcomes.results);

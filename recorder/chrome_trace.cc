@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "recorder/job_json.h"
 #include "recorder/json_text.h"
 
 namespace jobtape::recorder {
@@ -110,8 +111,9 @@ void Emitter::emitProcess(const ProcessSpan& span, int64_t jobStartNs, int pid, 
   if (!span.executable.empty()) json.field("executable", span.executable);
   if (!span.cwd.empty()) json.field("cwd", span.cwd);
   if (span.exited && span.statusKnown) {
-    if (span.signal) json.field("signal", span.signal);
-    else json.field("exit_code", span.exitCode);
+    json.key("exit_code");
+    span.signal ? json.null() : json.value(span.exitCode);
+    writeSignalJson(json, span.signal);
   } else if (span.replacedByExec) {
     json.field("ended", "exec");
   } else if (!span.exited) {
@@ -132,11 +134,11 @@ void Emitter::emitJob(const TraceJob& job, int pid, int& nextTid, std::map<std::
   beginSpan(json, "job", label, pid, tid, start, end);
   json.field("id", job.row.id).field("status", store::jobStatusName(job.row.status));
   json.field("command", job.row.command).field("recipe_hash", job.row.recipeHash);
-  if (!job.row.outcome.empty()) json.field("outcome", job.row.outcome);
-  json.field("exit_code", job.row.exitCode).field("signal", job.row.signal);
-  if (!job.problem.empty()) json.field("events_file", job.problem);
+  json.field("outcome", job.row.outcome).field("exit_code", job.row.exitCode);
+  writeSignalJson(json, job.row.signal);
+  if (!job.problem.empty()) json.field("events_error", job.problem);
   if (job.timeline && job.timeline->damage) {
-    json.field("events_file", fmt::format("damaged at byte {}: {}", job.timeline->damage->offset,
+    json.field("events_error", fmt::format("damaged at byte {}: {}", job.timeline->damage->offset,
                                           job.timeline->damage->reason));
   }
   json.endObject().endObject();
@@ -178,8 +180,7 @@ void Emitter::emitBuild(const TraceBuild& trace, std::optional<std::pair<int, in
   beginSpan(json, "build", build.commandLine.empty() ? "build " + build.id.substr(0, 10) : build.commandLine, pid, 0,
             start, end);
   json.field("id", build.id).field("result", result).field("cwd", build.cwd).field("host", build.host);
-  if (build.retryOf) json.field("retry_of", *build.retryOf);
-  if (build.parentJobId) json.field("parent_job", *build.parentJobId);
+  json.field("retry_of", build.retryOf).field("parent_job_id", build.parentJobId);
   json.key("projects").beginArray();
   for (const auto& p : trace.projects) {
     json.value(!p.localProjectPath.empty() ? p.localProjectPath : p.registryProjectName);

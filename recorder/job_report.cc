@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "recorder/job_json.h"
 #include "recorder/json_text.h"
 #include "recorder/log_render.h"
 #include "recorder/job_command_line.h"
@@ -362,16 +363,16 @@ void nullable(JsonWriter& json, std::string_view name, const std::optional<T>& v
 }
 
 void writeOutcome(JsonWriter& json, const JobReport& report) {
-  json.beginObject().field("text", outcomeText(report));
-  if (auto result = knownResult(report)) {
-    json.field("kind", sandbox::outcomeName(result->outcome))
-        .field("exitCode", result->exitCode)
-        .field("signal", result->signal);
-    if (!result->setupStep.empty()) json.field("setupStep", result->setupStep).field("setupErrno", result->setupErrno);
-    if (!result->violatingSyscall.empty()) json.field("violatingSyscall", result->violatingSyscall);
-    if (!result->message.empty()) json.field("message", result->message);
-  }
-  json.endObject();
+  auto result = knownResult(report);
+  json.field("outcome", result ? std::string(sandbox::outcomeName(result->outcome)) : std::string());
+  json.field("outcome_text", outcomeText(report));
+  json.key("exit_code");
+  result && result->exitCode >= 0 ? json.value(result->exitCode) : json.null();
+  writeSignalJson(json, result ? std::optional<int>(result->signal) : std::nullopt);
+  if (!result) return;
+  if (!result->setupStep.empty()) json.field("setup_step", result->setupStep).field("setup_errno", result->setupErrno);
+  if (!result->violatingSyscall.empty()) json.field("violating_syscall", result->violatingSyscall);
+  if (!result->message.empty()) json.field("message", result->message);
 }
 
 void writeProcesses(JsonWriter& json, const ProcessTree& tree) {
@@ -383,14 +384,15 @@ void writeProcesses(JsonWriter& json, const ProcessTree& tree) {
         .field("ppid", node.ppid)
         .field("depth", static_cast<uint64_t>(row.depth))
         .field("spawned", node.spawned)
-        .field("startNs", node.startNs);
-    nullable(json, "durationNs", node.durationNs());
-    if (node.exit && node.exit->statusKnown) {
-      json.field("exitCode", node.exit->exitCode).field("signal", node.exit->signal);
-    }
+        .field("start_ns", node.startNs);
+    nullable(json, "duration_ns", node.durationNs());
+    bool known = node.exit && node.exit->statusKnown;
+    json.key("exit_code");
+    known && !node.exit->signal ? json.value(node.exit->exitCode) : json.null();
+    writeSignalJson(json, known ? std::optional<int>(node.exit->signal) : std::nullopt);
     json.key("images").beginArray();
     for (const auto& image : node.images) {
-      json.beginObject().field("elapsedNs", image.elapsedNs).field("executable", image.executable);
+      json.beginObject().field("elapsed_ns", image.elapsedNs).field("executable", image.executable);
       json.key("argv").beginArray();
       for (const auto& arg : image.argv) json.value(arg);
       json.endArray().field("cwd", image.cwd).endObject();
@@ -401,8 +403,8 @@ void writeProcesses(JsonWriter& json, const ProcessTree& tree) {
 }
 
 void writeRowFields(JsonWriter& json, const store::JobRow& row, const std::optional<store::BuildRow>& build) {
-  json.field("buildId", row.buildId)
-      .field("buildResult", build ? build->result : std::nullopt)
+  json.field("build_id", row.buildId)
+      .field("build_result", build ? build->result : std::nullopt)
       .field("project", row.projectPath)
       .field("name", row.name)
       .field("command", row.command)
@@ -411,30 +413,30 @@ void writeRowFields(JsonWriter& json, const store::JobRow& row, const std::optio
 
 }  // namespace
 
+// The keys and their meaning are documented in docs/JSON.md ("job show").
 std::string renderReportJson(const JobReport& report, bool processes) {
   JsonWriter json(true);
-  json.beginObject().field("id", jobId(report)).field("status", reportStatus(report));
-  json.key("outcome");
-  writeOutcome(json, report);
+  json.beginObject().field("id", jobId(report));
+  json.key("short_id");
+  report.row ? json.value(report.shortId) : json.null();
+  json.field("status", reportStatus(report));
   if (report.row) {
     writeRowFields(json, *report.row, report.build);
   } else if (report.events) {
-    json.field("buildId", report.events->description.buildId);
+    json.field("build_id", report.events->description.buildId);
   }
+  writeOutcome(json, report);
   auto started = startedMs(report);
   auto stopped = stoppedMs(report);
-  json.key("startedAt");
-  started ? json.value(isoTimestampMs(*started)) : json.null();
-  json.key("stoppedAt");
-  stopped ? json.value(isoTimestampMs(*stopped)) : json.null();
-  json.key("durationMs");
-  started && stopped ? json.value(*stopped - *started) : json.null();
-  json.field("recipeHash", report.row ? report.row->recipeHash
-                           : report.events ? report.events->description.recipeHash : std::string());
-  json.field("recipeSource", report.recipeSource);
+  writeTimeJson(json, "started_at", started);
+  writeTimeJson(json, "stopped_at", stopped);
+  writeDurationJson(json, started, stopped);
+  json.field("recipe_hash", report.row ? report.row->recipeHash
+                            : report.events ? report.events->description.recipeHash : std::string());
+  json.field("recipe_source", report.recipeSource);
   json.key("recipe");
   report.recipe ? json.raw(sandbox::recipeToJson(*report.recipe)) : json.null();
-  json.key("maskedEnv").beginArray();
+  json.key("masked_env").beginArray();
   if (report.recipe) {
     for (const auto& name : maskedNames(*report.recipe)) json.value(name);
   }
@@ -442,12 +444,12 @@ std::string renderReportJson(const JobReport& report, bool processes) {
   if (report.events) {
     const JobDescription& d = report.events->description;
     json.field("host", d.host).field("kernel", d.kernel).field("sandboxed", d.sandboxed);
-    json.field("stdoutBytes", report.events->stdoutBytes).field("stderrBytes", report.events->stderrBytes);
+    json.field("stdout_bytes", report.events->stdoutBytes).field("stderr_bytes", report.events->stderrBytes);
   }
   json.key("rusage");
   writeResourceUsageJson(json, knownUsage(report));
-  json.field("eventsFile", report.eventsFile.string());
-  json.key("eventsDamage");
+  json.field("events_file", report.eventsFile.string());
+  json.key("events_damage");
   if (report.events && report.events->damage) {
     json.beginObject()
         .field("offset", report.events->damage->offset)
@@ -456,19 +458,20 @@ std::string renderReportJson(const JobReport& report, bool processes) {
   } else {
     json.null();
   }
-  if (!report.events && !report.eventsError.empty()) json.field("eventsError", report.eventsError);
-  json.key("tracingIncomplete");
+  if (!report.events && !report.eventsError.empty()) json.field("events_error", report.eventsError);
+  json.key("tracing_incomplete");
   if (report.events && report.events->tracingIncomplete) {
     const sandbox::TracingShortfall& shortfall = *report.events->tracingIncomplete;
     json.beginObject()
-        .field("missedExecs", shortfall.missedExecs)
-        .field("missedExits", shortfall.missedExits)
+        .field("missed_execs", shortfall.missedExecs)
+        .field("missed_exits", shortfall.missedExits)
         .field("reason", shortfall.reason)
         .endObject();
   } else {
     json.null();
   }
-  json.key("keptState");
+  json.field("state_kept", report.row ? report.row->stateKept : report.keptState.has_value());
+  json.key("state_dir");
   report.keptState ? json.value(report.keptState->string()) : json.null();
   if (processes) {
     json.key("processes");

@@ -22,6 +22,7 @@ namespace jobtape::recorder {
 
 struct JobReport {
   std::optional<store::JobRow> row;
+  std::string shortId;  // the row's shortest unique id prefix; empty without a row
   std::optional<store::BuildRow> build;
   std::optional<sandbox::Recipe> recipe;
   std::string recipeSource;  // "store" or "events file"

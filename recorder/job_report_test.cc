@@ -182,18 +182,18 @@ TEST(ReportJson, ParsesAndCarriesTheDetails) {
   auto root = json.root();
   EXPECT_EQ(stringMember(root, "id"), "01JD4ZK3M8X9V0W1Y2Z3A4B5C6");
   EXPECT_EQ(stringMember(root, "status"), "failed");
-  auto outcome = *member(root, "outcome");
-  EXPECT_EQ(stringMember(outcome, "kind"), "seccomp-violation");
-  EXPECT_EQ(stringMember(outcome, "violatingSyscall"), "ptrace");
-  EXPECT_EQ(stringMember(root, "startedAt"), "2023-11-14T22:13:20.000Z");
-  EXPECT_DOUBLE_EQ(numberMember(root, "durationMs"), 1500);
+  EXPECT_EQ(stringMember(root, "outcome"), "seccomp-violation");
+  EXPECT_EQ(stringMember(root, "violating_syscall"), "ptrace");
+  EXPECT_DOUBLE_EQ(numberMember(root, "signal"), 31);
+  EXPECT_EQ(stringMember(root, "started_at"), "2023-11-14T22:13:20.000Z");
+  EXPECT_DOUBLE_EQ(numberMember(root, "duration_ms"), 1500);
   auto recipeJson = *member(root, "recipe");
   EXPECT_EQ(stringMember(recipeJson, "command"), "make");
-  EXPECT_DOUBLE_EQ(numberMember(*member(root, "eventsDamage"), "offset"), 4096);
+  EXPECT_DOUBLE_EQ(numberMember(*member(root, "events_damage"), "offset"), 4096);
   auto processes = member(root, "processes")->getArray();
   ASSERT_EQ(processes.size(), 2u);
   EXPECT_DOUBLE_EQ(numberMember(processes[1], "depth"), 1);
-  EXPECT_DOUBLE_EQ(numberMember(processes[1], "durationNs"), 300e6);
+  EXPECT_DOUBLE_EQ(numberMember(processes[1], "duration_ns"), 300e6);
 }
 
 TEST(ReportText, SaysWhatTracingMissedWithTheReasonEscaped) {
@@ -208,14 +208,14 @@ TEST(ReportText, SaysWhatTracingMissedWithTheReasonEscaped) {
 TEST(ReportJson, CarriesTheTracingShortfallOrNull) {
   JobReport report = fileReport(result(sandbox::Outcome::exited, 0));
   ParsedJson complete(renderReportJson(report, true));
-  auto none = member(complete.root(), "tracingIncomplete");
+  auto none = member(complete.root(), "tracing_incomplete");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->which(), capnp::JsonValue::NULL_);
   report.events->tracingIncomplete = sandbox::TracingShortfall{10, 0, 1218, "out of descriptors"};
   ParsedJson json(renderReportJson(report, true));
-  auto tracing = *member(json.root(), "tracingIncomplete");
-  EXPECT_DOUBLE_EQ(numberMember(tracing, "missedExecs"), 0);
-  EXPECT_DOUBLE_EQ(numberMember(tracing, "missedExits"), 1218);
+  auto tracing = *member(json.root(), "tracing_incomplete");
+  EXPECT_DOUBLE_EQ(numberMember(tracing, "missed_execs"), 0);
+  EXPECT_DOUBLE_EQ(numberMember(tracing, "missed_exits"), 1218);
   EXPECT_EQ(stringMember(tracing, "reason"), "out of descriptors");
 }
 

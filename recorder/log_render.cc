@@ -195,17 +195,17 @@ void LogRenderer::writeJsonStarted() {
   const JobDescription& d = description_;
   JsonWriter json;
   json.beginObject()
-      .field("event", "jobStarted")
-      .field("jobId", d.jobId)
-      .field("buildId", d.buildId)
-      .field("recipeHash", d.recipeHash)
+      .field("event", "job_started")
+      .field("job_id", d.jobId)
+      .field("build_id", d.buildId)
+      .field("recipe_hash", d.recipeHash)
       .field("host", d.host)
-      .field("startedAt", isoTimestampMs(d.startedAtUnixNs / 1'000'000))
-      .field("startedAtUnixNs", d.startedAtUnixNs)
+      .field("started_at", isoTimestampMs(d.startedAtUnixNs / 1'000'000))
+      .field("started_at_unix_ns", d.startedAtUnixNs)
       .field("command", d.recipe.command);
   json.key("args");
   writeStringArray(json, d.recipe.args);
-  json.field("workDir", d.recipe.workDir).field("sandboxed", d.sandboxed).endObject();
+  json.field("work_dir", d.recipe.workDir).field("sandboxed", d.sandboxed).endObject();
   sink_.write(json.text() + "\n");
 }
 
@@ -217,7 +217,7 @@ void LogRenderer::emitJson(const Event& event) {
     case Event::Kind::output: {
       const OutputEvent& output = event.output;
       json.field("event", "output")
-          .field("elapsedNs", output.elapsedNs)
+          .field("elapsed_ns", output.elapsedNs)
           .field("elapsed", static_cast<double>(output.elapsedNs) / kNsPerSecond)
           .field("stream", streamName(output.stream))
           .field("data", output.bytes);
@@ -228,7 +228,7 @@ void LogRenderer::emitJson(const Event& event) {
     case Event::Kind::exec: {
       const sandbox::ExecRecord& exec = event.exec.record;
       json.field("event", "exec")
-          .field("elapsedNs", exec.elapsedNs)
+          .field("elapsed_ns", exec.elapsedNs)
           .field("pid", exec.pid)
           .field("ppid", exec.ppid)
           .field("spawned", event.exec.spawned)
@@ -240,26 +240,26 @@ void LogRenderer::emitJson(const Event& event) {
     }
     case Event::Kind::processExit: {
       const sandbox::ProcessExitRecord& exit = event.processExit.record;
-      json.field("event", "processExit")
-          .field("elapsedNs", exit.elapsedNs)
+      json.field("event", "process_exit")
+          .field("elapsed_ns", exit.elapsedNs)
           .field("pid", exit.pid)
-          .field("statusKnown", exit.statusKnown)
-          .field("exitCode", exit.exitCode)
-          .field("signal", exit.signal);
+          .field("status_known", exit.statusKnown)
+          .field("exit_code", exit.exitCode);
+      writeSignalJson(json, exit.signal);
       json.key("rusage");
       writeResourceUsageJson(json, event.processExit.rusage);
       break;
     }
     case Event::Kind::jobFinished: {
       const sandbox::RunResult& result = event.finished.result;
-      json.field("event", "jobFinished")
-          .field("elapsedNs", result.wallNs)
+      json.field("event", "job_finished")
+          .field("elapsed_ns", result.wallNs)
           .field("result", event.finished.resultName)
           .field("outcome", sandbox::outcomeName(result.outcome))
-          .field("exitCode", result.exitCode)
-          .field("signal", result.signal);
-      if (!result.setupStep.empty()) json.field("setupStep", result.setupStep).field("setupErrno", result.setupErrno);
-      if (!result.violatingSyscall.empty()) json.field("violatingSyscall", result.violatingSyscall);
+          .field("exit_code", result.exitCode);
+      writeSignalJson(json, result.signal);
+      if (!result.setupStep.empty()) json.field("setup_step", result.setupStep).field("setup_errno", result.setupErrno);
+      if (!result.violatingSyscall.empty()) json.field("violating_syscall", result.violatingSyscall);
       json.field("message", result.message);
       json.key("rusage");
       writeResourceUsageJson(json, result.rusage);
@@ -267,10 +267,10 @@ void LogRenderer::emitJson(const Event& event) {
     }
     case Event::Kind::tracingIncomplete: {
       const sandbox::TracingShortfall& shortfall = event.tracingIncomplete;
-      json.field("event", "tracingIncomplete")
-          .field("elapsedNs", shortfall.elapsedNs)
-          .field("missedExecs", shortfall.missedExecs)
-          .field("missedExits", shortfall.missedExits)
+      json.field("event", "tracing_incomplete")
+          .field("elapsed_ns", shortfall.elapsedNs)
+          .field("missed_execs", shortfall.missedExecs)
+          .field("missed_exits", shortfall.missedExits)
           .field("reason", shortfall.reason);
       break;
     }
@@ -328,18 +328,5 @@ void LogRenderer::emitCast(const OutputEvent& output) {
   sink_.write(line);
 }
 
-void writeResourceUsageJson(JsonWriter& json, const sandbox::ResourceUsage& usage) {
-  json.beginObject()
-      .field("userCpuNs", usage.userCpuNs)
-      .field("systemCpuNs", usage.systemCpuNs)
-      .field("maxRssBytes", usage.maxRssBytes)
-      .field("minorFaults", usage.minorFaults)
-      .field("majorFaults", usage.majorFaults)
-      .field("inBlocks", usage.inBlocks)
-      .field("outBlocks", usage.outBlocks)
-      .field("voluntarySwitches", usage.voluntarySwitches)
-      .field("involuntarySwitches", usage.involuntarySwitches)
-      .endObject();
-}
 
 }  // namespace jobtape::recorder

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "recorder/event_reader.h"
+#include "recorder/job_json.h"
 
 namespace jobtape::recorder {
 
@@ -55,8 +56,6 @@ class StringSink : public ByteSink {
 std::string elapsedPrefix(uint64_t elapsedNs);
 
 class JsonWriter;
-// The rusage object of `job logs --format json` and `job show --json`.
-void writeResourceUsageJson(JsonWriter& json, const sandbox::ResourceUsage& usage);
 
 class LogRenderer {
  public:

@@ -179,23 +179,23 @@ TEST(LogRender, JsonIsOneParsableObjectPerEventStartingWithTheDescription) {
   auto rows = lines(render(events, options));
   ASSERT_EQ(rows.size(), 5u);
   ParsedJson started(rows[0]);
-  EXPECT_EQ(stringMember(started.root(), "event"), "jobStarted");
-  EXPECT_EQ(stringMember(started.root(), "jobId"), "01JD4ZK3M8X9V0W1Y2Z3A4B5C6");
-  EXPECT_EQ(stringMember(started.root(), "startedAt"), "2023-11-14T22:13:20.500Z");
+  EXPECT_EQ(stringMember(started.root(), "event"), "job_started");
+  EXPECT_EQ(stringMember(started.root(), "job_id"), "01JD4ZK3M8X9V0W1Y2Z3A4B5C6");
+  EXPECT_EQ(stringMember(started.root(), "started_at"), "2023-11-14T22:13:20.500Z");
   ParsedJson execRow(rows[1]);
   EXPECT_EQ(stringMember(execRow.root(), "event"), "exec");
   ParsedJson first(rows[2]);
   EXPECT_EQ(stringMember(first.root(), "stream"), "stdout");
   EXPECT_EQ(stringMember(first.root(), "data"), "hello\n");
-  EXPECT_DOUBLE_EQ(numberMember(first.root(), "elapsedNs"), 1e6);
+  EXPECT_DOUBLE_EQ(numberMember(first.root(), "elapsed_ns"), 1e6);
   EXPECT_FALSE(member(first.root(), "base64"));
   ParsedJson second(rows[3]);
   EXPECT_EQ(stringMember(second.root(), "stream"), "stderr");
   EXPECT_EQ(stringMember(second.root(), "base64"), "YmFkIP8gYnl0ZQ==");  // exact bytes kept
   ParsedJson last(rows[4]);
-  EXPECT_EQ(stringMember(last.root(), "event"), "jobFinished");
+  EXPECT_EQ(stringMember(last.root(), "event"), "job_finished");
   EXPECT_EQ(stringMember(last.root(), "result"), "failed");
-  EXPECT_DOUBLE_EQ(numberMember(last.root(), "exitCode"), 2);
+  EXPECT_DOUBLE_EQ(numberMember(last.root(), "exit_code"), 2);
 }
 
 TEST(LogRender, TracingIncompleteIsAJsonEventAndKeptForTheTextCaller) {
@@ -206,9 +206,9 @@ TEST(LogRender, TracingIncompleteIsAJsonEventAndKeptForTheTextCaller) {
   std::vector<std::string> rows = lines(render(events, {.format = LogFormat::json}));
   ASSERT_EQ(rows.size(), 4u);
   ParsedJson row(rows[2]);
-  EXPECT_EQ(stringMember(row.root(), "event"), "tracingIncomplete");
-  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missedExecs"), 164);
-  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missedExits"), 2);
+  EXPECT_EQ(stringMember(row.root(), "event"), "tracing_incomplete");
+  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missed_execs"), 164);
+  EXPECT_DOUBLE_EQ(numberMember(row.root(), "missed_exits"), 2);
   EXPECT_EQ(stringMember(row.root(), "reason"), "out of descriptors");
   // Text is the job's bytes only; the renderer keeps the shortfall to say aside.
   JobDescription d = description();
@@ -226,7 +226,7 @@ TEST(LogRender, JsonOfAnEmptyLogStillDescribesTheJob) {
   options.format = LogFormat::json;
   auto rows = lines(render({}, options));
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(stringMember(ParsedJson(rows[0]).root(), "event"), "jobStarted");
+  EXPECT_EQ(stringMember(ParsedJson(rows[0]).root(), "event"), "job_started");
 }
 
 TEST(LogRender, CastIsAsciicastV2WithTerminalLineEndsAndIncreasingTimes) {

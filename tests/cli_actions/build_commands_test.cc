@@ -66,7 +66,7 @@ TEST(BuildList, JsonNestsBuildsAndCountsJobs) {
   EXPECT_EQ(stringMember(builds[0], "result"), "succeeded");
   auto outer = builds[1];
   EXPECT_EQ(stringMember(outer, "result"), "failed");
-  EXPECT_EQ(numberMember(*member(outer, "jobs"), "failed"), 1);
+  EXPECT_EQ(numberMember(*member(outer, "job_counts"), "failed"), 1);
   auto nested = member(outer, "nested")->getArray();
   ASSERT_EQ(nested.size(), 1u);
   EXPECT_EQ(stringMember(nested[0], "result"), "failed");

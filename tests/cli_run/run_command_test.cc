@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "recorder/event_reader.h"
+#include "recorder/job_command_line.h"
 #include "tests/cli_run/run_test_support.h"
 #include "tests/common/jobtape_process.h"
 
@@ -17,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class RunCommandTest : public ::testing::Test {
@@ -210,6 +212,22 @@ TEST_F(RunCommandTest, ANestedRunIsAChildBuildAndItsFailureFailsTheParent) {
   EXPECT_EQ(parentJobs.front().status, store::JobStatus::succeeded);
   EXPECT_EQ(child.result, "failed");
   EXPECT_EQ(parent.result, "failed") << "the child build's failure must count for its parent";
+}
+
+TEST_F(RunCommandTest, TheBuildRecordsTheCommandLineAsTypedWithSecretsMasked) {
+  const std::string secret = "s3cret-value-8f2a91";
+  auto result = run({"run", "--no-sandbox", "--env", "DEPLOY_TOKEN=" + secret, "--secret-env", "DEPLOY_TOKEN",
+                     "--env=API_TOKEN=abc12", "--", "sh", "-c", "echo 'a b'"});
+  ASSERT_EQ(result.exitStatus, 0) << result.err;
+  auto builds = openStoreAt(home())->builds(1);
+  ASSERT_EQ(builds.size(), 1u);
+  EXPECT_EQ(builds[0].commandLine, "jobtape --home " + recorder::shellQuote(home().string()) +
+                                       " run --no-sandbox --env 'DEPLOY_TOKEN=***' --secret-env DEPLOY_TOKEN "
+                                       "'--env=API_TOKEN=***' -- sh -c " +
+                                       recorder::shellQuote("echo 'a b'"));
+  EXPECT_THAT(builds[0].commandLine, Not(HasSubstr(secret)));
+  EXPECT_THAT(builds[0].commandLine, Not(HasSubstr("abc12"))) << "a short secret is masked on the line too";
+  EXPECT_THAT(runJobtape(home(), {"build", "show"}).out, HasSubstr("run --no-sandbox --env 'DEPLOY_TOKEN=***'"));
 }
 
 TEST_F(RunCommandTest, KeepKeepsTheStateOfASucceededJob) {

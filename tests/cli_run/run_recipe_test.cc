@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "tests/cli_run/run_test_support.h"
@@ -23,7 +24,8 @@ class RunRecipeTest : public ::testing::Test {
   void SetUp() override { fs::create_directory(shared()); }
 
   // A sandboxed shell job that sees the shared directory read-write.
-  fs::path recipeFile(const std::string& name, const std::string& script) {
+  fs::path recipeFile(const std::string& name, const std::string& script) { return recipeFile(name, script, shared()); }
+  fs::path recipeFile(const std::string& name, const std::string& script, const fs::path& workDir) {
     std::string json = fmt::format(R"({{
   "command": "/bin/sh",
   "args": ["-c", {}],
@@ -37,7 +39,7 @@ class RunRecipeTest : public ::testing::Test {
   "limits": {{"timeoutMs": "120000"}},
   "name": "{}"
 }})",
-                                   quoted(script), shared().string(), shared().string(), shared().string(), name);
+                                   quoted(script), workDir.string(), shared().string(), shared().string(), name);
     fs::path file = dir_.path() / (name + ".json");
     writeFile(file, json);
     return file;
@@ -116,6 +118,35 @@ void expectRefused(const ProcessResult& result, const std::vector<std::string>& 
   ASSERT_EQ(lines.size(), 1u) << result.err;
   EXPECT_THAT(lines[0], StartsWith("jobtape: error: "));
   for (const auto& word : mentions) EXPECT_THAT(lines[0], HasSubstr(word));
+}
+
+// Each recipe's job belongs to the project enclosing its workDir (a
+// repository's top level, else the directory), not to the caller's cwd; the
+// build has one project per directory, and records the line as typed.
+TEST_F(RunRecipeTest, RecipeJobsBelongToTheProjectsOfTheirWorkDirs) {
+  fs::path repo = shared() / "repo";  // inside the bind: the recipes hide /tmp
+  fs::path plain = shared() / "plain";
+  fs::create_directories(repo / ".git");
+  fs::create_directories(repo / "sub");
+  fs::create_directories(plain);
+  auto inRepo = recipeFile("in-repo", "true", repo / "sub");
+  auto inPlain = recipeFile("in-plain", "true", plain);
+  auto alsoRepo = recipeFile("also-repo", "true", repo);
+  auto result = run({"run", "-j", "2", "--recipe", inRepo.string(), inPlain.string(), alsoRepo.string()});
+  ASSERT_EQ(result.exitStatus, 0) << result.err;
+
+  auto store = openStoreAt(home());
+  auto builds = store->builds(1);
+  ASSERT_EQ(builds.size(), 1u);
+  EXPECT_EQ(builds[0].commandLine, fmt::format("jobtape --home {} run -j 2 --recipe {} {} {}", home().string(),
+                                               inRepo.string(), inPlain.string(), alsoRepo.string()));
+  std::set<std::string> projects;
+  for (const auto& project : store->projects(builds[0].id)) projects.insert(project.localProjectPath);
+  EXPECT_EQ(projects, (std::set<std::string>{repo.string(), plain.string()}));
+  std::map<std::string, std::string> projectOfJob;
+  for (const auto& job : store->jobsOfBuild(builds[0].id)) projectOfJob[job.name] = job.projectPath;
+  EXPECT_EQ(projectOfJob, (std::map<std::string, std::string>{
+                              {"in-repo", repo.string()}, {"in-plain", plain.string()}, {"also-repo", repo.string()}}));
 }
 
 TEST_F(RunRecipeTest, MalformedRecipeFilesAreRefusedClearlyBeforeAnythingRuns) {

@@ -116,10 +116,10 @@ TEST_F(LogsTest, JsonIsOneObjectAnEvent) {
     kinds.push_back(stringMember(json.root(), "event"));
     if (kinds.back() == "output") text += stringMember(json.root(), "data");
   }
-  EXPECT_EQ(kinds.front(), "jobStarted");
-  EXPECT_EQ(kinds.back(), "jobFinished");
+  EXPECT_EQ(kinds.front(), "job_started");
+  EXPECT_EQ(kinds.back(), "job_finished");
   EXPECT_EQ(text, kAll);
-  EXPECT_EQ(stringMember(ParsedJson(rows.front()).root(), "jobId"), job_.id);
+  EXPECT_EQ(stringMember(ParsedJson(rows.front()).root(), "job_id"), job_.id);
 }
 
 TEST_F(LogsTest, CastIsAsciicastV2WithIncreasingTimes) {

@@ -146,7 +146,7 @@ TEST(Secrets, ShowNamesTheMaskedVariables) {
   ASSERT_EQ(json.exitStatus, 0) << json.err;
   std::smatch list;
   std::string jsonText = json.out;
-  ASSERT_TRUE(std::regex_search(jsonText, list, std::regex("\"maskedEnv\": *\\[([^\\]]*)\\]"))) << json.out;
+  ASSERT_TRUE(std::regex_search(jsonText, list, std::regex("\"masked_env\": *\\[([^\\]]*)\\]"))) << json.out;
   EXPECT_THAT(list[1].str(), HasSubstr("\"MY_TOKEN\""));
   EXPECT_THAT(list[1].str(), HasSubstr("\"PLAIN_VALUE\""));
   EXPECT_THAT(list[1].str(), Not(HasSubstr("GIT_AUTHOR_NAME")));
@@ -182,8 +182,8 @@ TEST(Secrets, RetryTakesTheValueFromTheCallersEnvironment) {
   EXPECT_THAT(again.err, Not(HasSubstr("warning")));
   std::string second = f.jobtape({"job", "show", "--json", "last"}).out;
   EXPECT_NE(jsonString(second, "id"), firstId);
-  EXPECT_EQ(jsonString(second, "recipeHash"), jsonString(first, "recipeHash"));
-  EXPECT_FALSE(jsonString(first, "recipeHash").empty());
+  EXPECT_EQ(jsonString(second, "recipe_hash"), jsonString(first, "recipe_hash"));
+  EXPECT_FALSE(jsonString(first, "recipe_hash").empty());
 
   // Without it: one warning naming it, and the job runs without it.
   ProcessResult without = f.jobtape({"job", "retry", firstId});

@@ -101,7 +101,7 @@ TEST_F(TracingProbe, EveryExecThatRanIsRecordedWhateverPathItTook) {
   EXPECT_EQ(executableOf("via-relative-link"), "./root-true");
   EXPECT_EQ(executableOf("via-dir-fd"), "/usr/bin/true");
   ParsedJson parsed(show.out);
-  auto tracing = member(parsed.root(), "tracingIncomplete");
+  auto tracing = member(parsed.root(), "tracing_incomplete");
   ASSERT_TRUE(tracing) << show.out;
   EXPECT_EQ(tracing->which(), capnp::JsonValue::NULL_) << "nothing was missed";
 }
@@ -122,14 +122,14 @@ TEST_F(TracingProbe, ManyLiveProcessesUnderALowDescriptorLimitAreRecordedAndTheS
   size_t endsUnknown = static_cast<size_t>(std::count_if(first, last, [](const auto& r) { return !r.second.exitKnown; }));
 
   ParsedJson parsed(show.out);
-  auto tracingMember = member(parsed.root(), "tracingIncomplete");
+  auto tracingMember = member(parsed.root(), "tracing_incomplete");
   ASSERT_TRUE(tracingMember && tracingMember->which() == capnp::JsonValue::OBJECT)
       << "nothing says what was missed (" << execs << " of " << kProcesses << " execs recorded)";
   auto tracing = *tracingMember;
-  EXPECT_EQ(execs + static_cast<size_t>(numberMember(tracing, "missedExecs")), static_cast<size_t>(kProcesses));
+  EXPECT_EQ(execs + static_cast<size_t>(numberMember(tracing, "missed_execs")), static_cast<size_t>(kProcesses));
   EXPECT_EQ(execs, static_cast<size_t>(kProcesses)) << "an exec went unrecorded";
   EXPECT_GT(endsUnknown, 0u);
-  EXPECT_EQ(static_cast<size_t>(numberMember(tracing, "missedExits")), endsUnknown);
+  EXPECT_EQ(static_cast<size_t>(numberMember(tracing, "missed_exits")), endsUnknown);
   EXPECT_EQ(stringMember(tracing, "reason"), "out of descriptors");
 
   std::string count = std::to_string(endsUnknown);
