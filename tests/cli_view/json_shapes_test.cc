@@ -223,9 +223,12 @@ TEST_F(JsonShapesTest, EveryCommandPrintsTheDocumentedShapes) {
     ASSERT_NO_THROW(checkOutput(checker, command, result.out)) << describe(command) << ":\n" << result.out;
   }
   for (const auto& error : checker.errors()) ADD_FAILURE() << error;
-  // Every shape is met in this history, except damage (no file is damaged here).
+  // Every shape is met in this history, except damage (no file is damaged
+  // here) and a tracing shortfall (tests/security/tracing checks those keys
+  // on a job that has one).
+  const std::set<std::string> notMetHere = {"events_damage", "tracing_shortfall", "log_tracing_incomplete"};
   for (const auto& [name, shape] : doc.shapes) {
-    if (name != "events_damage") EXPECT_TRUE(checker.reached().count(name)) << "shape " << name << " never printed";
+    if (!notMetHere.count(name)) EXPECT_TRUE(checker.reached().count(name)) << "shape " << name << " never printed";
   }
 }
 
