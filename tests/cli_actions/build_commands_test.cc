@@ -66,8 +66,12 @@ TEST(BuildList, JsonNestsBuildsAndCountsJobs) {
   EXPECT_EQ(stringMember(builds[0], "result"), "succeeded");
   auto outer = builds[1];
   EXPECT_EQ(stringMember(outer, "result"), "failed");
-  EXPECT_EQ(numberMember(*member(outer, "job_counts"), "failed"), 1);
-  auto nested = member(outer, "nested")->getArray();
+  auto counts = member(outer, "job_counts");
+  ASSERT_TRUE(counts) << result.out;
+  EXPECT_EQ(numberMember(*counts, "failed"), 1);
+  auto nestedMember = member(outer, "nested");
+  ASSERT_TRUE(nestedMember) << result.out;
+  auto nested = nestedMember->getArray();
   ASSERT_EQ(nested.size(), 1u);
   EXPECT_EQ(stringMember(nested[0], "result"), "failed");
   EXPECT_EQ(member(nested[0], "parent_job_id")->which(), capnp::JsonValue::STRING);

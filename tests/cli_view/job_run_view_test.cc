@@ -117,8 +117,10 @@ TEST_F(RunViewTest, AnUnprivilegedUserRecordsAndReadsTheirOwnJobs) {
   ProcessOptions options;
   options.cwd = project_.path();
   options.asUser = "nobody";
-  // A store of their own: jobtape refuses one that is not the caller's.
-  std::filesystem::path home = project_.path() / "nobody-home";
+  // A store of their own (jobtape refuses one that is not the caller's),
+  // outside the project the job may write.
+  TempHome nobodyHome;
+  const std::filesystem::path& home = nobodyHome.path();
   ProcessResult run = ::jobtape::testing::runJobtape(home, {"run", "--quiet", "--", "sh", "-c", "id -u; exit 5"}, options);
   ASSERT_EQ(run.exitStatus, 5) << run.err;
   ProcessResult logs = ::jobtape::testing::runJobtape(home, {"job", "logs"}, options);

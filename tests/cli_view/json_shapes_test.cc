@@ -149,11 +149,12 @@ class JsonShapesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
+    fs::create_directories(project());
     auto run = [](std::vector<std::string> args, int status) {
       std::vector<std::string> full = {"run", "--quiet"};
       full.insert(full.end(), args.begin(), args.end());
       ProcessOptions options;
-      options.cwd = dir_->path();
+      options.cwd = project();
       auto result = runJobtape(home(), full, options);
       ASSERT_EQ(result.exitStatus, status) << result.err;
     };
@@ -166,7 +167,9 @@ class JsonShapesTest : public ::testing::Test {
     delete dir_;
     dir_ = nullptr;
   }
+  // Beside the project: a home the job may write is refused.
   static fs::path home() { return dir_->path() / "home"; }
+  static fs::path project() { return dir_->path() / "project"; }
   static fs::path docPath() {
     const char* root = std::getenv("JOBTAPE_SOURCE_ROOT");
     return fs::path(root ? root : ".") / "docs" / "JSON.md";

@@ -209,8 +209,8 @@ TEST_F(HostViewTest, ARecipeFileCannotSwitchTheSandboxOffOnItsOwn) {
   // Nor does the store's record of such a job: retry does not run it on the host.
   auto retry = run({"job", "retry", "last"});
   EXPECT_EQ(retry.exitStatus, 1);
-  EXPECT_THAT(retry.err, HasSubstr("it ran without the sandbox"));
-  EXPECT_THAT(retry.err, HasSubstr("jobtape run --no-sandbox"));
+  EXPECT_THAT(retry.err, HasSubstr("was recorded without a sandbox"));
+  EXPECT_THAT(retry.err, HasSubstr("jobtape job retry --no-sandbox"));
   EXPECT_FALSE(fs::exists(marker)) << "retry ran the recorded recipe on the host";
 }
 

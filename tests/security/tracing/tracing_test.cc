@@ -27,7 +27,7 @@ using ::testing::HasSubstr;
 // One recorded image of a process: argv[0] and the executable as recorded.
 struct Recorded {
   std::string executable;
-  bool exitKnown = false;  // the process's end was recorded (durationNs not null)
+  bool exitKnown = false;  // the process's end was recorded (duration_ns not null)
 };
 
 std::string text(capnp::JsonValue::Reader value) {
@@ -63,7 +63,7 @@ class TracingProbe : public ::testing::Test {
     auto processes = member(parsed.root(), "processes");
     if (!processes || processes->which() != capnp::JsonValue::ARRAY) return byName;
     for (auto process : processes->getArray()) {
-      auto duration = member(process, "durationNs");
+      auto duration = member(process, "duration_ns");
       bool exitKnown = duration && duration->which() != capnp::JsonValue::NULL_;
       for (auto image : member(process, "images")->getArray()) {
         auto argv = member(image, "argv")->getArray();
