@@ -4,9 +4,13 @@
 # `nobody` (the unprivileged path).
 #
 #   bench/all.sh [--quick] [--build DIR] [--lz4 DIR] [--log DIR]
+#                [--build-pairs N] [--capture-mib N]
 #
-#   --quick    smaller sizes (a few minutes in all): fewer rounds, one build
-#              pair of googletest's gtest target and lz4's lib, 64 MiB capture
+#   --quick    smaller sizes (about 3 minutes on a quiet 2-cpu machine): fewer
+#              rounds, one build pair of googletest's gtest target and of
+#              lz4's liblz4.a, 64 MiB capture. The full mode: 3 pairs of the
+#              whole googletest and lz4 builds, 1 GiB capture.
+#   --build-pairs N, --capture-mib N   override those sizes
 #   --build    build tree configured with -Dbenchmarks=enabled (default ./build;
 #              cli/jobtape and bench/run_true are built in it first)
 #   --lz4      an lz4 source tree (default $JOBTAPE_BENCH_LZ4, else
@@ -32,12 +36,15 @@ quick=0
 lz4="${JOBTAPE_BENCH_LZ4:-}"
 logdir=""
 inner=0  # set when this script runs itself as nobody
+pairs_arg="" mib_arg=""
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --build) build="$2"; shift ;;
     --lz4) lz4="$2"; shift ;;
     --log) logdir="$2"; shift ;;
+    --build-pairs) pairs_arg="$2"; shift ;;
+    --capture-mib) mib_arg="$2"; shift ;;
     --inner) inner=1 ;;
     *) echo "bench/all.sh: error: unknown argument '$1' (see the usage at the top of the script)" >&2; exit 2 ;;
   esac
@@ -50,12 +57,14 @@ unset CC CXX CCACHE_DIR
 export CCACHE_DISABLE=1
 
 if ((quick)); then
-  true_rounds=60 load_rounds=30 batch_rounds=5 build_pairs=1 gtest_target=gtest lz4_target=lib
+  true_rounds=40 load_rounds=20 batch_rounds=3 build_pairs=1 gtest_target=gtest lz4_target="-C lib liblz4.a" lz4_label=liblz4.a
   capture_mib=64 capture_rounds=3
 else
-  true_rounds=200 load_rounds=60 batch_rounds=15 build_pairs=3 gtest_target=all lz4_target=all
+  true_rounds=200 load_rounds=60 batch_rounds=15 build_pairs=3 gtest_target=all lz4_target=all lz4_label=all
   capture_mib=1024 capture_rounds=3
 fi
+build_pairs=${pairs_arg:-$build_pairs}
+capture_mib=${mib_arg:-$capture_mib}
 
 if ((!inner)); then
   ninja -C "$build" cli/jobtape bench/run_true >/dev/null
@@ -161,7 +170,7 @@ ratio=$(real_build gtest : "cmake -S $gt -B . >/dev/null && make -j2 $gtest_targ
 row "googletest build ($gtest_target) jobtape run / bwrap" "$ratio" 1.03
 if [[ -n $lz4 ]]; then
   ratio=$(real_build lz4 "cp -a '$lz4'/. ." "make -j2 $lz4_target >/dev/null")
-  row "lz4 build ($lz4_target) jobtape run / bwrap" "$ratio" 1.03
+  row "lz4 build ($lz4_label) jobtape run / bwrap" "$ratio" 1.03
 else
   row "lz4 build: no source (--lz4 DIR)" n/a 1.03
 fi
@@ -187,7 +196,7 @@ if [[ $(id -u) -eq 0 ]]; then
   # Again as nobody, in a directory of its own (also its HOME and TMPDIR).
   nobody_dir="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench-nobody-XXXXXX")"
   chown nobody "$nobody_dir" "$logdir"
-  args=(--inner --build "$build" --log "$logdir")
+  args=(--inner --build "$build" --log "$logdir" --build-pairs "$build_pairs" --capture-mib "$capture_mib")
   ((quick)) && args+=(--quick)
   [[ -n $lz4 ]] && args+=(--lz4 "$lz4")
   tables+=$'\n'"$(cd "$nobody_dir" && setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --inh-caps=-all \

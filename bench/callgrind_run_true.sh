@@ -5,7 +5,8 @@
 #   bench/callgrind_run_true.sh [PATH-TO-JOBTAPE] [TOP]
 #
 # PATH-TO-JOBTAPE defaults to ./build/cli/jobtape; TOP (default 15) is how many
-# functions to list, by inclusive count.
+# functions to list, by inclusive count. JOBTAPE_CALLGRIND_KEEP=DIR keeps the
+# profiles there (for callgrind_annotate --tree=calling, kcachegrind).
 #
 # What is counted: the jobtape process (the supervisor) from its exec to its
 # exit, all of its threads, shared libraries and the dynamic loader included.
@@ -51,14 +52,18 @@ if grep -q "unhandled amd64-linux syscall" "$work/valgrind.log"; then
   grep "unhandled amd64-linux syscall" "$work/valgrind.log" | sort -u >&2
 fi
 
+[[ -n ${JOBTAPE_CALLGRIND_KEEP:-} ]] && cp "$work"/project/callgrind.out.* "$JOBTAPE_CALLGRIND_KEEP"/
 total=$(awk '/^summary:/ { print $2 }' "$profile")
 echo "jobtape: $("$jobtape" --version)   valgrind: $(valgrind --version)"
 echo "one \`jobtape run -- true\`, the supervisor process (pid $supervisor, all its threads):"
 echo "  total Ir: $total"
 # The cloned child writes its profile under its pid in the new namespace: 1.
+# The supervisor SIGKILLs it after its report, often before it wrote it all.
 for other in "$work"/project/callgrind.out.*; do
   [[ $other == "$profile" ]] && continue
-  echo "  not counted: the sandbox's pid $(awk '/^pid:/ { print $2 }' "$other") (cloned child), until its exit: $(awk '/^summary:/ { print $2 }' "$other") Ir"
+  child=$(awk '/^summary:/ { print $2 }' "$other")
+  echo "  not counted: the sandbox's cloned child (pid 1):" \
+    "${child:+$child Ir until its exit}${child:-killed before its profile was complete}"
 done
 echo "top $top functions by inclusive Ir (argument lists left out; [source file]):"
 callgrind_annotate --inclusive=yes --threshold=100 "$profile" 2>/dev/null \
