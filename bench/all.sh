@@ -92,7 +92,7 @@ stop_load() {
     load_pid=""
   fi
 }
-trap 'stop_load; rm -rf "$work"' EXIT
+trap 'stop_load; rm -rf "$work" ${lz4_tmp:+"$lz4_tmp"}' EXIT
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 now_ns() { date +%s%N; }
