@@ -200,6 +200,29 @@ std::vector<Contender*> chosen(std::vector<Contender>& contenders) {
   return timed;
 }
 
+// Warms every contender up, then times one run of each per round, in an
+// order shuffled every round. False when a warm-up run failed.
+bool timeInTurns(std::vector<Contender*> timed, int rounds) {
+  for (Contender* c : timed) {  // warm up caches, the seccomp program, bwrap's pages, the store
+    for (int i = 0; i < (c->byDefault ? 3 : 1); ++i) {
+      if (!c->once()) {
+        std::fprintf(stderr, "run_true: %s failed\n", c->name);
+        return false;
+      }
+    }
+  }
+  std::mt19937 shuffle(12345);
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(timed.begin(), timed.end(), shuffle);
+    for (Contender* c : timed) {
+      auto start = Clock::now();
+      c->once();
+      c->ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,23 +266,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<Contender*> timed = chosen(contenders);
-  for (Contender* c : timed) {  // warm up caches, the seccomp program, bwrap's pages, the store
-    for (int i = 0; i < (c->byDefault ? 3 : 1); ++i) {
-      if (!c->once()) {
-        std::fprintf(stderr, "run_true: %s failed\n", c->name);
-        return 1;
-      }
-    }
-  }
-  std::mt19937 shuffle(12345);
-  for (int round = 0; round < rounds; ++round) {
-    std::shuffle(timed.begin(), timed.end(), shuffle);
-    for (Contender* c : timed) {
-      auto start = Clock::now();
-      c->once();
-      c->ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
-  }
+  if (!timeInTurns(timed, rounds)) return 1;
   std::sort(timed.begin(), timed.end());  // back in the order above (pointers into one vector)
   std::printf("%d interleaved rounds; wall time per run (ms): median [p25 p75]\n", rounds);
   for (const Contender* c : timed) {
