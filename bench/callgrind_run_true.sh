@@ -57,13 +57,17 @@ total=$(awk '/^summary:/ { print $2 }' "$profile")
 echo "jobtape: $("$jobtape" --version)   valgrind: $(valgrind --version)"
 echo "one \`jobtape run -- true\`, the supervisor process (pid $supervisor, all its threads):"
 echo "  total Ir: $total"
+# The other threads (heartbeat, watcher) wake on timers: their share varies
+# by about 1% from run to run; main()'s count varies far less.
+echo "  of which under main(): $(callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$profile" 2>/dev/null \
+  | awk '$0 ~ /main\.cc:main / { gsub(/,/, "", $1); print $1; exit }') Ir"
 # The cloned child writes its profile under its pid in the new namespace: 1.
 # The supervisor SIGKILLs it after its report, often before it wrote it all.
 for other in "$work"/project/callgrind.out.*; do
   [[ $other == "$profile" ]] && continue
   child=$(awk '/^summary:/ { print $2 }' "$other")
-  echo "  not counted: the sandbox's cloned child (pid 1):" \
-    "${child:+$child Ir until its exit}${child:-killed before its profile was complete}"
+  if [[ -n $child ]]; then child="$child Ir until its exit"; else child="killed before its profile was complete"; fi
+  echo "  not counted: the sandbox's cloned child (pid 1): $child"
 done
 echo "top $top functions by inclusive Ir (argument lists left out; [source file]):"
 callgrind_annotate --inclusive=yes --threshold=100 "$profile" 2>/dev/null \
