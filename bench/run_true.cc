@@ -16,11 +16,20 @@
 //            opened once (a temporary home): what an embedding build tool
 //            pays per job, recording (rows, events file, kept-state policy)
 //            included, without a process start or a store open
+//   jobtape  `jobtape run -- true` (process start, store open, recording),
+//            output discarded, in a temporary JOBTAPE_HOME; only when
+//            JOBTAPE_BENCH_JOBTAPE names the binary
+// and, only when named in JOBTAPE_BENCH_CONTENDERS (each run is 64 jobs):
+//   recorder-4x64  64 jobs of `true` through one Build from 4 threads
+//   bwrap-4x64     64 bwrap `true` (as above), 4 at a time
 //
 //   run_true [ROUNDS]      (default 200; bench/runner_vs_bwrap.sh runs it)
 //   run_true ROUNDS NAME   only that contender, for a profiler to watch
+//   JOBTAPE_BENCH_CONTENDERS=a,b,...  time only these (bench/all.sh)
 //
-// Prints the median and quartiles of each, and the runner's ratio to bwrap.
+// Prints the median and quartiles of each, and the ratios of the contenders
+// present to bwrap.
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +45,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <jobtape/recorder.h>
@@ -86,6 +96,7 @@ class RecordedTrue {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
+  const std::filesystem::path& dir() const noexcept { return dir_; }
   bool once() {
     jobtape::JobResult result = build_->run(recipe_, project_);
     if (!result.succeeded) std::fprintf(stderr, "run_true: recorder: %s\n", result.message.c_str());
@@ -100,15 +111,43 @@ class RecordedTrue {
   jobtape::Recipe recipe_;
 };
 
-bool spawnAndWait(std::vector<std::string> argv) {
+// Runs argv to its end; `quietIn`, when given, is its work directory, and its
+// stdout and stderr go to /dev/null (jobtape prints the job's output and id).
+bool spawnAndWait(std::vector<std::string> argv, const char* quietIn = nullptr) {
   std::vector<char*> raw;
   for (std::string& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quietIn != nullptr) {
+    posix_spawn_file_actions_addchdir_np(&actions, quietIn);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
   pid_t pid = 0;
-  if (posix_spawnp(&pid, raw[0], nullptr, nullptr, raw.data(), environ) != 0) return false;
+  int failed = posix_spawnp(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (failed != 0) return false;
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool bwrapTrue() {
+  return spawnAndWait({"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"});
+}
+
+// `jobs` runs of `once`, `threads` at a time: each thread runs its share in turn.
+bool inParallel(int jobs, int threads, const std::function<bool()>& once) {
+  std::vector<std::thread> pool;
+  std::vector<char> ok(threads, 1);
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int j = t; j < jobs; j += threads) ok[t] = once() && ok[t];
+    });
+  }
+  for (std::thread& thread : pool) thread.join();
+  return std::all_of(ok.begin(), ok.end(), [](char v) { return v != 0; });
 }
 
 struct Contender {
@@ -116,6 +155,7 @@ struct Contender {
   const char* what;
   std::function<bool()> once;
   std::vector<double> ms;
+  bool byDefault = true;  // timed unless JOBTAPE_BENCH_CONTENDERS names others
 };
 
 double quantile(std::vector<double> v, double q) {
@@ -123,16 +163,78 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
+// The median of the contender named `name`, or 0 when it was not timed.
+double medianOf(const std::vector<Contender*>& timed, std::string_view name) {
+  for (const Contender* c : timed) {
+    if (c->name == name) return quantile(c->ms, 0.5);
+  }
+  return 0;
+}
+
+void printRatios(const std::vector<Contender*>& timed) {
+  double runner = medianOf(timed, "runner"), bwrap = medianOf(timed, "bwrap"), recorder = medianOf(timed, "recorder");
+  double jobtape = medianOf(timed, "jobtape"), bwrapNs = medianOf(timed, "bwrap-ns");
+  if (runner > 0 && bwrap > 0) {
+    std::printf("runner / bwrap = %.2fx (goal <= 0.80x: %s)", runner / bwrap, runner / bwrap <= 0.8 ? "met" : "NOT met");
+    if (bwrapNs > 0) std::printf("; runner / bwrap --new-session = %.2fx", runner / bwrapNs);
+    std::printf("\n");
+  }
+  if (recorder > 0 && runner > 0) {
+    std::printf("recorder / runner = %.2fx (recording adds %.3f ms a job)", recorder / runner, recorder - runner);
+    if (bwrap > 0) std::printf("; recorder / bwrap = %.2fx", recorder / bwrap);
+    std::printf("\n");
+  }
+  if (jobtape > 0 && bwrap > 0) std::printf("jobtape / bwrap = %.2fx\n", jobtape / bwrap);
+  double batch = medianOf(timed, "recorder-4x64"), bwrapBatch = medianOf(timed, "bwrap-4x64");
+  if (batch > 0 && bwrapBatch > 0) std::printf("recorder-4x64 / bwrap-4x64 = %.2fx\n", batch / bwrapBatch);
+}
+
+// The contenders to time: JOBTAPE_BENCH_CONTENDERS's list, else the default ones.
+std::vector<Contender*> chosen(std::vector<Contender>& contenders) {
+  const char* list = std::getenv("JOBTAPE_BENCH_CONTENDERS");
+  std::vector<Contender*> timed;
+  for (Contender& c : contenders) {
+    bool named = list != nullptr && ("," + std::string(list) + ",").find("," + std::string(c.name) + ",") != std::string::npos;
+    if (list == nullptr ? c.byDefault : named) timed.push_back(&c);
+  }
+  return timed;
+}
+
+// Warms every contender up, then times one run of each per round, in an
+// order shuffled every round. False when a warm-up run failed.
+bool timeInTurns(std::vector<Contender*> timed, int rounds) {
+  for (Contender* c : timed) {  // warm up caches, the seccomp program, bwrap's pages, the store
+    for (int i = 0; i < (c->byDefault ? 3 : 1); ++i) {
+      if (!c->once()) {
+        std::fprintf(stderr, "run_true: %s failed\n", c->name);
+        return false;
+      }
+    }
+  }
+  std::mt19937 shuffle(12345);
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(timed.begin(), timed.end(), shuffle);
+    for (Contender* c : timed) {
+      auto start = Clock::now();
+      c->once();
+      c->ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
   RecordedTrue recorded;
+  const char* jobtapeBinary = std::getenv("JOBTAPE_BENCH_JOBTAPE");
+  std::string jobtapeDir = (recorded.dir() / "jobtape-run").string();
+  std::filesystem::create_directory(jobtapeDir);
+  ::setenv("JOBTAPE_HOME", (recorded.dir() / "jobtape-home").c_str(), 1);
   std::vector<Contender> contenders = {
       {"runner", "sandbox::run, ro /, own /proc /dev, all namespaces, seccomp, captured", runnerTrue, {}},
-      {"bwrap", "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true",
-       [] { return spawnAndWait({"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"}); },
-       {}},
+      {"bwrap", "bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true", bwrapTrue, {}},
       {"bwrap-ns", "bwrap --new-session --unshare-all --ro-bind / / --proc /proc --dev /dev true",
        [] {
          return spawnAndWait(
@@ -143,7 +245,15 @@ int main(int argc, char** argv) {
       {"plain", "true (fork+exec only)", [] { return spawnAndWait({"true"}); }, {}},
       {"recorder", "Build::run of the default recipe: the runner plus rows and events file",
        [&recorded] { return recorded.once(); }, {}},
+      {"recorder-4x64", "64 jobs of `true` through one Build::run from 4 threads",
+       [&recorded] { return inParallel(64, 4, [&recorded] { return recorded.once(); }); }, {}, false},
+      {"bwrap-4x64", "64 bwrap `true` (as bwrap above), 4 at a time", [] { return inParallel(64, 4, bwrapTrue); }, {},
+       false},
   };
+  if (jobtapeBinary != nullptr) {
+    contenders.push_back({"jobtape", "jobtape run -- true (a process: start, store open, recording)",
+                          [&] { return spawnAndWait({jobtapeBinary, "run", "--", "true"}, jobtapeDir.c_str()); }, {}});
+  }
   if (argc > 2) {
     for (Contender& c : contenders) {
       if (c.name != std::string_view(argv[2])) continue;
@@ -155,36 +265,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "run_true: no contender named %s\n", argv[2]);
     return 2;
   }
-  for (Contender& c : contenders) {  // warm up caches, the seccomp program, bwrap's pages
-    for (int i = 0; i < 3; ++i) {
-      if (!c.once()) {
-        std::fprintf(stderr, "run_true: %s failed\n", c.name);
-        return 1;
-      }
-    }
+  std::vector<Contender*> timed = chosen(contenders);
+  if (!timeInTurns(timed, rounds)) return 1;
+  std::sort(timed.begin(), timed.end());  // back in the order above (pointers into one vector)
+  std::printf("%d interleaved rounds; wall time per run (ms): median [p25 p75]\n", rounds);
+  for (const Contender* c : timed) {
+    std::printf("  %-13s %8.3f [%7.3f %7.3f]  %s\n", c->name, quantile(c->ms, 0.5), quantile(c->ms, 0.25),
+                quantile(c->ms, 0.75), c->what);
   }
-  std::mt19937 shuffle(12345);
-  std::vector<size_t> order(contenders.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (int round = 0; round < rounds; ++round) {
-    std::shuffle(order.begin(), order.end(), shuffle);
-    for (size_t i : order) {
-      auto start = Clock::now();
-      contenders[i].once();
-      contenders[i].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
-  }
-  std::printf("%d interleaved rounds; wall time per run of `true` (ms): median [p25 p75]\n", rounds);
-  for (const Contender& c : contenders) {
-    std::printf("  %-8s %7.3f [%6.3f %6.3f]  %s\n", c.name, quantile(c.ms, 0.5), quantile(c.ms, 0.25),
-                quantile(c.ms, 0.75), c.what);
-  }
-  double runner = quantile(contenders[0].ms, 0.5);
-  double ratio = runner / quantile(contenders[1].ms, 0.5);
-  std::printf("runner / bwrap = %.2fx (goal <= 0.80x: %s); runner / bwrap --new-session = %.2fx\n", ratio,
-              ratio <= 0.8 ? "met" : "NOT met", runner / quantile(contenders[2].ms, 0.5));
-  double recorder = quantile(contenders[5].ms, 0.5);
-  std::printf("recorder / runner = %.2fx (recording adds %.3f ms a job); recorder / bwrap = %.2fx\n",
-              recorder / runner, recorder - runner, recorder / quantile(contenders[1].ms, 0.5));
+  printRatios(timed);
   return 0;
 }

@@ -20,7 +20,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(realpath "${1:-$here/build}")"
 rounds="${2:-200}"
 
-ninja -C "$build" bench/run_true >/dev/null
+# Built by the caller when it may write the build tree (not as nobody).
+[[ -w $build ]] && ninja -C "$build" bench/run_true >/dev/null
 prefix=()
 if [[ ${JOBTAPE_BENCH_REALTIME:-0} == 1 ]]; then
   prefix+=(chrt --fifo 10)
