@@ -332,6 +332,12 @@ int checkAction(const CliContext& context, int failures, const std::optional<std
   check.wanted = failures;
   check.project = project;
   if (store) check = recorder::checkRecentFailures(*store, failures, project);
+  // A lock that a typo in the project name opens is no lock: a project with
+  // no finished build is refused rather than reported unlocked.
+  if (project && check.considered.empty()) {
+    throw usageError(fmt::format("no finished build of project '{}' is recorded", escapeControl(*project)),
+                     "give its directory or registry name as 'jobtape build list' shows it");
+  }
   if (json) {
     printCheckJson(check, store ? abbreviatorFor(*store) : BuildIdAbbreviator({}));
   } else {

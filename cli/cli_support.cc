@@ -8,6 +8,7 @@
 
 #include "cli/cli_error.h"
 #include "recorder/job_command_line.h"
+#include "store/home_safety.h"
 
 namespace jobtape::cli {
 
@@ -31,6 +32,16 @@ std::unique_ptr<store::Store> openExistingStore(const CliContext& context) {
   } catch (const store::StoreOpenError& error) {
     throw CliError(error.what(), "move the file away or pass --home DIR to use another store");
   }
+}
+
+void refuseForeignHome(const CliContext& context) {
+  auto home = store::resolveHome(context.home);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(home, ec) || std::filesystem::is_empty(home, ec)) return;
+  if (std::filesystem::exists(home / store::kDatabaseName, ec)) return;
+  throw CliError(fmt::format("{} is not a jobtape store (it has files but no {})", escapeControl(home.string()),
+                             store::kDatabaseName),
+                 "pass --home DIR or set JOBTAPE_HOME to the store's directory");
 }
 
 store::Selection resolveJob(store::Store* store, const std::optional<std::string>& selector) {

@@ -21,6 +21,10 @@ namespace jobtape::cli {
 std::unique_ptr<store::Store> openStore(const CliContext& context);
 // Opens the store only if jobtape.db exists (read commands on a fresh home).
 std::unique_ptr<store::Store> openExistingStore(const CliContext& context);
+// Without a store: a home that holds other files and no jobtape.db is not a
+// store at all (a mistyped --home or JOBTAPE_HOME), said as an error rather
+// than as "no jobs recorded yet".
+void refuseForeignHome(const CliContext& context);
 
 // Resolves a job selector; SelectorError becomes CliError (message = first
 // line, the candidate lines follow on stderr before it is thrown).

@@ -153,6 +153,7 @@ int runList(const ListArgs& args, const CliContext& context) {
 
   auto store = openExistingStore(context);
   if (!store) {
+    refuseForeignHome(context);
     std::printf(args.json ? "[]\n" : "no jobs recorded yet\n");
     return 0;
   }

@@ -54,7 +54,7 @@ std::string FailureCheck::verdict() const {
   std::string scope = project ? " of " + *project : std::string();
   if (considered.empty()) return fmt::format("no finished builds{} recorded: not locked", scope);
   std::vector<std::string> ids;
-  for (const auto& build : considered) ids.push_back(build.id.substr(0, 10));
+  for (const auto& build : considered) ids.push_back(build.id.substr(0, store::kShortIdLength));
   if (locked()) {
     return fmt::format("the last {} build{}{} all failed ({})", wanted, wanted == 1 ? "" : "s", scope,
                        listIds(ids));

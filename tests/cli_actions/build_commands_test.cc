@@ -152,7 +152,10 @@ TEST(BuildCheck, ExitsOneWhenTheLastNAllFailed) {
   EXPECT_EQ(open.exitStatus, 0);
   EXPECT_THAT(open.out, StartsWith("ok:"));
   EXPECT_EQ(check({"--failures", "2", "--project", home.project().string()}).exitStatus, 1);
-  EXPECT_EQ(check({"--failures", "1", "--project", "/no/such/project"}).exitStatus, 0);
+  // A mistyped project must not unlock the branch by having no builds.
+  auto unknown = check({"--failures", "1", "--project", "/no/such/project"});
+  EXPECT_EQ(unknown.exitStatus, 2);
+  EXPECT_THAT(unknown.err, StartsWith("jobtape: error: no finished build of project '/no/such/project'"));
   ASSERT_EQ(home.record("true").exitStatus, 0);
   EXPECT_EQ(check({"--failures", "1"}).exitStatus, 0);
 }

@@ -2,6 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include <regex>
 #include <sstream>
 
@@ -266,6 +270,20 @@ TEST(Show, AJobWhoseEventsFileIsGoneStillShowsItsRow) {
   result = runJobtape(home.path(), {"job", "logs"});
   EXPECT_EQ(result.exitStatus, 1);
   EXPECT_THAT(result.err, StartsWith("jobtape: error: the events file of job " + job.id + " is gone"));
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
+}
+
+TEST(ListHome, AHomeThatIsNoStoreIsSaidSo) {
+  TempHome home;
+  std::filesystem::create_directories(home.path());
+  ::chmod(home.path().c_str(), 0700);
+  // An empty (or missing) home is a store with nothing recorded yet.
+  EXPECT_EQ(runJobtape(home.path(), {"job", "list"}).out, "no jobs recorded yet\n");
+  std::ofstream(home.path() / "notes.txt") << "not a store\n";
+  ProcessResult result = runJobtape(home.path(), {"job", "list"});
+  EXPECT_EQ(result.exitStatus, 1);
+  EXPECT_EQ(result.out, "");
+  EXPECT_THAT(result.err, HasSubstr(home.path().string() + " is not a jobtape store"));
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
 #include <cstdlib>
+#include <string_view>
 #include <future>
 #include <random>
 #include <stdexcept>
@@ -23,6 +24,12 @@ std::filesystem::path jobtapeBinary() {
   const char* path = std::getenv("JOBTAPE_BINARY");
   if (!path || !*path) throw std::runtime_error("JOBTAPE_BINARY is not set (run the tests through meson)");
   return path;
+}
+
+std::vector<std::string> buildTreeBinds() {
+  const char* root = std::getenv("JOBTAPE_BUILD_ROOT");
+  if (root == nullptr || !std::string_view(root).starts_with("/tmp/")) return {};
+  return {"--ro-bind", root};
 }
 
 bool runningAsRoot() { return geteuid() == 0; }

@@ -67,6 +67,11 @@ class TempHome {
   std::filesystem::path path_;
 };
 
+// `jobtape run` options that show the build tree (its probe programs) to a
+// job: --ro-bind of it when it lies under /tmp, which the default sandbox
+// makes private; nothing otherwise. From $JOBTAPE_BUILD_ROOT (set by meson).
+std::vector<std::string> buildTreeBinds();
+
 // True when running as root (CI): tests then also run the unprivileged path
 // as `nobody` through setpriv.
 bool runningAsRoot();

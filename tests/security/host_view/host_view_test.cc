@@ -81,6 +81,7 @@ class HostViewTest : public ::testing::Test {
   std::string probe(const std::vector<std::string>& probeArgs, std::vector<std::string> extra = {},
                     ProcessOptions options = {}) {
     std::vector<std::string> args = {"run"};
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", kProbe});
     args.insert(args.end(), probeArgs.begin(), probeArgs.end());
@@ -144,6 +145,7 @@ TEST_F(HostViewTest, TheHomeIsShownEmpty) {
   fs::path home = parent.path() / "home";
   auto probeWith = [&](const std::vector<std::string>& probeArgs, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"run"};
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", kProbe});
     args.insert(args.end(), probeArgs.begin(), probeArgs.end());

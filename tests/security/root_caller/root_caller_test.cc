@@ -35,7 +35,9 @@ class RootCallerTest : public ::testing::Test {
   const fs::path& project() const { return projectDir_.path(); }
   // name -> "ok" or an errno name, from the probe run in the default sandbox.
   std::map<std::string, std::string> probe(const std::vector<std::string>& probeArgs) {
-    std::vector<std::string> args = {"run", "--", kProbe};
+    std::vector<std::string> args = {"run"};
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
+    args.insert(args.end(), {"--", kProbe});
     args.insert(args.end(), probeArgs.begin(), probeArgs.end());
     ProcessResult result = runJobtapeToEnd(home(), args, {.cwd = project()});
     EXPECT_EQ(result.exitStatus, 0) << result.err;

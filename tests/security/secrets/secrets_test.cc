@@ -49,6 +49,7 @@ struct Fixture {
   ProcessResult runProbe(const std::map<std::string, std::string>& env, const std::string& var = "MY_TOKEN",
                          std::vector<std::string> options = {}, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"run"};
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
     args.insert(args.end(), options.begin(), options.end());
     for (const auto& word : std::vector<std::string>{"--", probe().string(), "leak", var, expected.string()}) {
       args.push_back(word);

@@ -66,7 +66,9 @@ class HostileStoreTest : public ::testing::Test {
 
   // Records a failed job (its state kept) and returns its id.
   std::string recordFailed(const std::vector<std::string>& command = {"sh", "-c", "echo hi > /tmp/left; exit 3"}) {
-    std::vector<std::string> args = {"run", "--quiet", "--project", project.string(), "--"};
+    std::vector<std::string> args = {"run", "--quiet", "--project", project.string()};
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
+    args.push_back("--");
     args.insert(args.end(), command.begin(), command.end());
     ProcessResult run = jobtape(args);
     EXPECT_NE(run.exitStatus, 0) << run.err;
