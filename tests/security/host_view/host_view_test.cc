@@ -153,8 +153,12 @@ TEST_F(HostViewTest, TheHomeIsShownEmpty) {
     EXPECT_EQ(result.exitStatus, 0) << result.err;
     return result.out;
   };
-  // A first job leaves the store, its events file and its kept /tmp.
-  auto first = runJobtapeToEnd(home, {"run", "--", "sh", "-c", "echo kept > /tmp/secret; exit 1"}, {.cwd = project()});
+  // A first job leaves the store, its events file and its kept /tmp (and
+  // shows the build tree, for the debug-shell below to find the probe).
+  std::vector<std::string> firstArgs = {"run"};
+  for (const std::string& bind : buildTreeBinds()) firstArgs.push_back(bind);
+  firstArgs.insert(firstArgs.end(), {"--", "sh", "-c", "echo kept > /tmp/secret; exit 1"});
+  auto first = runJobtapeToEnd(home, firstArgs, {.cwd = project()});
   ASSERT_EQ(first.exitStatus, 1) << first.err;
   ASSERT_TRUE(fs::exists(home / "jobtape.db"));
   EXPECT_EQ(probeWith({"list", parent.path()}), "home\n") << "the path itself is still there";
