@@ -26,6 +26,11 @@ std::filesystem::path jobtapeBinary() {
   return path;
 }
 
+std::filesystem::path buildTree() {
+  const char* root = std::getenv("JOBTAPE_BUILD_ROOT");
+  return root != nullptr ? std::filesystem::path(root) : std::filesystem::path();
+}
+
 std::vector<std::string> buildTreeBinds() {
   const char* root = std::getenv("JOBTAPE_BUILD_ROOT");
   if (root == nullptr || !std::string_view(root).starts_with("/tmp/")) return {};

@@ -67,6 +67,10 @@ class TempHome {
   std::filesystem::path path_;
 };
 
+// The build tree ($JOBTAPE_BUILD_ROOT, set by meson), where probe programs
+// are; empty when unset.
+std::filesystem::path buildTree();
+
 // `jobtape run` options that show the build tree (its probe programs) to a
 // job: --ro-bind of it when it lies under /tmp, which the default sandbox
 // makes private; nothing otherwise. From $JOBTAPE_BUILD_ROOT (set by meson).

@@ -21,16 +21,11 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-fs::path buildRoot() {
-  const char* root = std::getenv("JOBTAPE_BUILD_ROOT");
-  return root != nullptr ? fs::path(root) : fs::path();
-}
-
 class Pid1Probe : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(buildRoot().empty()) << "JOBTAPE_BUILD_ROOT is set by meson";
-    probe_ = buildRoot() / "tests" / "security" / "pid1" / "pid1_probe";
+    ASSERT_FALSE(buildTree().empty()) << "JOBTAPE_BUILD_ROOT is set by meson";
+    probe_ = buildTree() / "tests" / "security" / "pid1" / "pid1_probe";
     ASSERT_TRUE(fs::exists(probe_)) << probe_;
     fs::create_directories(project());
   }
@@ -45,7 +40,7 @@ class Pid1Probe : public ::testing::Test {
   std::vector<std::string> runArgs(const std::vector<std::string>& argv, std::vector<std::string> options = {}) {
     std::vector<std::string> args = {"run", "--project", project().string()};
     args.insert(args.end(), options.begin(), options.end());
-    if (buildRoot().string().starts_with("/tmp/")) args.insert(args.end(), {"--ro-bind", buildRoot().string()});
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
     args.push_back("--");
     args.insert(args.end(), argv.begin(), argv.end());
     return args;

@@ -26,11 +26,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-fs::path buildRoot() {
-  const char* root = std::getenv("JOBTAPE_BUILD_ROOT");
-  return root != nullptr ? fs::path(root) : fs::path();
-}
-
 std::map<std::string, int> probeAnswers(const std::string& text) {
   std::map<std::string, int> answers;
   std::istringstream lines(text);
@@ -43,9 +38,9 @@ std::map<std::string, int> probeAnswers(const std::string& text) {
 class SeccompProbe : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(buildRoot().empty()) << "JOBTAPE_BUILD_ROOT is set by meson";
-    trySyscall_ = buildRoot() / "sandbox" / "try_syscall";
-    escapeProbe_ = buildRoot() / "tests" / "security" / "seccomp" / "escape_probe";
+    ASSERT_FALSE(buildTree().empty()) << "JOBTAPE_BUILD_ROOT is set by meson";
+    trySyscall_ = buildTree() / "sandbox" / "try_syscall";
+    escapeProbe_ = buildTree() / "tests" / "security" / "seccomp" / "escape_probe";
     ASSERT_TRUE(fs::exists(trySyscall_)) << trySyscall_;
     ASSERT_TRUE(fs::exists(escapeProbe_)) << escapeProbe_;
     fs::create_directories(project());
@@ -58,7 +53,7 @@ class SeccompProbe : public ::testing::Test {
   ProcessResult runInSandbox(const std::vector<std::string>& argv, std::vector<std::string> options = {}) {
     std::vector<std::string> args = {"run", "--project", project().string()};
     args.insert(args.end(), options.begin(), options.end());
-    if (buildRoot().string().starts_with("/tmp/")) args.insert(args.end(), {"--ro-bind", buildRoot().string()});
+    for (const std::string& bind : buildTreeBinds()) args.push_back(bind);
     args.push_back("--");
     args.insert(args.end(), argv.begin(), argv.end());
     return runJobtapeToEnd(home(), args, {.cwd = project()});
@@ -110,10 +105,10 @@ TEST_F(SeccompProbe, ThirtyTwoBitAndX32SystemCallsEndTheJobAsAViolation) {
 TEST_F(SeccompProbe, NoDescriptorOfTheCallerReachesTheJob) {
   // The caller holds fd 7 (a file) and fd 8 (a socket) without close-on-exec.
   std::string script = "exec 7</etc/passwd 8<>/dev/null; exec \"$0\" --home \"$1\" run --project \"$2\" ";
-  if (buildRoot().string().starts_with("/tmp/")) script += "--ro-bind \"$4\" ";
+  if (!buildTreeBinds().empty()) script += "--ro-bind \"$4\" ";
   script += "-- \"$3\" fds";
   ProcessResult ran = runProgramToEnd({"/bin/sh", "-c", script, jobtapeBinary().string(), home().string(),
-                                       project().string(), escapeProbe_.string(), buildRoot().string()},
+                                       project().string(), escapeProbe_.string(), buildTree().string()},
                                       {.cwd = project()});
   ASSERT_EQ(ran.exitStatus, 0) << ran.err;
   EXPECT_EQ(ran.out, "") << "descriptors open in the job besides 0, 1, 2";

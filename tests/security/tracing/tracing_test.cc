@@ -50,7 +50,7 @@ class TracingProbe : public ::testing::Test {
     std::vector<std::string> argv;
     if (!nofile.empty()) argv = {"/usr/bin/prlimit", "--nofile=" + nofile + ":" + nofile};
     argv.insert(argv.end(), {jobtapeBinary().string(), "--home", home().string(), "run", "--project", project().string()});
-    if (std::string(EXEC_PROBE).starts_with("/tmp/")) argv.insert(argv.end(), {"--ro-bind", fs::path(EXEC_PROBE).parent_path().string()});
+    for (const std::string& bind : buildTreeBinds()) argv.push_back(bind);
     argv.insert(argv.end(), {"--", EXEC_PROBE});
     argv.insert(argv.end(), args.begin(), args.end());
     return runProgramToEnd(argv, {.unsetEnv = {"NO_COLOR"}, .cwd = project()});
