@@ -8,9 +8,9 @@
 #include <string>
 
 #include "bench/events_log_lines.h"
-#include "recorder/event_reader.h"
-#include "recorder/event_writer.h"
-#include "recorder/events_codec.h"
+#include "recorder/events/event_reader.h"
+#include "recorder/events/event_writer.h"
+#include "recorder/events/events_codec.h"
 
 namespace jobtape::recorder {
 namespace {

@@ -6,7 +6,7 @@
 #include <exception>
 #include <stdexcept>
 
-#include "recorder/event_reader.h"
+#include "recorder/events/event_reader.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

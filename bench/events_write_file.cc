@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "recorder/event_writer.h"
+#include "recorder/events/event_writer.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -1,5 +1,5 @@
 // `jobtape build list|show|trace|check`: builds, their jobs and nested
-// builds. The data comes from recorder/build_overview, build_check and
+// builds. The data comes from recorder/inspect/build_overview, build_check and
 // chrome_trace; this file parses and prints.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -14,11 +14,11 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/build_check.h"
-#include "recorder/build_overview.h"
-#include "recorder/chrome_trace.h"
-#include "recorder/job_json.h"
-#include "recorder/json_text.h"
+#include "recorder/inspect/build_check.h"
+#include "recorder/inspect/build_overview.h"
+#include "recorder/inspect/chrome_trace.h"
+#include "recorder/inspect/job_json.h"
+#include "recorder/inspect/json_text.h"
 #include "store/selector.h"
 
 namespace jobtape::cli {

@@ -1,5 +1,5 @@
 // `jobtape job debug-shell` and `jobtape job retry`: act on a recorded job.
-// The sandbox is rebuilt by recorder/debug_shell; retry goes through the
+// The sandbox is rebuilt by recorder/inspect/debug_shell; retry goes through the
 // public Recorder API like any build tool would.
 #include <signal.h>
 #include <unistd.h>
@@ -21,8 +21,8 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/debug_shell.h"
-#include "recorder/event_reader.h"
+#include "recorder/inspect/debug_shell.h"
+#include "recorder/events/event_reader.h"
 #include "recorder/job_command_line.h"
 #include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
@@ -149,7 +149,7 @@ store::JobRow recordedJob(store::Store* store, const store::Selection& selection
   std::optional<store::JobRow> row;
   if (reader && store) row = store->job(reader->description().jobId);
   std::error_code ec;
-  if (row && fs::equivalent(jobDirOf(*store, *row) / kEventsFileName, path, ec) && !ec) return *row;
+  if (row && fs::equivalent(jobDirOf(*store, *row) / store::kEventsFileName, path, ec) && !ec) return *row;
   throw CliError(fmt::format("{} is not the events file of a job in this store; 'job {}' rebuilds a job from the "
                              "store's record, never from a file alone",
                              path.string(), command),

@@ -1,5 +1,5 @@
 // `jobtape job list|show`: finding recorded jobs and looking at one. Parsing
-// and printing only; the report is rendered in recorder/job_report.
+// and printing only; the report is rendered in recorder/inspect/job_report.
 // `logs` and `replay` are in job_output_commands.cc.
 #include <unistd.h>
 
@@ -22,10 +22,10 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/event_reader.h"
-#include "recorder/job_json.h"
-#include "recorder/job_report.h"
-#include "recorder/json_text.h"
+#include "recorder/events/event_reader.h"
+#include "recorder/inspect/job_json.h"
+#include "recorder/inspect/job_report.h"
+#include "recorder/inspect/json_text.h"
 #include "sandbox/recipe.h"
 
 namespace jobtape::cli {
@@ -238,7 +238,7 @@ int runShow(const ShowArgs& args, const CliContext& context) {
   if (target.row) {
     report.build = store->build(target.row->buildId);
     loadEvents(report, target);
-    fs::path state = jobDirOf(*store, *target.row) / kStateDirName;
+    fs::path state = jobDirOf(*store, *target.row) / store::kStateDirName;
     std::error_code ec;
     if (fs::is_directory(state, ec)) report.keptState = state;
   } else {

@@ -16,10 +16,10 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/event_reader.h"
-#include "recorder/job_summary.h"
-#include "recorder/log_render.h"
-#include "recorder/replay.h"
+#include "recorder/events/event_reader.h"
+#include "recorder/inspect/job_summary.h"
+#include "recorder/inspect/log_render.h"
+#include "recorder/inspect/replay.h"
 
 namespace jobtape::cli {
 

@@ -71,9 +71,9 @@ std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<s
 
 recorder::JobPaths jobPathsOf(store::Store& store, const store::JobRow& row) {
   fs::path dir = jobDirOf(store, row);
-  recorder::JobPaths paths{store.shortestUniquePrefix(row.id), (dir / kEventsFileName).string(), std::nullopt};
+  recorder::JobPaths paths{store.shortestUniquePrefix(row.id), (dir / store::kEventsFileName).string(), std::nullopt};
   std::error_code ec;
-  if (fs::is_directory(dir / kStateDirName, ec)) paths.stateDir = (dir / kStateDirName).string();
+  if (fs::is_directory(dir / store::kStateDirName, ec)) paths.stateDir = (dir / store::kStateDirName).string();
   return paths;
 }
 
@@ -81,7 +81,7 @@ Target resolveTarget(store::Store* store, const std::optional<std::string>& sele
   store::Selection selection = resolveJob(store, selector);
   if (auto* file = std::get_if<store::EventsFileSelection>(&selection)) return {std::nullopt, file->path};
   auto& row = std::get<store::JobRow>(selection);
-  fs::path events = jobDirOf(*store, row) / kEventsFileName;
+  fs::path events = jobDirOf(*store, row) / store::kEventsFileName;
   return {row, events};
 }
 

@@ -13,14 +13,13 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
-#include "recorder/event_reader.h"
-#include "recorder/job_json.h"
+#include "recorder/events/event_reader.h"
+#include "recorder/inspect/job_json.h"
+#include "store/job_dir.h"
 #include "store/store.h"
 
 namespace jobtape::cli {
 
-inline constexpr const char* kEventsFileName = "events.bin.zst";
-inline constexpr const char* kStateDirName = "state";
 
 struct SelectorArg {
   std::optional<std::string> value;

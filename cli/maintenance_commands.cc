@@ -1,5 +1,5 @@
 // `jobtape gc` (retention through store/retention.h) and `jobtape history`
-// (per-day aggregates from recorder/history.h).
+// (per-day aggregates from recorder/inspect/history.h).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -11,8 +11,8 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
-#include "recorder/history.h"
-#include "recorder/job_json.h"
+#include "recorder/inspect/history.h"
+#include "recorder/inspect/job_json.h"
 #include "store/retention.h"
 
 namespace jobtape::cli {

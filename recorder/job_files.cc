@@ -8,6 +8,7 @@
 
 #include "sandbox/sha256.h"
 #include "store/tree_removal.h"
+#include "store/job_dir.h"
 
 namespace jobtape::recorder {
 
@@ -33,7 +34,7 @@ JobFiles createJobFiles(const fs::path& jobDir) {
                 {}, ec);
   }
   makePrivateDir(jobDir);
-  JobFiles files{jobDir, jobDir / "events.bin.zst", jobDir / "state"};
+  JobFiles files{jobDir, store::eventsFileIn(jobDir), store::stateDirIn(jobDir)};
   makePrivateDir(files.stateDir);
   return files;
 }

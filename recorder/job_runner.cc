@@ -7,7 +7,7 @@
 #include <mutex>
 #include <optional>
 
-#include "recorder/event_writer.h"
+#include "recorder/events/event_writer.h"
 #include "recorder/job_command_line.h"
 #include "recorder/job_files.h"
 #include "recorder/job_watcher.h"

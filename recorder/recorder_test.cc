@@ -26,7 +26,7 @@
 #include <sstream>
 #include <thread>
 
-#include "recorder/event_reader.h"
+#include "recorder/events/event_reader.h"
 #include "store/store.h"
 
 namespace jobtape {

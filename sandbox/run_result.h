@@ -6,7 +6,7 @@
 
 namespace jobtape::sandbox {
 
-// Mirrors schema::Outcome in recorder/events.capnp (same order).
+// Mirrors schema::Outcome in recorder/events/events.capnp (same order).
 enum class Outcome {
   exited,
   signaled,

@@ -16,6 +16,15 @@
 
 namespace jobtape::store {
 
+// The layout of a job's directory, spelled here and nowhere else:
+//   events.bin.zst  the job's record (recorder/events/event_writer.cc)
+//   state/          the sandbox's writable state (its tmpfs mounts), kept
+//                   with a failed job for debug-shell
+inline constexpr const char* kEventsFileName = "events.bin.zst";
+inline constexpr const char* kStateDirName = "state";
+inline std::filesystem::path eventsFileIn(const std::filesystem::path& jobDir) { return jobDir / kEventsFileName; }
+inline std::filesystem::path stateDirIn(const std::filesystem::path& jobDir) { return jobDir / kStateDirName; }
+
 // home/jobs/<id>. Throws DamagedJobRow when `id` is not a ULID.
 std::filesystem::path jobDirectory(const std::filesystem::path& home, const std::string& id);
 

@@ -18,6 +18,7 @@
 
 #include "store/job_index.h"
 #include "store/ulid.h"
+#include "store/job_dir.h"
 
 namespace jobtape::store {
 
@@ -291,7 +292,7 @@ Selection resolvePath(const std::string& text) {
   fs::path path(text);
   auto status = fs::status(path, error);
   if (fs::is_directory(status)) {
-    fs::path inside = path / "events.bin.zst";
+    fs::path inside = eventsFileIn(path);
     if (fs::is_regular_file(inside, error)) return EventsFileSelection{fs::absolute(inside)};
     throw SelectorError(fmt::format("{} is a directory without an events.bin.zst", shown(text)));
   }

@@ -6,7 +6,7 @@
 #include <iterator>
 #include <map>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/cli_actions/actions_fixture.h"
 
 namespace jobtape::testing {

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <set>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "store/ulid.h"
 #include "tests/cli_actions/actions_fixture.h"
 

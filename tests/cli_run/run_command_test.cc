@@ -7,7 +7,7 @@
 
 #include <regex>
 
-#include "recorder/event_reader.h"
+#include "recorder/events/event_reader.h"
 #include "recorder/job_command_line.h"
 #include "tests/cli_run/run_test_support.h"
 #include "tests/common/jobtape_process.h"

@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "recorder/event_reader.h"
+#include "recorder/events/event_reader.h"
 #include "tests/cli_run/run_test_support.h"
 #include "tests/common/jobtape_process.h"
 

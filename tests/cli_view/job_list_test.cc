@@ -9,7 +9,7 @@
 #include <regex>
 #include <sstream>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/cli_view/view_history.h"
 #include "tests/common/jobtape_process.h"
 

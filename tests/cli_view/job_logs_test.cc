@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/cli_view/view_history.h"
 #include "tests/common/jobtape_process.h"
 

@@ -12,7 +12,7 @@
 #include <regex>
 #include <thread>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {

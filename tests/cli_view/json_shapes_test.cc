@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/common/jobtape_process.h"
 
 namespace jobtape::testing {

@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "recorder/event_writer.h"
+#include "recorder/events/event_writer.h"
 #include "sandbox/run_result.h"
 #include "sandbox/runner.h"
 #include "store/store.h"

@@ -14,7 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "recorder/json_testing.h"
+#include "recorder/inspect/json_testing.h"
 #include "tests/cli_run/run_test_support.h"
 #include "tests/common/jobtape_process.h"
 
