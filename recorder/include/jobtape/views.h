@@ -1,8 +1,9 @@
 // Recorded jobs and builds put into words and JSON, as `jobtape job logs`,
 // `job show`, `job replay` and the --json listings print them. Everything is
 // written to a std::ostream or returned as text; nothing here knows a
-// terminal, except that text from outside is escaped (escapeControl) where a
-// person reads it. The JSON shapes are documented in docs/JSON.md.
+// terminal, except that text from outside is escaped (escapeControl,
+// <jobtape/text.h>) where a person reads it. The JSON shapes are documented
+// in docs/JSON.md.
 #pragma once
 
 #include <cstddef>
@@ -16,21 +17,9 @@
 
 #include <jobtape/events.h>
 #include <jobtape/inspect.h>
+#include <jobtape/text.h>
 
 namespace jobtape {
-
-// ---- text for people ---------------------------------------------------------
-
-// Control characters and invalid UTF-8 as \n, \t, \x1b...: safe on a terminal.
-std::string escapeControl(std::string_view text);
-// "850ms", "1.2s", "3m04s", "1h02m"
-std::string formatDuration(int64_t milliseconds);
-// Local time "2026-11-22 14:03:07"
-std::string formatTimestamp(int64_t unixMs);
-// Quotes `word` for a POSIX shell only when it needs it: make, 'a b', 'it'\''s'.
-std::string shellQuote(std::string_view word);
-// The command and its arguments, each quoted as needed: one copy-pasteable line.
-std::string displayCommand(const std::string& command, const std::vector<std::string>& args);
 
 // ---- job report (`job show`) ---------------------------------------------------
 
