@@ -26,14 +26,6 @@ std::optional<JobStatus> parseJobStatus(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-HomeError::HomeError(Reason reason, const std::string& message, std::string hint, std::exception_ptr cause)
-    : Error(Kind::store, message, {}, {}, std::move(cause)), reason_(reason), hint_(std::move(hint)) {}
-
-SelectorError::SelectorError(const std::string& message, std::vector<std::string> candidates)
-    : Error(Kind::invalidArgument, message), candidates_(std::move(candidates)) {}
-
-DamagedRecordError::DamagedRecordError(const std::string& message) : Error(Kind::store, message) {}
-
 namespace {
 
 // Without a store: a home that holds other files and no jobtape.db is not

@@ -22,9 +22,6 @@ namespace jobtape {
 
 namespace fs = std::filesystem;
 
-ActionRefused::ActionRefused(const std::string& message, std::string hint)
-    : Error(Kind::invalidArgument, message), hint_(std::move(hint)) {}
-
 std::optional<std::string> callerEnvironment(const std::string& name) { return recorder::callerEnv(name); }
 
 std::string missingSecretWarning(const std::string& name) { return recorder::missingSecretWarning(name); }

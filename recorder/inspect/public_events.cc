@@ -6,9 +6,6 @@
 
 namespace jobtape {
 
-EventsFileError::EventsFileError(const std::string& message, bool gone)
-    : Error(Kind::io, message), gone_(gone) {}
-
 bool JobEvents::Impl::storeSaysStopped() {
   if (!storeStatus) return false;  // followed until its last event, like tail -f
   auto now = std::chrono::steady_clock::now();
