@@ -106,8 +106,9 @@ class HomeError : public Error {
 };
 
 // A selector names no job (or build), or several (Kind::invalidArgument).
-// what() is the one line; for an ambiguous prefix candidates() holds one line
-// each (id, status, started, command), like git's.
+// what() is the one line. For an ambiguous selector candidates() holds the
+// lines git would print after it: "The candidates are:", then one line each
+// (id, status, started, command); empty otherwise.
 class SelectorError : public Error {
  public:
   SelectorError(const std::string& message, std::vector<std::string> candidates);
