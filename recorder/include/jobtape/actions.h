@@ -88,7 +88,7 @@ struct DebugShellResult {
 // dropped; JOBTAPE_DEBUG_SHELL names the job.
 class DebugShell {
  public:
-  // Throws ActionRefused, DamagedRecordError.
+  // Throws ActionRefused (a damaged row is refused too).
   static std::unique_ptr<DebugShell> plan(Home& home, const JobRecord& job, const DebugShellOptions& options);
   virtual ~DebugShell() = default;
 

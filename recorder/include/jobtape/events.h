@@ -138,12 +138,12 @@ class JobEvents {
   // file holds now.
   std::optional<Event> next();
   // The next event, waiting for the job to write it (inotify, else polling);
-  // nullopt once the job finished or stopped and nothing more came, or when
-  // `giveUp` (asked about twice a second) returns true.
+  // nullopt once the job finished or stopped and nothing more came, or once
+  // `giveUp` (asked while waiting, every 100 ms or so) returns true.
   std::optional<Event> nextFollowing(const std::function<bool()>& giveUp = {});
 
   // Set once reading stopped at damage; not for the unfinished last frame of
-  // a job that is still writing its file.
+  // a job its store says is still running.
   std::optional<EventsDamage> damage() const;
 
   Impl& impl() noexcept { return *impl_; }

@@ -6,7 +6,7 @@
 //   jobtape::SelectedJob job = home->selectJob("-1");  // the selectors of `jobtape job`
 //   auto events = home->events(job);                  // <jobtape/events.h>
 //
-// Renderings (logs, the job report, JSON, traces) are in <jobtape/views.h>;
+// Renderings (logs, the job report, replay, JSON) are in <jobtape/views.h>;
 // retry, debug-shell and gc in <jobtape/actions.h>. Every failure is a
 // jobtape::Error; the classes below say which ones callers usually tell apart.
 #pragma once
@@ -253,7 +253,8 @@ class Home {
   virtual std::string shortId(const std::string& jobId) = 0;
   // The selected job's events. A job that has just started may not have
   // written its first frame yet: that is waited for (up to 3 s). Following
-  // stops when the store says the job ended. Throws EventsFileError.
+  // stops when the store says the job ended. The Home must outlive them.
+  // Throws EventsFileError.
   virtual std::unique_ptr<JobEvents> events(const SelectedJob& selected) = 0;
 
   // ---- builds ------------------------------------------------------------
