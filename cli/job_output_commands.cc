@@ -3,10 +3,7 @@
 // library's (<jobtape/views.h>).
 #include <CLI/CLI.hpp>
 #include <limits>
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
 #include <jobtape/views.h>
 #include <memory>

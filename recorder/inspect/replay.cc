@@ -57,7 +57,7 @@ uint64_t replay(const std::function<std::optional<OutputEvent>()>& next, const R
 
 }  // namespace jobtape::recorder
 
-// Public (<jobtape/views.h>): the CLI checks its options before it opens anything.
+// Public (<jobtape/views.h>): callers check the options before they open anything.
 namespace jobtape {
 
 void validateReplayOptions(const ReplayOptions& options) {
