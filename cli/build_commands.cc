@@ -1,6 +1,6 @@
 // `jobtape build list|show|trace|check`: builds, their jobs and nested
-// builds. The data comes from recorder/inspect/build_overview, build_check and
-// chrome_trace; this file parses and prints.
+// builds. The data and the JSON come from the library (<jobtape/inspect.h>,
+// <jobtape/views.h>); this file parses and prints.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,48 +8,30 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <jobtape/inspect.h>
+#include <jobtape/views.h>
 #include <memory>
 
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/inspect/build_check.h"
-#include "recorder/inspect/build_overview.h"
-#include "recorder/inspect/chrome_trace.h"
-#include "recorder/inspect/job_json.h"
-#include "recorder/inspect/json_text.h"
-#include "store/selector.h"
 
 namespace jobtape::cli {
 
 namespace fs = std::filesystem;
-using recorder::BuildIdAbbreviator;
-using recorder::BuildNode;
 
 namespace {
 
 const char* kRunHint = "record one with 'jobtape run -- COMMAND'";
 
-store::BuildRow resolveBuild(store::Store* store, const std::optional<std::string>& selector) {
-  if (!store) throw CliError("no builds recorded yet", kRunHint);
+BuildRecord resolveBuild(Home& home, const std::optional<std::string>& selector) {
+  if (!home.hasStore()) throw CliError("no builds recorded yet", kRunHint);
   try {
-    return store::resolveBuildSelector(*store, selector);
-  } catch (const store::SelectorError& error) {
-    std::string message = error.what();
-    auto newline = message.find('\n');
-    if (newline == std::string::npos) throw CliError(message, "see 'jobtape build list'");
-    std::string first = message.substr(0, newline);
-    std::cerr << "jobtape: error: " << first << '\n' << message.substr(newline + 1);
-    if (message.back() != '\n') std::cerr << '\n';
-    throw CliError(first, "", 1);
+    return home.selectBuild(selector);
+  } catch (const SelectorError& error) {
+    throwSelectorError(error, "jobtape build list");
   }
-}
-
-BuildIdAbbreviator abbreviatorFor(store::Store& store) {
-  std::vector<std::string> ids;
-  for (const auto& build : store.builds(0)) ids.push_back(build.id);
-  return BuildIdAbbreviator(std::move(ids));
 }
 
 Colour resultColour(const std::string& result) {
@@ -58,7 +40,7 @@ Colour resultColour(const std::string& result) {
   return Colour::blue;
 }
 
-std::string projectsText(const std::vector<store::ProjectRow>& projects) {
+std::string projectsText(const std::vector<ProjectRecord>& projects) {
   if (projects.empty()) return "-";
   const auto& first = projects.front();
   std::string text = !first.localProjectPath.empty() ? first.localProjectPath : first.registryProjectName;
@@ -66,80 +48,30 @@ std::string projectsText(const std::vector<store::ProjectRow>& projects) {
   return escapeControl(text);
 }
 
-std::string countsText(const recorder::JobCounts& counts) {
+std::string countsText(const JobCounts& counts) {
   std::string text = fmt::format("{} ok", counts.succeeded);
   if (counts.failed + counts.abandoned) text += fmt::format(", {} failed", counts.failed + counts.abandoned);
   if (counts.running) text += fmt::format(", {} running", counts.running);
   return text;
 }
 
-std::string durationText(const BuildNode& node) {
+std::string durationText(const BuildTree& node) {
   return node.durationMs ? formatDuration(*node.durationMs) : std::string("-");
-}
-
-// ---- JSON --------------------------------------------------------------------
-
-// The keys and their meaning are documented in docs/JSON.md ("build").
-void writeCountsJson(recorder::JsonWriter& json, const recorder::JobCounts& counts) {
-  json.key("job_counts").beginObject();
-  json.field("total", counts.total).field("succeeded", counts.succeeded).field("failed", counts.failed);
-  json.field("abandoned", counts.abandoned).field("running", counts.running);
-  json.endObject();
-}
-
-void writeJobsJson(recorder::JsonWriter& json, store::Store& store, const std::string& buildId) {
-  auto jobs = store.jobsOfBuild(buildId);
-  std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  json.key("jobs").beginArray();
-  for (const auto& job : jobs) {
-    json.beginObject();
-    recorder::writeJobRowJson(json, job, jobPathsOf(store, job));
-    json.endObject();
-  }
-  json.endArray();
-}
-
-// `withJobs` (build show): each build also lists its jobs.
-void writeBuildJson(recorder::JsonWriter& json, const BuildNode& node, const BuildIdAbbreviator& abbreviate,
-                    store::Store* withJobs) {
-  const auto& b = node.build;
-  json.beginObject();
-  json.field("id", b.id).field("short_id", abbreviate(b.id)).field("result", recorder::buildResultName(b));
-  recorder::writeTimeJson(json, "started_at", b.startedAtMs);
-  recorder::writeTimeJson(json, "stopped_at", b.stoppedAtMs);
-  json.field("duration_ms", node.durationMs);
-  json.field("command_line", b.commandLine).field("cwd", b.cwd).field("host", b.host);
-  json.field("parent_job_id", b.parentJobId).field("retry_of", b.retryOf);
-  json.key("projects").beginArray();
-  for (const auto& p : node.projects) {
-    json.beginObject().field("id", p.id).field("project_hash", p.projectHash);
-    json.field("local_project_path", p.localProjectPath).field("registry_project_name", p.registryProjectName);
-    json.endObject();
-  }
-  json.endArray();
-  writeCountsJson(json, node.jobs);
-  if (withJobs) writeJobsJson(json, *withJobs, b.id);
-  json.key("nested").beginArray();
-  for (const auto& child : node.nested) writeBuildJson(json, child, abbreviate, withJobs);
-  json.endArray();
-  json.field("nested_truncated", node.truncated);
-  json.endObject();
 }
 
 // ---- build list ----------------------------------------------------------------
 
 struct ListRow {
   std::string id;  // with the tree prefix
-  const BuildNode* node;
+  const BuildTree* node;
 };
 
-void flatten(const BuildNode& node, const std::string& indent, bool last, bool top, const BuildIdAbbreviator& abbreviate,
-             std::vector<ListRow>& rows) {
+void flatten(const BuildTree& node, const std::string& indent, bool last, bool top, std::vector<ListRow>& rows) {
   std::string branch = top ? "" : indent + (last ? "└─ " : "├─ ");
-  rows.push_back({branch + abbreviate(node.build.id), &node});
+  rows.push_back({branch + node.build.shortId, &node});
   std::string childIndent = top ? "" : indent + (last ? "   " : "│  ");
   for (size_t i = 0; i < node.nested.size(); ++i) {
-    flatten(node.nested[i], childIndent, i + 1 == node.nested.size(), false, abbreviate, rows);
+    flatten(node.nested[i], childIndent, i + 1 == node.nested.size(), false, rows);
   }
 }
 
@@ -156,20 +88,10 @@ std::string pad(const std::string& text, size_t width) {
 }
 
 int listAction(const CliContext& context, int limit, bool json) {
-  auto store = openExistingStore(context);
-  std::vector<BuildNode> nodes;
-  if (store) nodes = recorder::loadRecentBuilds(*store, limit);
-  std::vector<std::string> ids;
-  if (store) {
-    for (const auto& build : store->builds(0)) ids.push_back(build.id);
-  }
-  BuildIdAbbreviator abbreviate(std::move(ids));
+  auto home = openHome(context);
+  std::vector<BuildTree> nodes = home->builds(limit);
   if (json) {
-    recorder::JsonWriter out(true);
-    out.beginArray();
-    for (const auto& node : nodes) writeBuildJson(out, node, abbreviate, nullptr);
-    out.endArray();
-    std::cout << out.text() << '\n';
+    std::cout << buildListJson(nodes) << '\n';
     return 0;
   }
   if (nodes.empty()) {
@@ -177,7 +99,7 @@ int listAction(const CliContext& context, int limit, bool json) {
     return 0;
   }
   std::vector<ListRow> rows;
-  for (const auto& node : nodes) flatten(node, "", true, true, abbreviate, rows);
+  for (const auto& node : nodes) flatten(node, "", true, true, rows);
   size_t idWidth = 5, countWidth = 4, projectWidth = 7;
   for (const auto& row : rows) {
     idWidth = std::max(idWidth, columns(row.id));
@@ -189,7 +111,7 @@ int listAction(const CliContext& context, int limit, bool json) {
             << pad("DURATION", 8) << "  " << pad("STARTED", 11) << "  " << pad("PROJECT", projectWidth) << "  COMMAND\n";
   for (const auto& row : rows) {
     const auto& b = row.node->build;
-    std::string result = recorder::buildResultName(b);
+    std::string result = buildResultName(b);
     std::cout << pad(row.id, idWidth) << "  " << colourize(context, resultColour(result), pad(result, 9)) << "  "
               << pad(countsText(row.node->jobs), countWidth) << "  " << pad(durationText(*row.node), 8) << "  "
               << pad(formatRelative(b.startedAtMs, now), 11) << "  " << pad(projectsText(row.node->projects), projectWidth) << "  "
@@ -200,17 +122,16 @@ int listAction(const CliContext& context, int limit, bool json) {
 
 // ---- build show ----------------------------------------------------------------
 
-void printJobs(const CliContext& context, store::Store& store, const std::string& buildId) {
-  auto jobs = withoutDamagedRows(store, store.jobsOfBuild(buildId));
-  std::sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+void printJobs(const CliContext& context, Home& home, const std::string& buildId) {
+  auto jobs = withoutDamaged(home.jobsOfBuild(buildId));
   for (const auto& job : jobs) {
-    std::string status = store::jobStatusName(job.status);
+    std::string status = jobStatusName(job.status);
     std::string how;
     if (job.signal && *job.signal) how = fmt::format("signal {}", *job.signal);
     else if (!job.outcome.empty() && job.outcome != "exited") how = job.outcome;
     else if (job.exitCode) how = fmt::format("exit {}", *job.exitCode);
     std::string duration = job.stoppedAtMs ? formatDuration(*job.stoppedAtMs - job.startedAtMs) : "-";
-    std::cout << "  " << store.shortestUniquePrefix(job.id) << "  "
+    std::cout << "  " << home.shortId(job.id) << "  "
               << colourize(context, statusColour(job.status), pad(status, 9)) << "  " << pad(how, 12) << "  "
               << pad(duration, 8) << "  " << escapeControl(!job.name.empty() ? job.name + ": " + job.command : job.command)
               << '\n';
@@ -218,33 +139,29 @@ void printJobs(const CliContext& context, store::Store& store, const std::string
   if (jobs.empty()) std::cout << "  (none)\n";
 }
 
-void printNestedTree(const CliContext& context, const BuildNode& node, const std::string& indent,
-                     const BuildIdAbbreviator& abbreviate) {
+void printNestedTree(const CliContext& context, const BuildTree& node, const std::string& indent) {
   for (size_t i = 0; i < node.nested.size(); ++i) {
     const auto& child = node.nested[i];
     bool last = i + 1 == node.nested.size();
-    std::string result = recorder::buildResultName(child.build);
-    std::cout << indent << (last ? "└─ " : "├─ ") << abbreviate(child.build.id) << "  "
+    std::string result = buildResultName(child.build);
+    std::cout << indent << (last ? "└─ " : "├─ ") << child.build.shortId << "  "
               << colourize(context, resultColour(result), result) << "  " << countsText(child.jobs) << "  "
               << durationText(child) << "  from job " << child.build.parentJobId.value_or("?").substr(0, 10) << "  "
               << escapeControl(child.build.commandLine) << '\n';
-    printNestedTree(context, child, indent + (last ? "   " : "│  "), abbreviate);
+    printNestedTree(context, child, indent + (last ? "   " : "│  "));
   }
   if (node.truncated) std::cout << indent << "└─ (more nested builds not shown)\n";
 }
 
 int showAction(const CliContext& context, const std::optional<std::string>& selector, bool json) {
-  auto store = openExistingStore(context);
-  auto build = resolveBuild(store.get(), selector);
-  BuildNode node = recorder::loadBuildTree(*store, build);
-  auto abbreviate = abbreviatorFor(*store);
+  auto home = openHome(context);
+  auto build = resolveBuild(*home, selector);
+  BuildTree node = home->buildTree(build);
   if (json) {
-    recorder::JsonWriter out(true);
-    writeBuildJson(out, node, abbreviate, store.get());
-    std::cout << out.text() << '\n';
+    std::cout << buildShowJson(*home, node) << '\n';
     return 0;
   }
-  std::string result = recorder::buildResultName(build);
+  std::string result = buildResultName(build);
   auto line = [](const char* label, const std::string& value) { std::cout << fmt::format("{:<10} {}\n", label, value); };
   std::cout << "build " << build.id << '\n';
   line("result:", colourize(context, resultColour(result), result));
@@ -260,10 +177,10 @@ int showAction(const CliContext& context, const std::optional<std::string>& sele
     line("project:", escapeControl(name) + "  (" + p.projectHash.substr(0, 12) + ")");
   }
   line("jobs:", countsText(node.jobs));
-  printJobs(context, *store, build.id);
+  printJobs(context, *home, build.id);
   if (!node.nested.empty()) {
     std::cout << "nested builds:\n";
-    printNestedTree(context, node, "  ", abbreviate);
+    printNestedTree(context, node, "  ");
   }
   return 0;
 }
@@ -272,10 +189,10 @@ int showAction(const CliContext& context, const std::optional<std::string>& sele
 
 int traceAction(const CliContext& context, const std::optional<std::string>& selector,
                 const std::optional<std::string>& output) {
-  auto store = openExistingStore(context);
-  auto build = resolveBuild(store.get(), selector);
-  auto trace = recorder::loadTrace(*store, build);
-  std::string json = recorder::chromeTraceJson(trace, nowUnixMs());
+  auto home = openHome(context);
+  auto build = resolveBuild(*home, selector);
+  BuildTrace trace = home->trace(build, nowUnixMs());
+  const std::string& json = trace.json;
   if (!output || *output == "-") {
     std::cout << json;
     return 0;
@@ -300,7 +217,7 @@ int traceAction(const CliContext& context, const std::optional<std::string>& sel
     fs::remove(temporary, ec);
     throw CliError(fmt::format("cannot write {}: {}", target.string(), ec.message()), "choose another -o path");
   }
-  size_t jobs = trace.jobs.size();
+  size_t jobs = trace.jobs;
   std::cerr << fmt::format("jobtape: wrote the trace of build {} ({} job{}) to {}; open it in https://ui.perfetto.dev\n",
                            build.id.substr(0, 10), jobs, jobs == 1 ? "" : "s", target.string());
   return 0;
@@ -308,30 +225,12 @@ int traceAction(const CliContext& context, const std::optional<std::string>& sel
 
 // ---- build check ---------------------------------------------------------------
 
-void printCheckJson(const recorder::FailureCheck& check, const BuildIdAbbreviator& abbreviate) {
-  recorder::JsonWriter json(true);
-  json.beginObject().field("failures", check.wanted).field("project", check.project);
-  json.field("locked", check.locked()).field("verdict", check.verdict());
-  json.key("builds").beginArray();
-  for (const auto& b : check.considered) {
-    json.beginObject().field("id", b.id).field("short_id", abbreviate(b.id)).field("result", recorder::buildResultName(b));
-    recorder::writeTimeJson(json, "started_at", b.startedAtMs);
-    recorder::writeTimeJson(json, "stopped_at", b.stoppedAtMs);
-    json.field("command_line", b.commandLine).endObject();
-  }
-  json.endArray().endObject();
-  std::cout << json.text() << '\n';
-}
-
 int checkAction(const CliContext& context, int failures, const std::optional<std::string>& project, bool json) {
   if (failures < 1) {
     throw usageError(fmt::format("--failures {}: needs at least 1", failures), "e.g. --failures 3");
   }
-  auto store = openExistingStore(context);
-  recorder::FailureCheck check;
-  check.wanted = failures;
-  check.project = project;
-  if (store) check = recorder::checkRecentFailures(*store, failures, project);
+  auto home = openHome(context);
+  FailureCheck check = home->checkFailures(failures, project);
   // A lock that a typo in the project name opens is no lock: a project with
   // no finished build is refused rather than reported unlocked.
   if (project && check.considered.empty()) {
@@ -339,11 +238,11 @@ int checkAction(const CliContext& context, int failures, const std::optional<std
                      "give its directory or registry name as 'jobtape build list' shows it");
   }
   if (json) {
-    printCheckJson(check, store ? abbreviatorFor(*store) : BuildIdAbbreviator({}));
+    std::cout << buildCheckJson(check) << '\n';
   } else {
-    std::cout << check.verdict() << '\n';
+    std::cout << check.verdict << '\n';
   }
-  return check.locked() ? 1 : 0;
+  return check.locked ? 1 : 0;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Helpers every subcommand shares: opening the store, resolving selectors,
-// and formatting for people (durations, relative times, colour, escaping).
+// Helpers every subcommand shares: opening the home, resolving selectors,
+// and formatting for people (relative times, colour). Escaping, durations
+// and timestamps are the library's (<jobtape/text.h>).
 #pragma once
 
 #include <cstdint>
@@ -8,43 +9,35 @@
 #include <string>
 #include <string_view>
 
+#include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
+#include <jobtape/text.h>
 
 #include "cli/cli_context.h"
-#include "store/selector.h"
-#include "store/store.h"
 
 namespace jobtape::cli {
 
-// Opens (creating if needed) the store at the context's home. Store errors
-// become a CliError naming the file.
-std::unique_ptr<store::Store> openStore(const CliContext& context);
-// Opens the store only if jobtape.db exists (read commands on a fresh home).
-std::unique_ptr<store::Store> openExistingStore(const CliContext& context);
-// Without a store: a home that holds other files and no jobtape.db is not a
-// store at all (a mistyped --home or JOBTAPE_HOME), said as an error rather
-// than as "no jobs recorded yet".
-void refuseForeignHome(const CliContext& context);
+// Opens the home at --home for reading (nothing is created). Its refusals
+// become a CliError naming the file and the fix. With `refuseForeign`, a
+// directory that holds files but no store is refused too (a mistyped --home
+// or JOBTAPE_HOME), rather than read as "no jobs recorded yet".
+std::unique_ptr<Home> openHome(const CliContext& context, bool refuseForeign = false);
 
-// Resolves a job selector; SelectorError becomes CliError (message = first
-// line, the candidate lines follow on stderr before it is thrown).
-store::Selection resolveJob(store::Store* store, const std::optional<std::string>& selector);
+// A selector that names nothing (or too much), said git style: the error
+// line, then the candidates one a line on stderr; without candidates the
+// error says to see `listCommand` ("jobtape job list").
+[[noreturn]] void throwSelectorError(const SelectorError& error, const std::string& listCommand);
+// Resolves a job selector (SelectorError as above).
+SelectedJob resolveJob(Home& home, const std::optional<std::string>& selector);
 
-// "1.2s", "3m04s", "1h02m"
-std::string formatDuration(int64_t milliseconds);
 // "3 min ago", "2 h ago", "5 d ago"; "just now" under 10 s
 std::string formatRelative(int64_t unixMs, int64_t nowUnixMs);
-// Local time "2026-11-22 14:03:07"
-std::string formatTimestamp(int64_t unixMs);
 int64_t nowUnixMs();
-
-// Control characters (and invalid UTF-8) as \n, \t, \x1b...: safe on a terminal.
-std::string escapeControl(std::string_view text);
 
 enum class Colour { none, red, green, yellow, blue, dim, bold };
 // Wraps text in an ANSI colour when context.colour is set.
 std::string colourize(const CliContext& context, Colour colour, std::string_view text);
-Colour statusColour(store::JobStatus status);
+Colour statusColour(JobStatus status);
 
 // "exit 2", "killed by SIGTERM", "stopped by SIGINT", or the outcome's message.
 std::string failureReason(const JobResult& result);

@@ -1,5 +1,5 @@
 // `jobtape job list|show`: finding recorded jobs and looking at one. Parsing
-// and printing only; the report is rendered in recorder/inspect/job_report.
+// and printing only; the report is the library's (<jobtape/views.h>).
 // `logs` and `replay` are in job_output_commands.cc.
 #include <unistd.h>
 
@@ -13,6 +13,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
+#include <iostream>
+#include <jobtape/inspect.h>
+#include <jobtape/views.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,11 +25,6 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/events/event_reader.h"
-#include "recorder/inspect/job_json.h"
-#include "recorder/inspect/job_report.h"
-#include "recorder/inspect/json_text.h"
-#include "sandbox/recipe.h"
 
 namespace jobtape::cli {
 
@@ -43,14 +41,6 @@ struct ListArgs {
   int limit = 20;
   bool json = false;
 };
-
-std::optional<store::JobStatus> parseStatus(const std::string& text) {
-  for (auto status : {store::JobStatus::running, store::JobStatus::succeeded, store::JobStatus::failed,
-                      store::JobStatus::abandoned}) {
-    if (text == store::jobStatusName(status)) return status;
-  }
-  return std::nullopt;
-}
 
 // Code points, as a stand-in for the width on a terminal.
 size_t displayWidth(std::string_view text) {
@@ -85,30 +75,22 @@ std::string homeRelative(const std::string& path) {
   return path;
 }
 
-std::string durationOf(const store::JobRow& row, int64_t now) {
+std::string durationOf(const JobRecord& row, int64_t now) {
   if (row.stoppedAtMs) return formatDuration(*row.stoppedAtMs - row.startedAtMs);
-  if (row.status == store::JobStatus::running) return formatDuration(now - row.startedAtMs) + "…";
+  if (row.status == JobStatus::running) return formatDuration(now - row.startedAtMs) + "…";
   return "-";
 }
 
-void printListJson(store::Store& store, const std::vector<store::JobRow>& rows) {
-  recorder::JsonWriter json(true);
-  json.beginArray();
-  for (const auto& row : rows) {
-    json.beginObject();
-    recorder::writeJobRowJson(json, row, jobPathsOf(store, row));
-    json.endObject();
-  }
-  json.endArray();
-  std::printf("%s\n", json.text().c_str());
+void printListJson(Home& home, const std::vector<JobRecord>& rows) {
+  std::printf("%s\n", jobListJson(home, rows).c_str());
 }
 
-void printListTable(const CliContext& context, store::Store& store, const std::vector<store::JobRow>& rows) {
+void printListTable(const CliContext& context, Home& home, const std::vector<JobRecord>& rows) {
   int64_t now = nowUnixMs();
   std::vector<std::array<std::string, 6>> table;
   table.push_back({"ID", "STATUS", "PROJECT", "COMMAND", "STARTED", "DURATION"});
   for (const auto& row : rows) {
-    table.push_back({store.shortestUniquePrefix(row.id), store::jobStatusName(row.status),
+    table.push_back({home.shortId(row.id), jobStatusName(row.status),
                      fitWidth(escapeControl(homeRelative(row.projectPath.empty() ? "-" : row.projectPath)), 28, true),
                      fitWidth(escapeControl(row.command), 48), formatRelative(row.startedAtMs, now),
                      durationOf(row, now)});
@@ -133,47 +115,40 @@ void printListTable(const CliContext& context, store::Store& store, const std::v
 }
 
 int runList(const ListArgs& args, const CliContext& context) {
-  store::JobFilter filter;
+  JobQuery query;
   if (!args.status.empty()) {
-    filter.status = parseStatus(args.status);
-    if (!filter.status) {
+    query.status = parseJobStatus(args.status);
+    if (!query.status) {
       throw usageError(fmt::format("unknown status '{}'", escapeControl(args.status)),
                        "use one of: running, succeeded, failed, abandoned");
     }
   }
   if (args.limit < 0) throw usageError(fmt::format("--limit must be 0 (no limit) or more, not {}", args.limit));
-  filter.limit = args.limit;
-  if (!args.project.empty()) {
-    // "--project ." means this directory, as recorded (absolute); anything
-    // that is not a directory here is taken as a registry name.
-    std::error_code ec;
-    bool directory = fs::is_directory(args.project, ec);
-    filter.project = directory ? fs::weakly_canonical(args.project, ec).string() : args.project;
-  }
+  query.limit = args.limit;
+  // "--project ." means this directory, as recorded: the library says so.
+  if (!args.project.empty()) query.project = args.project;
+  if (!args.build.empty()) query.build = args.build;
 
-  auto store = openExistingStore(context);
-  if (!store) {
-    refuseForeignHome(context);
+  auto home = openHome(context, true);
+  if (!home->hasStore()) {
     std::printf(args.json ? "[]\n" : "no jobs recorded yet\n");
     return 0;
   }
-  reapQuietly(store.get());
-  if (!args.build.empty()) {
-    try {
-      filter.buildId = store::resolveBuildSelector(*store, args.build).id;
-    } catch (const store::SelectorError& error) {
-      std::string message = error.what();
-      throw CliError(message.substr(0, message.find('\n')), "see 'jobtape build list'");
-    }
+  home->markAbandoned();
+  JobListing listing;
+  try {
+    listing = home->jobs(query);
+  } catch (const SelectorError& error) {
+    throw CliError(error.what(), "see 'jobtape build list'");
   }
-  std::vector<store::JobRow> rows = withoutDamagedRows(*store, store->jobs(filter));
+  std::vector<JobRecord> rows = withoutDamaged(std::move(listing));
   if (args.json) {
-    printListJson(*store, rows);
+    printListJson(*home, rows);
   } else if (rows.empty()) {
-    bool filtered = filter.status || filter.project || filter.buildId;
+    bool filtered = query.status || query.project || query.build;
     std::printf(filtered ? "no jobs match\n" : "no jobs recorded yet\n");
   } else {
-    printListTable(context, *store, rows);
+    printListTable(context, *home, rows);
   }
   return 0;
 }
@@ -186,69 +161,21 @@ struct ShowArgs {
   bool processes = false;
 };
 
-// Fills the events part of the report; a missing or broken file is said in
-// the report, not fatal: the row alone is worth showing.
-void loadEvents(recorder::JobReport& report, const Target& target) {
-  try {
-    auto reader = recorder::EventReader::open(target.eventsFile);
-    report.events = recorder::summarizeEvents(*reader);
-  } catch (const recorder::NotAnEventsFile& error) {
-    report.eventsError = fs::exists(target.eventsFile) ? error.what() : "missing (removed by 'jobtape gc'?)";
-  }
-  // A running job's last frame is still being written: not damage.
-  if (report.events && target.row && target.row->status == store::JobStatus::running) report.events->damage.reset();
-}
-
-void loadRecipe(recorder::JobReport& report) {
-  if (report.row && !report.row->recipeMeta.empty()) {
-    try {
-      report.recipe = sandbox::recipeFromJson(report.row->recipeMeta);
-      report.recipeSource = "store";
-      return;
-    } catch (const std::exception&) {
-      // Fall back to the events file's copy below.
-    }
-  }
-  if (report.events) {
-    report.recipe = report.events->description.recipe;
-    report.recipeSource = "events file";
-  }
-}
-
-recorder::ReportStyle reportStyle(const CliContext& context) {
-  recorder::ReportStyle style;
-  style.escape = [](std::string_view text) { return escapeControl(text); };
-  style.timestamp = [](int64_t unixMs) { return formatTimestamp(unixMs); };
-  style.duration = [](int64_t ms) { return formatDuration(ms); };
+ReportStyle reportStyle(const CliContext& context) {
+  ReportStyle style;
   style.status = [&context](std::string_view status) {
-    auto parsed = parseStatus(std::string(status));
+    auto parsed = parseJobStatus(status);
     return parsed ? colourize(context, statusColour(*parsed), status) : std::string(status);
   };
   return style;
 }
 
 int runShow(const ShowArgs& args, const CliContext& context) {
-  auto store = openExistingStore(context);
-  reapQuietly(store.get());
-  Target target = resolveTarget(store.get(), args.selector->value);
-  recorder::JobReport report;
-  report.row = target.row;
-  if (target.row) report.shortId = store->shortestUniquePrefix(target.row->id);
-  report.eventsFile = target.eventsFile;
-  if (target.row) {
-    report.build = store->build(target.row->buildId);
-    loadEvents(report, target);
-    fs::path state = jobDirOf(*store, *target.row) / store::kStateDirName;
-    std::error_code ec;
-    if (fs::is_directory(state, ec)) report.keptState = state;
-  } else {
-    // A file named on the command line must be one.
-    report.events = recorder::summarizeEvents(*openEvents(target));
-  }
-  loadRecipe(report);
-  std::string text = args.json ? recorder::renderReportJson(report, args.processes)
-                               : recorder::renderReportText(report, reportStyle(context), args.processes);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  auto home = openHome(context);
+  home->markAbandoned();
+  SelectedJob job = resolveJob(*home, args.selector->value);
+  ReportOptions options{args.json, args.processes, reportStyle(context)};
+  writeJobReport(*home, job, options, std::cout);
   return 0;
 }
 

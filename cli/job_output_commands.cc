@@ -1,13 +1,11 @@
 // `jobtape job logs|replay`: a recorded job's output, as it was written or
-// with its original timing. Parsing and printing only; the rendering lives in
-// recorder/ (log_render, replay).
+// with its original timing. Parsing and printing only; the rendering is the
+// library's (<jobtape/views.h>).
 #include <CLI/CLI.hpp>
 #include <limits>
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
+#include <jobtape/views.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,32 +14,11 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
-#include "recorder/events/event_reader.h"
-#include "recorder/inspect/job_summary.h"
-#include "recorder/inspect/log_render.h"
-#include "recorder/inspect/replay.h"
+#include "cli/stdio_stream.h"
 
 namespace jobtape::cli {
 
 namespace {
-
-// Writes raw bytes to stdout through stdio (so it interleaves correctly with
-// anything else printed) and flushes when asked: followers want lines as
-// they come.
-class StdoutSink : public recorder::ByteSink {
- public:
-  void write(std::string_view bytes) override {
-    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) fail();
-  }
-  void flush() {
-    if (std::fflush(stdout) != 0) fail();
-  }
-
- private:
-  [[noreturn]] void fail() {
-    throw CliError(fmt::format("cannot write the output: {}", std::strerror(errno)));
-  }
-};
 
 // ---- job logs --------------------------------------------------------------
 
@@ -59,16 +36,16 @@ struct LogsArgs {
   std::string format = "text";
 };
 
-recorder::LogOptions logOptions(const LogsArgs& args) {
-  recorder::LogOptions options;
-  auto format = recorder::parseLogFormat(args.format);
+LogOptions logOptions(const LogsArgs& args) {
+  LogOptions options;
+  auto format = parseLogFormat(args.format);
   if (!format) {
     throw usageError(fmt::format("unknown log format '{}'", escapeControl(args.format)), "use text, json or cast");
   }
   options.format = *format;
-  if (args.stdoutOnly) options.streams = recorder::StreamFilter::stdoutOnly;
-  if (args.stderrOnly) options.streams = recorder::StreamFilter::stderrOnly;
-  if (args.timestamps && options.format != recorder::LogFormat::text) {
+  if (args.stdoutOnly) options.streams = StreamFilter::stdoutOnly;
+  if (args.stderrOnly) options.streams = StreamFilter::stderrOnly;
+  if (args.timestamps && options.format != LogFormat::text) {
     throw usageError("--timestamps goes with --format text only", "json and cast carry the times already");
   }
   options.timestamps = args.timestamps;
@@ -77,67 +54,22 @@ recorder::LogOptions logOptions(const LogsArgs& args) {
                      "e.g. --tail 20");
   }
   if (args.tail >= 0) options.tailLines = static_cast<size_t>(args.tail);
+  options.follow = args.follow;
   return options;
 }
 
-// Asks the store at most every half second whether the job still runs.
-class RunningCheck {
- public:
-  RunningCheck(store::Store* store, const Target& target, std::string jobId)
-      : store_(store), target_(target), jobId_(std::move(jobId)) {}
-  bool stopped() {
-    auto now = std::chrono::steady_clock::now();
-    if (now - lastCheck_ < std::chrono::milliseconds(500)) return false;
-    lastCheck_ = now;
-    // A job the store does not know (an events file from elsewhere) is
-    // followed until its last event, like tail -f.
-    if (!store_) return false;
-    reapQuietly(store_);
-    auto row = store_->job(target_.row ? target_.row->id : jobId_);
-    return row && row->status != store::JobStatus::running;
-  }
-
- private:
-  store::Store* store_;
-  const Target& target_;
-  std::string jobId_;
-  std::chrono::steady_clock::time_point lastCheck_{};
-};
-
 int runLogs(const LogsArgs& args, const CliContext& context) {
-  recorder::LogOptions options = logOptions(args);
-  auto store = openExistingStore(context);
-  reapQuietly(store.get());
-  Target target = resolveTarget(store.get(), args.selector->value);
-  auto reader = openEvents(target);
-  const std::string jobId = reader->description().jobId;
-
-  StdoutSink sink;
-  recorder::LogRenderer renderer(reader->description(), options, sink);
-  bool finished = false;
-  while (auto event = reader->next()) {
-    finished |= event->kind == recorder::Event::Kind::jobFinished;
-    renderer.add(*event);
-  }
-  if (args.follow && !finished) {
-    renderer.catchUp();
-    sink.flush();
-    RunningCheck check(store.get(), target, jobId);
-    while (auto event = reader->nextFollowing([&check] { return check.stopped(); })) {
-      renderer.add(*event);
-      sink.flush();
-      if (event->kind == recorder::Event::Kind::jobFinished) break;
-    }
-    // The job ended without a last event reaching us yet: take what is there.
-    while (auto event = reader->next()) renderer.add(*event);
-  }
-  renderer.finish();
-  sink.flush();
-  if (renderer.tracingIncomplete() && options.format != recorder::LogFormat::json) {
+  LogOptions options = logOptions(args);
+  auto home = openHome(context);
+  home->markAbandoned();
+  auto events = home->events(resolveJob(*home, args.selector->value));
+  StdioStream out(stdout);
+  LogSummary summary = writeLogs(*events, options, out);
+  if (summary.tracingIncomplete && options.format != LogFormat::json) {
     std::fprintf(stderr, "jobtape: tracing incomplete: %s\n",
-                 escapeControl(recorder::tracingIncompleteText(*renderer.tracingIncomplete())).c_str());
+                 escapeControl(tracingShortfallText(*summary.tracingIncomplete)).c_str());
   }
-  warnIfDamaged(*reader, store.get(), target);
+  warnIfDamaged(*events);
   return 0;
 }
 
@@ -149,40 +81,22 @@ struct ReplayArgs {
   std::optional<double> maxIdle;
 };
 
-// stdout chunks to our stdout and stderr chunks to our stderr, each at once.
-class TerminalReplaySink : public recorder::ReplaySink {
- public:
-  void write(sandbox::Stream stream, std::string_view bytes) override {
-    FILE* file = stream == sandbox::Stream::stdout_ ? stdout : stderr;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size() || std::fflush(file) != 0) {
-      throw CliError(fmt::format("cannot write the output: {}", std::strerror(errno)));
-    }
-  }
-};
-
 int runReplay(const ReplayArgs& args, const CliContext& context) {
-  recorder::ReplayOptions options;
+  ReplayOptions options;
   options.speed = args.speed;
   options.maxIdleSeconds = args.maxIdle;
   try {
-    recorder::validateReplayOptions(options);
-  } catch (const std::invalid_argument& error) {
+    validateReplayOptions(options);
+  } catch (const Error& error) {
     throw usageError(error.what(), "e.g. --speed 2 or --speed 0.5, --max-idle 1");
   }
-  auto store = openExistingStore(context);
-  reapQuietly(store.get());
-  Target target = resolveTarget(store.get(), args.selector->value);
-  auto reader = openEvents(target);
-  auto next = [&reader]() -> std::optional<recorder::OutputEvent> {
-    while (auto event = reader->next()) {
-      if (event->kind == recorder::Event::Kind::output) return std::move(event->output);
-    }
-    return std::nullopt;
-  };
-  recorder::SteadyReplayClock clock;
-  TerminalReplaySink sink;
-  recorder::replay(next, options, clock, sink);
-  warnIfDamaged(*reader, store.get(), target);
+  auto home = openHome(context);
+  home->markAbandoned();
+  auto events = home->events(resolveJob(*home, args.selector->value));
+  StdioStream out(stdout);
+  StdioStream err(stderr);
+  replayOutput(*events, options, out, err);
+  warnIfDamaged(*events);
   return 0;
 }
 

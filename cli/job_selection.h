@@ -1,25 +1,22 @@
-// What `jobtape job list|show|logs|replay` share: the SEL argument, finding
-// the job it names and opening its events file.
+// What `jobtape job list|show|logs|replay` share: the SEL argument, and the
+// warnings about what a listing or a reading left out.
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <jobtape/events.h>
+#include <jobtape/inspect.h>
+
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
-#include "recorder/events/event_reader.h"
-#include "recorder/inspect/job_json.h"
-#include "store/job_dir.h"
-#include "store/store.h"
 
 namespace jobtape::cli {
-
 
 struct SelectorArg {
   std::optional<std::string> value;
@@ -46,29 +43,9 @@ void onParsed(CLI::App& command, const std::shared_ptr<Args>& args, CliContext& 
 }
 
 void warn(const std::string& message);
-// Marks dead recorders' jobs abandoned, unless the store cannot be written now.
-void reapQuietly(store::Store* store);
-
-// The job a selector named, and where its events file is.
-struct Target {
-  std::optional<store::JobRow> row;  // absent for an events-file path
-  std::filesystem::path eventsFile;
-};
-
-// The job's directory (store/job_dir.h); a damaged row is refused with a
-// CliError.
-std::filesystem::path jobDirOf(store::Store& store, const store::JobRow& row);
-// `rows` less the damaged ones, each said in a warning.
-std::vector<store::JobRow> withoutDamagedRows(store::Store& store, std::vector<store::JobRow> rows);
-// Its short id and files, as the JSON listings print them.
-recorder::JobPaths jobPathsOf(store::Store& store, const store::JobRow& row);
-Target resolveTarget(store::Store* store, const std::optional<std::string>& selector);
-// Opens the events file. A job that has just started may not have written
-// its first frame yet: give it a moment before calling the file broken.
-std::unique_ptr<recorder::EventReader> openEvents(const Target& target);
-// Whether the store says the job that wrote `description` still runs.
-bool stillRunning(store::Store* store, const Target& target, const std::string& jobId);
-// Warns of a damaged events file, unless its job is still writing it.
-void warnIfDamaged(const recorder::EventReader& reader, store::Store* store, const Target& target);
+// The listing's jobs; each damaged row it left out is said in a warning.
+std::vector<JobRecord> withoutDamaged(JobListing listing);
+// Warns of a damaged events file (not of a running job's last frame).
+void warnIfDamaged(const JobEvents& events);
 
 }  // namespace jobtape::cli

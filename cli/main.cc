@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <jobtape/events.h>
+#include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
+#include <jobtape/text.h>
 #include <string>
 
 #include "cli/cli_context.h"
@@ -30,7 +33,7 @@ std::string firstLine(const std::string& text) {
 
 // The words come from the command line: escaped before they reach a terminal.
 int usageFailure(const jobtape::cli::UsageProblem& problem) {
-  printError(jobtape::cli::escapeControl(problem.message), jobtape::cli::escapeControl(problem.hint));
+  printError(jobtape::escapeControl(problem.message), jobtape::escapeControl(problem.hint));
   return 2;
 }
 
@@ -102,6 +105,15 @@ int main(int argc, char** argv) {
   } catch (const jobtape::cli::CliError& error) {
     printError(error.what(), error.hint());
     return error.exitStatus();
+  } catch (const jobtape::DamagedRecordError& error) {
+    printError(jobtape::escapeControl(error.what()),
+               "jobtape uses no file through it; 'jobtape gc' removes such a row once it is old enough");
+    return 1;
+  } catch (const jobtape::EventsFileError& error) {
+    printError(jobtape::escapeControl(error.what()),
+               error.gone() ? "it was removed (jobtape gc?); 'jobtape job show' still has its summary"
+                            : "pass a job selector or the path of an events.bin.zst");
+    return 1;
   } catch (const std::exception& error) {
     printError(firstLine(error.what()));
     return 1;

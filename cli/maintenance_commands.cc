@@ -1,19 +1,19 @@
-// `jobtape gc` (retention through store/retention.h) and `jobtape history`
-// (per-day aggregates from recorder/inspect/history.h).
+// `jobtape gc` and `jobtape history`: retention and per-day aggregates, from
+// the library (<jobtape/actions.h>, <jobtape/inspect.h>).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <jobtape/actions.h>
+#include <jobtape/inspect.h>
+#include <jobtape/views.h>
 #include <memory>
 
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
-#include "recorder/inspect/history.h"
-#include "recorder/inspect/job_json.h"
-#include "store/retention.h"
 
 namespace jobtape::cli {
 
@@ -42,8 +42,8 @@ struct GcArgs {
   bool json = false;
 };
 
-store::RetentionPolicy policyFrom(const GcArgs& args) {
-  store::RetentionPolicy policy;
+GcPolicy policyFrom(const GcArgs& args) {
+  GcPolicy policy;
   if (args.keepFailed && *args.keepFailed < 0) {
     throw usageError(fmt::format("--keep-failed {}: must not be negative", *args.keepFailed), "e.g. --keep-failed 20");
   }
@@ -54,7 +54,7 @@ store::RetentionPolicy policyFrom(const GcArgs& args) {
   policy.keepFailed = args.keepFailed;
   policy.keepSucceeded = args.keepSucceeded;
   if (args.olderThan) {
-    policy.olderThan = store::parseAge(*args.olderThan);
+    policy.olderThan = parseAge(*args.olderThan);
     if (!policy.olderThan) {
       throw usageError(fmt::format("--older-than {}: not an age", *args.olderThan), "e.g. 7d, 12h, 30m, 90s or 2w");
     }
@@ -63,47 +63,29 @@ store::RetentionPolicy policyFrom(const GcArgs& args) {
   return policy;
 }
 
-// The keys and their meaning are documented in docs/JSON.md ("gc").
-void printGcJson(const store::GcReport& report) {
-  recorder::JsonWriter json(true);
-  json.beginObject().field("dry_run", report.dryRun);
-  json.key("jobs").beginArray();
-  for (const auto& job : report.jobs) {
-    json.beginObject().field("id", job.id).field("status", store::jobStatusName(job.status));
-    recorder::writeTimeJson(json, "stopped_at", job.stoppedAtMs);
-    json.field("bytes", job.bytes).endObject();
-  }
-  json.endArray().key("builds").beginArray();
-  for (const auto& build : report.builds) json.value(build);
-  json.endArray();
-  json.field("bytes_freed", report.bytesFreed).field("leftovers_swept", report.leftoversSwept);
-  json.endObject();
-  std::cout << json.text() << '\n';
-}
-
 int gcAction(const CliContext& context, const GcArgs& args) {
   auto policy = policyFrom(args);
-  auto store = openExistingStore(context);
-  if (!store) {
-    if (args.json) printGcJson(store::GcReport{policy.dryRun, {}, {}, 0, 0});
+  auto home = openHome(context);
+  if (!home->hasStore()) {
+    if (args.json) std::cout << gcReportJson(GcReport{policy.dryRun, {}, {}, 0, 0, {}}) << '\n';
     else std::cout << "nothing to remove: no jobs recorded yet\n";
     return 0;
   }
-  store::GcReport report = store::collectGarbage(*store, policy);
+  GcReport report = collectGarbage(*home, policy);
   // What could not be removed does not stop the sweep; it is said, and the
   // next gc tries again.
   for (const auto& problem : report.problems) {
     std::cerr << "jobtape: warning: " << escapeControl(problem) << '\n';
   }
   if (args.json) {
-    printGcJson(report);
+    std::cout << gcReportJson(report) << '\n';
     return 0;
   }
   const char* verb = report.dryRun ? "would remove" : "removed";
   int64_t now = nowUnixMs();
   for (const auto& job : report.jobs) {
     std::cout << fmt::format("{} job {}  {:<9}  stopped {:<11}  {}\n", verb, escapeControl(job.id),
-                             store::jobStatusName(job.status),
+                             jobStatusName(job.status),
                              formatRelative(job.stoppedAtMs, now), formatBytes(job.bytes));
   }
   for (const auto& build : report.builds) std::cout << fmt::format("{} build {} (no jobs left)\n", verb, build);
@@ -143,7 +125,7 @@ void writeFile(const fs::path& path, const std::string& text) {
   }
 }
 
-void printTable(const std::vector<recorder::DayStats>& days) {
+void printTable(const std::vector<DayStats>& days) {
   std::cout << fmt::format("{:<10}  {:>6}  {:>6}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}\n", "DAY", "BUILDS", "FAILED",
                            "JOBS", "FAILED", "JOB TOTAL", "MEDIAN", "MAX");
   for (const auto& d : days) {
@@ -158,20 +140,13 @@ void printTable(const std::vector<recorder::DayStats>& days) {
 int historyAction(const CliContext& context, const HistoryArgs& args) {
   std::optional<int64_t> since;
   if (args.since) {
-    since = recorder::parseSince(*args.since, nowUnixMs());
+    since = parseSince(*args.since, nowUnixMs());
     if (!since) {
       throw usageError(fmt::format("--since {}: not a date", *args.since), "use YYYY-MM-DD or an age such as 7d or 12h");
     }
   }
-  auto store = openExistingStore(context);
-  std::vector<recorder::DayStats> days;
-  if (store) {
-    store::JobFilter jobs;
-    jobs.limit = 0;
-    jobs.startedSinceMs = since;
-    days = recorder::aggregateHistory(since ? store->buildsStartedSince(*since) : store->builds(0), store->jobs(jobs),
-                                      since);
-  }
+  auto home = openHome(context);
+  std::vector<DayStats> days = home->history(since);
   if (args.csvDir) {
     fs::path dir(*args.csvDir);
     std::error_code ec;
@@ -181,14 +156,14 @@ int historyAction(const CliContext& context, const HistoryArgs& args) {
                                  ec ? ec.message() : std::string("a file is in the way")),
                      "give a directory for the CSV files");
     }
-    writeFile(dir / "builds.csv", recorder::buildsCsv(days));
-    writeFile(dir / "jobs.csv", recorder::jobsCsv(days));
+    writeFile(dir / "builds.csv", historyBuildsCsv(days));
+    writeFile(dir / "jobs.csv", historyJobsCsv(days));
     std::cerr << fmt::format("jobtape: wrote {} and {} ({} day{})\n", (dir / "builds.csv").string(),
                              (dir / "jobs.csv").string(), days.size(), days.size() == 1 ? "" : "s");
     return 0;
   }
   if (args.json) {
-    std::cout << recorder::historyJson(days);
+    std::cout << historyJson(days);
     return 0;
   }
   if (days.empty()) {

@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
+#include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
+#include <jobtape/text.h>
 #include <map>
 #include <set>
 #include <mutex>
@@ -24,9 +26,8 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
-#include "recorder/job_command_line.h"
-#include "recorder/secret_env.h"
-#include "sandbox/recipe.h"
+#include "cli/stop_signals.h"
+#include "cli/write_all.h"
 
 namespace jobtape::cli {
 
@@ -158,8 +159,8 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   if (args.name) recipe.name = *args.name;
   recipe.sandboxed = !args.noSandbox;
   try {
-    sandbox::validateRecipe(recipe);
-  } catch (const sandbox::RecipeError& error) {
+    checkRecipe(recipe);
+  } catch (const Error& error) {
     throw usageError(error.what(), "check the run options");
   }
   return recipe;
@@ -175,10 +176,8 @@ Recipe loadRecipeFile(const std::string& file) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    Recipe recipe = sandbox::recipeFromJson(text.str());
-    sandbox::validateRecipe(recipe);
-    return recipe;
-  } catch (const sandbox::RecipeError& error) {
+    return parseRecipe(text.str());
+  } catch (const Error& error) {
     throw usageError(fmt::format("recipe file {}: {}", file, error.what()),
                      "a recipe file is the JSON form of the Recipe struct in recipe.capnp");
   }
@@ -223,16 +222,9 @@ class OutputRelay {
  private:
   void writeAll(int fd, std::string_view bytes) {
     bool& broken = fd == STDOUT_FILENO ? stdoutBroken_ : stderrBroken_;
-    while (!broken && !bytes.empty()) {
-      ssize_t written = ::write(fd, bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) {
-        broken = true;
-        if (written < 0 && errno == EPIPE) token_.request(SIGPIPE);
-        return;
-      }
-      bytes.remove_prefix(static_cast<size_t>(written));
-    }
+    if (broken || cli::writeAll(fd, bytes)) return;
+    broken = true;
+    if (errno == EPIPE) token_.request(SIGPIPE);
   }
 
   bool quiet_;
@@ -242,48 +234,6 @@ class OutputRelay {
   std::map<std::pair<size_t, int>, std::string> partial_;
   bool stdoutBroken_ = false;
   bool stderrBroken_ = false;
-};
-
-std::atomic<CancelToken*> activeToken{nullptr};
-static_assert(std::atomic<CancelToken*>::is_always_lock_free);
-
-void onCancelSignal(int signal) {
-  if (CancelToken* token = activeToken.load()) token->request(signal);
-}
-
-// A handler that does nothing: SIGPIPE then turns into EPIPE for us, and,
-// unlike SIG_IGN, it is reset to the default in the jobs we exec.
-void onBrokenPipe(int) {}
-
-// Ctrl-C, SIGTERM and a hang-up stop every running job through the token;
-// the previous dispositions come back at the end of the run.
-class SignalScope {
- public:
-  explicit SignalScope(CancelToken& token) {
-    activeToken.store(&token);
-    install(SIGINT, onCancelSignal);
-    install(SIGTERM, onCancelSignal);
-    install(SIGHUP, onCancelSignal);
-    install(SIGPIPE, onBrokenPipe);
-  }
-  ~SignalScope() {
-    for (auto& [signal, previous] : previous_) ::sigaction(signal, &previous, nullptr);
-    activeToken.store(nullptr);
-  }
-  SignalScope(const SignalScope&) = delete;
-  SignalScope& operator=(const SignalScope&) = delete;
-
- private:
-  void install(int signal, void (*handler)(int)) {
-    struct sigaction action {};
-    action.sa_handler = handler;
-    action.sa_flags = SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    struct sigaction previous {};
-    if (::sigaction(signal, &action, &previous) == 0) previous_.emplace_back(signal, previous);
-  }
-
-  std::vector<std::pair<int, struct sigaction>> previous_;
 };
 
 // ---- running ----------------------------------------------------------------
@@ -344,9 +294,9 @@ void reportFailures(const CliContext& context, const std::vector<std::optional<J
     if (result && !result->succeeded) failed.push_back(&*result);
   }
   if (failed.empty()) return;
-  auto store = openStore(context);
+  auto home = openHome(context);
   for (const JobResult* result : failed) {
-    std::cerr << failureHintLine(context, store->shortestUniquePrefix(result->jobId), *result,
+    std::cerr << failureHintLine(context, home->shortId(result->jobId), *result,
                                  results.size() > 1)
               << '\n';
   }
@@ -365,7 +315,7 @@ int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
 std::string buildCommandLine(const std::vector<std::string>& argv) {
   if (argv.empty()) return "jobtape run";
   std::string program = fs::path(argv.front()).filename().string();
-  return recorder::displayCommand(program.empty() ? "jobtape" : program, {argv.begin() + 1, argv.end()});
+  return displayCommand(program.empty() ? "jobtape" : program, {argv.begin() + 1, argv.end()});
 }
 
 // --secret-env names join each recipe's own secretEnv. It does not shape the
@@ -441,23 +391,18 @@ std::vector<std::string> withSecretEnvMasked(std::vector<std::string> argv, cons
 // The build's command line as recorded: a secret given on it (`jobtape run --
 // curl -H "Bearer $TOKEN"`) is masked as it is in the jobs' recipes.
 std::string recordedCommandLine(const std::vector<std::string>& argv, const std::vector<PlannedJob>& jobs) {
-  std::vector<std::string> values;
+  std::vector<Recipe> recipes;
   std::set<std::string> names;
   for (const auto& job : jobs) {
-    for (auto& value : recorder::secretValues(job.recipe)) values.push_back(std::move(value));
-    for (auto& name : recorder::secretNames(job.recipe)) names.insert(std::move(name));
+    recipes.push_back(job.recipe);
+    for (auto& name : secretVariables(job.recipe)) names.insert(std::move(name));
   }
-  return recorder::SecretMask(values).maskText(buildCommandLine(withSecretEnvMasked(argv, names)));
+  return maskSecrets(buildCommandLine(withSecretEnvMasked(argv, names)), recipes);
 }
 
 // A store refused as unsafe carries the command that fixes it.
 std::string storeHint(const Error& error) {
-  try {
-    if (error.cause()) std::rethrow_exception(error.cause());
-  } catch (const store::StoreUnsafeError& unsafe) {
-    return unsafe.hint();
-  } catch (...) {
-  }
+  if (const auto* home = dynamic_cast<const HomeError*>(&error); home && !home->hint().empty()) return home->hint();
   return "check the store's directory or pass --home DIR to use another one";
 }
 
@@ -490,7 +435,7 @@ int runAction(const RunArgs& args, const CliContext& context) {
   std::vector<PlannedJob> jobs = planJobs(args, projectDir);
   try {
     CancelToken token;
-    SignalScope signals(token);
+    StopSignals signals(token);
     auto recorder = Recorder::open({context.home});
     auto build = recorder->beginBuild({recordedCommandLine(context.argv, jobs), fs::current_path(), {}, {}, true});
     std::map<fs::path, int64_t> projectIds;  // one build project per directory

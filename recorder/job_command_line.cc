@@ -1,6 +1,6 @@
 #include "recorder/job_command_line.h"
 
-namespace jobtape::recorder {
+namespace jobtape {
 
 std::string shellQuote(std::string_view word) {
   if (word.empty()) return "''";
@@ -35,4 +35,4 @@ std::string displayCommand(const std::string& command, const std::vector<std::st
   return line;
 }
 
-}  // namespace jobtape::recorder
+}  // namespace jobtape

@@ -1,15 +1,13 @@
-// One-line, copy-pasteable renderings of a command for listings and rows.
+// One-line, copy-pasteable renderings of a command for listings and rows:
+// shellQuote and displayCommand of <jobtape/text.h>, defined in
+// job_command_line.cc.
 #pragma once
 
-#include <string>
-#include <string_view>
-#include <vector>
+#include <jobtape/text.h>
 
 namespace jobtape::recorder {
 
-// Quotes `word` for a POSIX shell only when it needs it: make, 'a b', 'it'\''s'.
-std::string shellQuote(std::string_view word);
-// command and args joined by spaces, each quoted as needed.
-std::string displayCommand(const std::string& command, const std::vector<std::string>& args);
+using jobtape::displayCommand;
+using jobtape::shellQuote;
 
 }  // namespace jobtape::recorder

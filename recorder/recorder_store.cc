@@ -1,6 +1,7 @@
 #include "recorder/recorder_store.h"
 
 #include <exception>
+#include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <system_error>
 
@@ -14,6 +15,9 @@ void rethrowAsStoreError() {
   } catch (const store::SqliteError& error) {
     throw Error(Error::Kind::store, std::string("store: ") + error.what(), {}, {},
                 std::current_exception());
+  } catch (const store::StoreUnsafeError& error) {
+    // An unsafe home carries the command that fixes it.
+    throw HomeError(HomeError::Reason::unsafe, error.what(), error.hint(), std::current_exception());
   } catch (const store::StoreOpenError& error) {
     throw Error(Error::Kind::store, error.what(), {}, {}, std::current_exception());
   } catch (const std::system_error& error) {

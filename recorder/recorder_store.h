@@ -34,7 +34,8 @@ class LockedStore {
   std::unique_ptr<store::Store> store_;
 };
 
-// Rethrows the current store exception as jobtape::Error (Kind::store).
+// Rethrows the current store exception as jobtape::Error (Kind::store); an
+// unsafe home as HomeError (<jobtape/inspect.h>), with its fix.
 [[noreturn]] void rethrowAsStoreError();
 
 template <typename Body>

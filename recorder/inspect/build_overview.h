@@ -8,18 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <jobtape/inspect.h>
+
 #include "store/store.h"
 #include "store/ulid.h"
 
 namespace jobtape::recorder {
 
-struct JobCounts {
-  int total = 0;
-  int succeeded = 0;
-  int failed = 0;
-  int abandoned = 0;
-  int running = 0;
-};
+using jobtape::JobCounts;  // public (<jobtape/inspect.h>)
 
 JobCounts countJobs(const std::vector<store::JobRow>& jobs);
 

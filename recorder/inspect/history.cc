@@ -124,8 +124,15 @@ std::vector<DayStats> aggregateHistory(const std::vector<store::BuildRow>& build
   return result;
 }
 
+}  // namespace jobtape::recorder
+
+// The public half (<jobtape/inspect.h>, <jobtape/views.h>).
+namespace jobtape {
+
+using recorder::JsonWriter;
+
 std::optional<int64_t> parseSince(std::string_view text, int64_t nowUnixMs) {
-  if (auto date = parseDate(text)) return date;
+  if (auto date = recorder::parseDate(text)) return date;
   if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) return std::nullopt;
   if (auto age = store::parseAge(text)) return nowUnixMs - age->count();
   return std::nullopt;
@@ -139,18 +146,18 @@ std::string historyJson(const std::vector<DayStats>& days) {
     json.field("date", day.date);
     json.field("builds", day.builds);
     json.field("failed_builds", day.failedBuilds);
-    writeStats(json, "build_duration", day.buildDurations);
+    recorder::writeStats(json, "build_duration", day.buildDurations);
     json.field("jobs", day.jobs);
     json.field("failed_jobs", day.failedJobs);
     json.field("abandoned_jobs", day.abandonedJobs);
-    writeStats(json, "job_duration", day.jobDurations);
+    recorder::writeStats(json, "job_duration", day.jobDurations);
     json.endObject();
   }
   json.endArray().endObject();
   return json.take() + "\n";
 }
 
-std::string buildsCsv(const std::vector<DayStats>& days) {
+std::string historyBuildsCsv(const std::vector<DayStats>& days) {
   std::string csv = "date,builds,failed_builds,finished_builds,total_duration_ms,median_duration_ms,max_duration_ms\r\n";
   for (const auto& d : days) {
     const auto& s = d.buildDurations;
@@ -160,7 +167,7 @@ std::string buildsCsv(const std::vector<DayStats>& days) {
   return csv;
 }
 
-std::string jobsCsv(const std::vector<DayStats>& days) {
+std::string historyJobsCsv(const std::vector<DayStats>& days) {
   std::string csv =
       "date,jobs,failed_jobs,abandoned_jobs,finished_jobs,total_duration_ms,median_duration_ms,max_duration_ms\r\n";
   for (const auto& d : days) {
@@ -171,4 +178,4 @@ std::string jobsCsv(const std::vector<DayStats>& days) {
   return csv;
 }
 
-}  // namespace jobtape::recorder
+}  // namespace jobtape

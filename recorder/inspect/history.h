@@ -15,27 +15,16 @@
 #include <string_view>
 #include <vector>
 
+#include <jobtape/inspect.h>
+#include <jobtape/views.h>
+
 #include "store/store.h"
 
 namespace jobtape::recorder {
 
-struct DurationStats {
-  int64_t count = 0;  // finished ones
-  int64_t totalMs = 0;
-  int64_t medianMs = 0;
-  int64_t maxMs = 0;
-};
-
-struct DayStats {
-  std::string date;  // YYYY-MM-DD
-  int64_t builds = 0;
-  int64_t failedBuilds = 0;
-  DurationStats buildDurations;
-  int64_t jobs = 0;
-  int64_t failedJobs = 0;  // failed + abandoned
-  int64_t abandonedJobs = 0;
-  DurationStats jobDurations;
-};
+// The plain figures are the public ones (<jobtape/inspect.h>).
+using jobtape::DayStats;
+using jobtape::DurationStats;
 
 // The calendar day of a unix time: local time unless told otherwise.
 using DayOf = std::function<std::string(int64_t unixMs)>;
@@ -49,14 +38,6 @@ std::vector<DayStats> aggregateHistory(const std::vector<store::BuildRow>& build
                                        const std::vector<store::JobRow>& jobs,
                                        std::optional<int64_t> sinceUnixMs, const DayOf& dayOf = localDay);
 
-// --since: "YYYY-MM-DD" (local midnight) or an age such as "7d", "12h"
-// (that long before `nowUnixMs`). nullopt for anything else, including dates
-// that do not exist (2026-02-30).
-std::optional<int64_t> parseSince(std::string_view text, int64_t nowUnixMs);
-
-std::string historyJson(const std::vector<DayStats>& days);
-// CSV (RFC 4180, header line first): per-day builds and per-day jobs.
-std::string buildsCsv(const std::vector<DayStats>& days);
-std::string jobsCsv(const std::vector<DayStats>& days);
+// parseSince, historyJson and the CSV files are public (<jobtape/views.h>).
 
 }  // namespace jobtape::recorder

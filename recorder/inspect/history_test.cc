@@ -142,12 +142,12 @@ TEST(HistoryCsv, OneHeaderThenOneLinePerDay) {
   a.failedJobs = 1;
   a.jobDurations = durationStats({10, 20, 30, 40});
   b.date = "2026-11-23";
-  auto builds = buildsCsv({a, b});
+  auto builds = historyBuildsCsv({a, b});
   EXPECT_EQ(builds,
             "date,builds,failed_builds,finished_builds,total_duration_ms,median_duration_ms,max_duration_ms\r\n"
             "2026-11-22,2,1,2,4000,2000,3000\r\n"
             "2026-11-23,0,0,0,0,0,0\r\n");
-  auto jobs = jobsCsv({a});
+  auto jobs = historyJobsCsv({a});
   EXPECT_THAT(jobs, HasSubstr("\r\n2026-11-22,4,1,0,4,100,25,40\r\n"));
 }
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <jobtape/views.h>
+
 #include "recorder/inspect/job_summary.h"
 #include "sandbox/recipe.h"
 #include "store/store.h"
@@ -32,14 +34,8 @@ struct JobReport {
   std::optional<std::filesystem::path> keptState;  // only if it exists on disk
 };
 
-struct ReportStyle {
-  // Makes recorded text (commands, env values, paths) safe on a terminal.
-  std::function<std::string(std::string_view)> escape;
-  std::function<std::string(int64_t unixMs)> timestamp;
-  std::function<std::string(int64_t milliseconds)> duration;
-  // Decorates the status word (colour on a terminal).
-  std::function<std::string(std::string_view status)> status;
-};
+// How text is made safe and times shown: the public style (<jobtape/views.h>).
+using jobtape::ReportStyle;
 
 // "running" | "succeeded" | "failed" | "abandoned" | "unknown"
 std::string reportStatus(const JobReport& report);

@@ -60,13 +60,6 @@ std::pair<size_t, size_t> tailStart(const std::deque<Event>& held, size_t lines)
 
 }  // namespace
 
-std::optional<LogFormat> parseLogFormat(std::string_view name) {
-  if (name == "text") return LogFormat::text;
-  if (name == "json") return LogFormat::json;
-  if (name == "cast") return LogFormat::cast;
-  return std::nullopt;
-}
-
 std::string elapsedPrefix(uint64_t elapsedNs) {
   return fmt::format("[{:8.3f}s] ", static_cast<double>(elapsedNs) / kNsPerSecond);
 }

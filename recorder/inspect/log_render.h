@@ -15,16 +15,16 @@
 #include <string_view>
 #include <vector>
 
+#include <jobtape/views.h>
+
 #include "recorder/events/event_reader.h"
 #include "recorder/inspect/job_json.h"
 
 namespace jobtape::recorder {
 
-enum class StreamFilter { both, stdoutOnly, stderrOnly };
-enum class LogFormat { text, json, cast };
-
-// "text" | "json" | "cast"
-std::optional<LogFormat> parseLogFormat(std::string_view name);
+// The formats and filters are the public ones (<jobtape/views.h>).
+using jobtape::LogFormat;
+using jobtape::StreamFilter;
 
 struct LogOptions {
   LogFormat format = LogFormat::text;

@@ -29,16 +29,6 @@ void SteadyReplayClock::sleepUntilNs(uint64_t deadlineNs) {
   }
 }
 
-void validateReplayOptions(const ReplayOptions& options) {
-  if (!std::isfinite(options.speed) || options.speed <= 0) {
-    throw std::invalid_argument(fmt::format("speed must be a positive number, not {}", options.speed));
-  }
-  if (options.maxIdleSeconds && (!std::isfinite(*options.maxIdleSeconds) || *options.maxIdleSeconds < 0)) {
-    throw std::invalid_argument(
-        fmt::format("max idle time must be zero or more seconds, not {}", *options.maxIdleSeconds));
-  }
-}
-
 ReplaySchedule::ReplaySchedule(const ReplayOptions& options) : options_(options) {
   validateReplayOptions(options_);
 }
@@ -66,3 +56,18 @@ uint64_t replay(const std::function<std::optional<OutputEvent>()>& next, const R
 }
 
 }  // namespace jobtape::recorder
+
+// Public (<jobtape/views.h>): callers check the options before they open anything.
+namespace jobtape {
+
+void validateReplayOptions(const ReplayOptions& options) {
+  if (!std::isfinite(options.speed) || options.speed <= 0) {
+    throw Error(Error::Kind::invalidArgument, fmt::format("speed must be a positive number, not {}", options.speed));
+  }
+  if (options.maxIdleSeconds && (!std::isfinite(*options.maxIdleSeconds) || *options.maxIdleSeconds < 0)) {
+    throw Error(Error::Kind::invalidArgument,
+                fmt::format("max idle time must be zero or more seconds, not {}", *options.maxIdleSeconds));
+  }
+}
+
+}  // namespace jobtape

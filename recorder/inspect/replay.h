@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <jobtape/views.h>
+
 #include "recorder/events/event_reader.h"
 
 namespace jobtape::recorder {
@@ -31,14 +33,8 @@ class SteadyReplayClock : public ReplayClock {
   void sleepUntilNs(uint64_t deadlineNs) override;
 };
 
-struct ReplayOptions {
-  double speed = 1.0;                    // > 0 and finite
-  std::optional<double> maxIdleSeconds;  // >= 0 and finite; recorded pauses longer than this shrink to it
-};
-
-// Throws std::invalid_argument with a one-line reason ("speed must be a
-// positive number, not nan").
-void validateReplayOptions(const ReplayOptions& options);
+// The options and their check (validateReplayOptions) are public (<jobtape/views.h>).
+using jobtape::ReplayOptions;
 
 // Turns recorded times into due times on the replay's own clock (ns since
 // the replay started). Pure: the first chunk's lead-in counts as a pause.

@@ -131,7 +131,7 @@ TEST(Replay, InvalidOptionsAreRefused) {
     options.maxIdleSeconds = idle;
     try {
       validateReplayOptions(options);
-    } catch (const std::invalid_argument&) {
+    } catch (const jobtape::Error&) {
       return true;
     }
     return false;

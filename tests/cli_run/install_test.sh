@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs jobtape into a temporary root (meson install --destdir), then builds
-# examples/embed.cc out of tree against the installed header and jobtape.pc
-# only, and runs it: two recorded jobs, one succeeds, one fails.
+# examples/embed.cc and examples/inspect.cc out of tree against the installed
+# headers and jobtape.pc only, and runs them: embed records two jobs, one
+# succeeds, one fails; inspect lists them and prints the failed one's logs.
+# Then an events file is decoded with the installed schema and public tools.
 # Usage: install_test.sh BUILD_ROOT SOURCE_ROOT
 set -euo pipefail
 build_root="${1:?build root}"
@@ -26,12 +28,14 @@ flags="$(pkg-config --cflags --libs jobtape)" || fail "pkg-config jobtape"
 
 # Out of tree: a copy of the example, nothing from the source or build tree.
 mkdir "$work/app"
-cp "$source_root/examples/embed.cc" "$work/app/"
+cp "$source_root/examples/embed.cc" "$source_root/examples/inspect.cc" "$work/app/"
 cd "$work/app"
-# shellcheck disable=SC2086
-c++ -std=c++20 -Wall -Wextra -Werror embed.cc $flags -o embed 2>"$work/compile.log" ||
-  { cat "$work/compile.log" >&2; fail "building the example against the installed jobtape"; }
-if ldd ./embed | grep -q "$build_root"; then fail "the example links into the build tree"; fi
+for example in embed inspect; do
+  # shellcheck disable=SC2086
+  c++ -std=c++20 -Wall -Wextra -Werror "$example.cc" $flags -o "$example" 2>"$work/compile.log" ||
+    { cat "$work/compile.log" >&2; fail "building examples/$example.cc against the installed jobtape"; }
+  if ldd "./$example" | grep -q "$build_root"; then fail "examples/$example.cc links into the build tree"; fi
+done
 
 libdir="$(dirname "$(dirname "$pc")")"
 LD_LIBRARY_PATH="$libdir" ./embed "$work/home" >"$work/out.txt" 2>"$work/err.txt" ||
@@ -45,4 +49,27 @@ grep -q '^\[good\] compiling good.c$' "$work/err.txt" || fail "the output callba
 # The jobs are really recorded in the store the example was given.
 [[ -f "$work/home/jobtape.db" ]] || fail "no store written"
 [[ "$(find "$work/home/jobs" -name events.bin.zst | wc -l)" -eq 2 ]] || fail "expected two events files"
+
+# The inspection API finds the jobs embed recorded and the failed one's output.
+LD_LIBRARY_PATH="$libdir" ./inspect "$work/home" >"$work/inspect.txt" 2>"$work/inspect-err.txt" ||
+  { cat "$work/inspect.txt" "$work/inspect-err.txt" >&2; fail "the inspect example exited $?"; }
+cat "$work/inspect.txt"
+failed_id="$(grep -Eo "^$ulid failed exit 1\$" "$work/out.txt" | cut -d' ' -f1)"
+[[ "$(grep -Ec "^[0-9A-HJKMNP-TV-Z]{10,26} (succeeded|failed) /bin/sh -c " "$work/inspect.txt")" -eq 2 ]] ||
+  fail "inspect did not list the two jobs"
+grep -q "^logs of $failed_id (exit 1):\$" "$work/inspect.txt" || fail "inspect did not pick the failed job $failed_id"
+sed -n '/^logs of /,$p' "$work/inspect.txt" >"$work/inspect-logs.txt"
+grep -q '^bad.c:1:1: error: expected declaration$' "$work/inspect-logs.txt" || fail "inspect did not print the failed job's log"
+if grep -q 'compiling good.c' "$work/inspect-logs.txt"; then fail "inspect printed the logs of the job that succeeded"; fi
+
+# The installed schema reads an events file with public tools, no source tree.
+schema="$(find "$work/root" -path '*/share/jobtape/events.capnp' -print -quit)"
+[[ -n "$schema" ]] || fail "no share/jobtape/events.capnp installed"
+[[ -f "$(dirname "$schema")/recipe.capnp" ]] || fail "no share/jobtape/recipe.capnp beside events.capnp"
+events_file="$work/home/jobs/$failed_id/events.bin.zst"
+zstd -dc "$events_file" | capnp decode "$schema" Event >"$work/decoded.txt" 2>"$work/decode-err.txt" ||
+  { cat "$work/decode-err.txt" >&2; fail "capnp decode with the installed schema"; }
+grep -q "jobStarted = (" "$work/decoded.txt" || fail "the decoded file has no jobStarted"
+grep -q "jobId = \"$failed_id\"" "$work/decoded.txt" || fail "the decoded file is not job $failed_id's"
+grep -q "jobFinished = (" "$work/decoded.txt" || fail "the decoded file has no jobFinished"
 echo "install_test: ok"

@@ -1,5 +1,5 @@
 // The process recipe: everything needed to run one job again, exactly.
-// Mirrors schema::Recipe in recipe.capnp (installed beside this header) field
+// Mirrors schema::Recipe in recipe.capnp (installed in share/jobtape/) field
 // for field; its JSON file form and its hash are those of that schema.
 #pragma once
 

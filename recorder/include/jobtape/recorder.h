@@ -239,4 +239,18 @@ class Recorder {
 Recipe defaultRecipe(std::string command, std::vector<std::string> args,
                      std::filesystem::path projectDir = {}, std::filesystem::path workDir = {});
 
+// A recipe file: the JSON form of the Recipe struct of recipe.capnp, checked
+// as checkRecipe does. Unknown fields and wrong types are refused. Throws
+// Error (Kind::recipe; field() names the field).
+Recipe parseRecipe(std::string_view json);
+// What run() checks first: a command, absolute paths without NUL or "..",
+// env names without '='. Throws Error (Kind::recipe).
+void checkRecipe(const Recipe& recipe);
+
+// The recipe's secret variables (by name, or listed in secretEnv), in env order.
+std::vector<std::string> secretVariables(const Recipe& recipe);
+// `text` as the record would have it: each secret value of `recipes` (of 6
+// bytes or more) replaced by "***".
+std::string maskSecrets(std::string_view text, const std::vector<Recipe>& recipes);
+
 }  // namespace jobtape

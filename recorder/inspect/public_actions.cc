@@ -1,0 +1,170 @@
+// Retry and debug-shell of <jobtape/actions.h>: the store's record of a job
+// made ready to run again (debug_shell.h reads and checks it), run through
+// the public Recorder or the sandbox.
+#include <jobtape/actions.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+
+#include "recorder/inspect/debug_shell.h"
+#include "recorder/inspect/home_reader.h"
+#include "recorder/inspect/public_records.h"
+#include "recorder/secret_env.h"
+#include "sandbox/fd_util.h"
+
+namespace jobtape {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> callerEnvironment(const std::string& name) { return recorder::callerEnv(name); }
+
+std::string missingSecretWarning(const std::string& name) { return recorder::missingSecretWarning(name); }
+
+namespace {
+
+store::Store& storeOf(Home& home) {
+  auto* store = recorder::storeHomeOf(home).store();
+  if (!store) throw Error(Error::Kind::invalidArgument, "no jobs recorded yet in " + home.path().string());
+  return *store;
+}
+
+// Runs `body`; a refusal of debug_shell.h becomes ActionRefused.
+template <typename Body>
+auto refusals(Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const recorder::DebugShellRefused& refused) {
+    throw ActionRefused(refused.what(), refused.hint());
+  }
+}
+
+// The job's build project as recorded; when that row is gone, the recipe's
+// work dir stands in for it.
+ProjectOptions projectOf(store::Store& store, const store::JobRow& job, const Recipe& recipe) {
+  for (const auto& project : store.projects(job.buildId)) {
+    if (project.id != job.buildProjectId) continue;
+    ProjectOptions options;
+    if (!project.localProjectPath.empty()) options.localPath = project.localProjectPath;
+    else options.registryName = project.registryProjectName;
+    if (!project.projectHash.empty()) options.projectHash = project.projectHash;
+    if (!options.localPath.empty() || !options.registryName.empty()) return options;
+  }
+  ProjectOptions fallback;
+  fallback.localPath = recipe.workDir.empty() ? fs::current_path() : fs::path(recipe.workDir);
+  return fallback;
+}
+
+}  // namespace
+
+RetryPlan planRetry(Home& home, const JobRecord& job, const SecretLookup& secrets) {
+  auto& store = storeOf(home);
+  return recorder::publicErrors([&] {
+    store::JobRow row = recorder::toStore(job);
+    RetryPlan plan;
+    plan.home = store.home();
+    plan.job = job;
+    plan.recipe = refusals([&] { return recorder::readRecordedRecipe(row, store.home()); });
+    plan.project = projectOf(store, row, plan.recipe);
+    plan.build.commandLine = "retry of job " + job.id;
+    plan.build.cwd = fs::current_path();
+    plan.build.retryOf = job.buildId;
+    plan.missingSecrets = recorder::restoreSecrets(plan.recipe, secrets);
+    return plan;
+  });
+}
+
+JobResult retryJob(const RetryPlan& plan, const JobOptions& options) {
+  auto recorder = Recorder::open({plan.home});
+  auto build = recorder->beginBuild(plan.build);
+  int64_t projectId = build->addProject(plan.project);
+  JobResult result = build->run(plan.recipe, projectId, options);
+  build->finish();
+  return result;
+}
+
+namespace {
+
+// sandbox::run takes a Cancellation of its own: a request on the caller's
+// token reaches it through a thread waiting on the token's fd.
+class TokenForwarder {
+ public:
+  TokenForwarder(const CancelToken* token, sandbox::Cancellation& cancellation) {
+    if (!token) return;
+    if (token->requested()) {
+      cancellation.request(token->signal());
+      return;
+    }
+    stop_ = sandbox::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!stop_) throw Error(Error::Kind::io, "cannot create an eventfd", {}, {errno, std::generic_category()});
+    thread_ = std::thread([this, token, &cancellation] {
+      pollfd fds[2] = {{token->fd(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+      while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+      }
+      if (fds[0].revents) cancellation.request(token->signal());
+    });
+  }
+  ~TokenForwarder() {
+    if (!thread_.joinable()) return;
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t written = ::write(stop_.get(), &one, sizeof one);
+    thread_.join();
+  }
+  TokenForwarder(const TokenForwarder&) = delete;
+  TokenForwarder& operator=(const TokenForwarder&) = delete;
+
+ private:
+  sandbox::UniqueFd stop_;
+  std::thread thread_;
+};
+
+class PlannedDebugShell final : public DebugShell {
+ public:
+  explicit PlannedDebugShell(recorder::DebugShellPlan plan) : plan_(std::move(plan)) {}
+
+  const Recipe& recipe() const noexcept override { return plan_.recipe; }
+  const std::vector<std::string>& missingSecrets() const noexcept override { return plan_.missingSecrets; }
+  std::string banner(const std::string& shortJobId) const override {
+    return recorder::debugShellBanner(plan_, shortJobId);
+  }
+
+  DebugShellResult run(CancelToken* cancel) override {
+    sandbox::Cancellation cancellation;
+    sandbox::RunResult result;
+    {
+      TokenForwarder forward(cancel, cancellation);
+      try {
+        result = recorder::runDebugShell(plan_, &cancellation);
+      } catch (const std::system_error& error) {
+        throw Error(Error::Kind::sandbox, error.what(), {}, error.code(), std::current_exception());
+      }
+    }
+    return {static_cast<Outcome>(result.outcome), result.exitCode, result.signal, result.message,
+            result.violatingSyscall};
+  }
+
+ private:
+  recorder::DebugShellPlan plan_;
+};
+
+}  // namespace
+
+std::unique_ptr<DebugShell> DebugShell::plan(Home& home, const JobRecord& job, const DebugShellOptions& options) {
+  auto& store = storeOf(home);
+  recorder::DebugShellRequest request;
+  request.command = options.command;
+  request.terminal = options.terminal;
+  request.callerTerm = options.callerTerm;
+  request.secretLookup = options.secrets;
+  return recorder::publicErrors([&] {
+    auto plan = refusals([&] { return recorder::planDebugShell(store.home(), recorder::toStore(job), request); });
+    return std::make_unique<PlannedDebugShell>(std::move(plan));
+  });
+}
+
+}  // namespace jobtape
