@@ -20,6 +20,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/failure_summary.h"
 #include "cli/job_selection.h"
 #include "recorder/inspect/debug_shell.h"
 #include "recorder/events/event_reader.h"
@@ -305,9 +306,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
                    error.kind() == Error::Kind::recipe ? "the recorded recipe is no longer valid on this host"
                                                        : "check the store's directory or pass --home DIR");
   }
-  if (!result.succeeded) {
-    std::cerr << failureHintLine(context, shortId(*store, result.jobId), result, false) << '\n';
-  }
+  if (!result.succeeded) printFailedJobs(context, {{&result, shortId(*store, result.jobId)}}, false);
   return result.exitCode;
 }
 

@@ -24,6 +24,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/failure_summary.h"
 #include "recorder/job_command_line.h"
 #include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
@@ -339,17 +340,14 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
 
 
 void reportFailures(const CliContext& context, const std::vector<std::optional<JobResult>>& results) {
-  std::vector<const JobResult*> failed;
+  std::vector<FailedJob> failed;
+  std::unique_ptr<store::Store> store;
   for (const auto& result : results) {
-    if (result && !result->succeeded) failed.push_back(&*result);
+    if (!result || result->succeeded) continue;
+    if (!store) store = openStore(context);
+    failed.push_back({&*result, store->shortestUniquePrefix(result->jobId)});
   }
-  if (failed.empty()) return;
-  auto store = openStore(context);
-  for (const JobResult* result : failed) {
-    std::cerr << failureHintLine(context, store->shortestUniquePrefix(result->jobId), *result,
-                                 results.size() > 1)
-              << '\n';
-  }
+  printFailedJobs(context, failed, results.size() > 1);
 }
 
 int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {

@@ -13,7 +13,14 @@
 //   and its descendants (its helpers: cc1 writes the compiler's errors). A
 //   window whose every line is alone is `attributed`: anyone else writing
 //   then would have to be a process that never exec'd (a forked subshell,
-//   a builtin of an ancestor shell).
+//   a builtin of an ancestor shell). A line that is not alone is the
+//   process's `byName` when it names one of the files of the process's
+//   command (an argument that looks like a path, by its base name: "bad.c"
+//   for "src/bad.c") and none of the files of the other processes running
+//   then, or when it names none of theirs and follows, on its stream, a line
+//   that is alone or its own by name (a compiler's message and the source
+//   lines quoted under it). That is likely, not certain: a file's name can
+//   be written by anyone.
 // - `after`: the output that arrived after it ended and before any other
 //   process of the job started or ended. Build tools that capture their
 //   commands' output (ninja, ctest --output-on-failure, meson test) print it
@@ -47,6 +54,7 @@ struct WindowLine {
   uint64_t elapsedNs = 0;  // when its last byte arrived
   std::string text;        // without the '\n'; raw bytes
   bool alone = false;      // nothing outside the process's own line was running meanwhile
+  bool byName = false;     // not alone, but its own by the files it names (see above)
   bool cut = false;        // longer than kMaxLineBytes: the rest is left out
 };
 
@@ -65,7 +73,8 @@ struct FailureOutput {
   // Recorded processes outside the failing one's line that ran at some time
   // during its life.
   size_t concurrentProcesses = 0;
-  bool attributed = true;  // every line during it was alone (so also when there was none)
+  bool attributed = true;        // every line during it was alone (so also when there was none)
+  bool attributedByName = true;  // every line during it was alone or its own by name
 };
 
 struct WindowLimits {

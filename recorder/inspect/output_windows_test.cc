@@ -102,6 +102,51 @@ TEST(OutputWindows, OutputWhileAnotherCommandRanIsOnlyInTheWindow) {
   EXPECT_EQ(output.concurrentProcesses, 1u);
 }
 
+TEST(OutputWindows, LinesNamingItsFilesAndNoneOfTheOthersAreItsOwnByName) {
+  RecordedJob job;
+  job.exec(2, 1, 0, {"make", "-j2"})
+      .exec(3, 2, 1, {"cc", "-c", "src/bad.c", "-o", "bad.o"})
+      .exec(4, 2, 1, {"cc", "-c", "src/good.c", "-o", "good.o"})
+      .out(2, "src/bad.c:2:10: error: 'x' undeclared\n    2 |   return x;\n")
+      .out(3, "src/good.c:7:1: warning: unused\n    7 | int y;\n")
+      .out(3, "note: something nobody names\n")
+      .exit(3, 4, 1)
+      .exit(4, 5, 0)
+      .exit(2, 6, 2);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  const auto& lines = windows[0].during.lines;
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_TRUE(lines[0].byName) << "names bad.c, and good.c's compiler does not";
+  EXPECT_TRUE(lines[1].byName) << "follows a line of its own and names nobody's file";
+  EXPECT_FALSE(lines[2].byName) << "names good.c, the other running compiler's file";
+  EXPECT_FALSE(lines[3].byName) << "follows the other compiler's line";
+  EXPECT_FALSE(lines[4].byName);
+  for (const auto& line : lines) EXPECT_FALSE(line.alone);
+  EXPECT_FALSE(windows[0].attributed);
+  EXPECT_FALSE(windows[0].attributedByName);
+}
+
+TEST(OutputWindows, ANameIsAWholeWord) {
+  RecordedJob job;
+  job.exec(2, 1, 0, {"make", "-j2"})
+      .exec(3, 2, 1, {"cc", "-c", "bad.c"})
+      .exec(4, 2, 1, {"cc", "-c", "other.c"})
+      .out(2, "notbad.c: error\n")
+      .out(2, "bad.cc: error\n")
+      .out(2, "‘bad.c’: error\n")
+      .exit(3, 4, 1)
+      .exit(4, 5, 0)
+      .exit(2, 6, 2);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  const auto& lines = windows[0].during.lines;
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_FALSE(lines[0].byName);
+  EXPECT_FALSE(lines[1].byName);
+  EXPECT_TRUE(lines[2].byName);
+}
+
 TEST(OutputWindows, AfterEndsWhereAnotherProcessStartsOrEnds) {
   // ninja prints a command's captured output once it ended.
   RecordedJob job;

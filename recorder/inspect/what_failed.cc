@@ -26,7 +26,7 @@ OutputWindow publicWindow(const recorder::LineWindow& window) {
   out.lines.reserve(window.lines.size());
   for (const auto& line : window.lines) {
     OutputStream stream = line.stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
-    out.lines.push_back({stream, nanoseconds(line.elapsedNs), line.text, line.alone, line.cut});
+    out.lines.push_back({stream, nanoseconds(line.elapsedNs), line.text, line.alone, line.byName, line.cut});
   }
   return out;
 }
@@ -102,6 +102,7 @@ WhatFailed readWhatFailed(const std::filesystem::path& eventsFile, const JobSumm
     process.during = publicWindow(outputs[i].during);
     process.after = publicWindow(outputs[i].after);
     process.attributed = outputs[i].attributed;
+    process.attributedByName = outputs[i].attributedByName;
     process.concurrentProcesses = outputs[i].concurrentProcesses;
     failed.processes.push_back(std::move(process));
   }

@@ -150,13 +150,34 @@ TEST(WhatFailedText, LinesThatMayBeAnothersAreMarked) {
   file.exec(3, 2, 1, {"cc", "-c", "bad.c"});
   file.exec(4, 2, 1, {"cc", "-c", "slow.c"});
   file.err(2, "bad.c:1:1: error: unknown type name 'nope'\n");
+  file.err(2, "slow.c:3: warning: slow\n");
   file.exit(3, 3, 1);
   file.exit(4, 9, 0);
   file.exit(2, 9, 2);
   file.finish(2);
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
-  EXPECT_THAT(text, HasSubstr("┆ bad.c:1:1: error: unknown type name 'nope'\n"));
-  EXPECT_THAT(text, HasSubstr("1 other process ran meanwhile"));
+  EXPECT_THAT(text, HasSubstr("│ bad.c:1:1: error: unknown type name 'nope'\n"));
+  EXPECT_THAT(text, HasSubstr("┆ slow.c:3: warning: slow\n"));
+  EXPECT_THAT(text, HasSubstr("1 other process ran meanwhile: ┆ lines may be theirs"));
+}
+
+TEST(WhatFailedText, SaysWhenTheLinesAreItsOwnByName) {
+  EventsFile file;
+  file.exec(2, 1, 0, {"make", "-j2"});
+  file.exec(3, 2, 1, {"cc", "-c", "bad.c"});
+  file.exec(4, 2, 1, {"cc", "-c", "slow.c"});
+  file.err(2, "bad.c:1:1: error: unknown type name 'nope'\n    1 | nope x;\n");
+  file.exit(3, 3, 1);
+  file.exit(4, 9, 0);
+  file.exit(2, 9, 2);
+  file.finish(2);
+  WhatFailed failed = whatFailed(file.path());
+  ASSERT_EQ(failed.processes.size(), 1u);
+  EXPECT_FALSE(failed.processes[0].attributed);
+  EXPECT_TRUE(failed.processes[0].attributedByName);
+  std::string text = renderWhatFailed(failed, textOptions());
+  EXPECT_THAT(text, HasSubstr("│     1 | nope x;\n"));
+  EXPECT_THAT(text, HasSubstr("1 other process ran meanwhile, but these lines name its files"));
 }
 
 TEST(WhatFailedText, ManyFailuresStayWithinTheBudget) {

@@ -71,8 +71,10 @@ std::string attributionNote(const FailedProcess& process, const Excerpt& excerpt
   if (excerpt.count == 0) return "no output while it ran";
   if (excerpt.after) return "output right after it ended (as a build tool prints what it captured)";
   if (process.attributed) return "output while it ran, with no other process running";
-  return fmt::format("output while it ran; {} other process{} ran meanwhile: ┆ lines may be theirs",
-                     process.concurrentProcesses, process.concurrentProcesses == 1 ? "" : "es");
+  std::string others = fmt::format("{} other process{} ran meanwhile", process.concurrentProcesses,
+                                   process.concurrentProcesses == 1 ? "" : "es");
+  if (process.attributedByName) return "output while it ran; " + others + ", but these lines name its files";
+  return "output while it ran; " + others + ": ┆ lines may be theirs";
 }
 
 class Renderer {
@@ -123,11 +125,13 @@ class Renderer {
       }
       std::string text = options_.escape(lines[i].text) + (lines[i].cut ? "…" : "");
       if (!options_.wide) text = recorder::fitWidth(text, outputWidth);
-      line(inner + decorate(options_.note, lines[i].alone || excerpt.after ? "│ " : "┆ ") + text);
+      line(inner + decorate(options_.note, lines[i].alone || lines[i].byName || excerpt.after ? "│ " : "┆ ") + text);
     }
     std::string where = options_.chains ? std::string()
                                         : fmt::format("pid {} in {}; ", p.pid, options_.escape(p.cwd.empty() ? "?" : p.cwd));
-    line(inner + decorate(options_.note, "└ " + where + attributionNote(process, excerpt)));
+    std::string note = "└ " + where + attributionNote(process, excerpt);
+    if (!options_.wide) note = recorder::fitWidth(note, outputWidth + 2);
+    line(inner + decorate(options_.note, note));
   }
 
   // pid, place and times, what ran it and its failing helpers (job show).

@@ -26,7 +26,11 @@
 // ran; a line is `alone` when no recorded process outside the process's own
 // line (its ancestors, which wait for it, and its descendants, its helpers)
 // was running while it arrived, and a window of such lines only is
-// `attributed`. `after` holds what arrived after it ended and before any
+// `attributed`. A line that is not alone is the process's `byName` when it
+// names a file of the process's command ("bad.c" for `cc -c src/bad.c`) and
+// none of the files of the others running then, or names none of theirs and
+// follows such a line (a compiler's message and the source it quotes): likely,
+// not certain. `after` holds what arrived after it ended and before any
 // other process started or ended: where ninja and ctest print a command's
 // captured output. Processes that never exec'd (forked subshells) are not
 // recorded and cannot be told apart.
@@ -70,7 +74,8 @@ struct OutputLine {
   OutputStream stream = OutputStream::stdout_;
   std::chrono::nanoseconds at{0};  // when its last byte arrived, since the job started
   std::string text{};              // raw bytes without the '\n'
-  bool alone = false;  // only the process's own line (ancestors, itself, descendants) was running
+  bool alone = false;   // only the process's own line (ancestors, itself, descendants) was running
+  bool byName = false;  // not alone, but likely its own: it names the process's files and no one else's
   bool cut = false;    // the line was longer than 4 KiB; the rest is left out
 };
 
@@ -95,6 +100,7 @@ struct FailedProcess {
   OutputWindow during{};  // output that arrived while it ran
   OutputWindow after{};   // after it ended, before any other process started or ended
   bool attributed = false;              // every line of `during` was alone
+  bool attributedByName = false;        // every line of `during` was alone or its own by name
   std::size_t concurrentProcesses = 0;  // other processes (outside its line) that ran meanwhile
 };
 
