@@ -28,7 +28,7 @@ WhatFailedTextOptions textOptions(size_t maxLines = 14) {
   WhatFailedTextOptions options;
   options.escape = escapeForTest;
   options.maxLines = maxLines;
-  options.width = 80;
+  options.width = 100;
   return options;
 }
 
@@ -123,7 +123,7 @@ TEST(WhatFailedText, ACommandItsErrorAndHowSureTheAttributionIs) {
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
   EXPECT_EQ(text.substr(0, text.find('\n')), "  exit 1  cc -c bad.c -o bad.o");
   EXPECT_THAT(text, HasSubstr("│ bad.c:2:10: error: 'undefined_thing' undeclared\n"));
-  EXPECT_THAT(text, HasSubstr("└ pid 5 in /src/src; output while it ran, with no other process running"));
+  EXPECT_THAT(text, HasSubstr("└ pid 5 in /src/src · output while it ran, nothing else running\n"));
   EXPECT_THAT(text, Not(HasSubstr("make[1]")));
   EXPECT_LE(lineCount(text), 14u);
 }
@@ -158,7 +158,7 @@ TEST(WhatFailedText, LinesThatMayBeAnothersAreMarked) {
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
   EXPECT_THAT(text, HasSubstr("│ bad.c:1:1: error: unknown type name 'nope'\n"));
   EXPECT_THAT(text, HasSubstr("┆ slow.c:3: warning: slow\n"));
-  EXPECT_THAT(text, HasSubstr("1 other process ran meanwhile: ┆ lines may be theirs"));
+  EXPECT_THAT(text, HasSubstr("beside 1 other process: ┆ lines may be theirs\n"));
 }
 
 TEST(WhatFailedText, SaysWhenTheLinesAreItsOwnByName) {
@@ -177,7 +177,7 @@ TEST(WhatFailedText, SaysWhenTheLinesAreItsOwnByName) {
   EXPECT_TRUE(failed.processes[0].attributedByName);
   std::string text = renderWhatFailed(failed, textOptions());
   EXPECT_THAT(text, HasSubstr("│     1 | nope x;\n"));
-  EXPECT_THAT(text, HasSubstr("1 other process ran meanwhile, but these lines name its files"));
+  EXPECT_THAT(text, HasSubstr("beside 1 other process; these lines name its files\n"));
 }
 
 TEST(WhatFailedText, ManyFailuresStayWithinTheBudget) {

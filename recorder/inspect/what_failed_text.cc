@@ -46,8 +46,10 @@ struct Excerpt {
   bool after = false;  // from the `after` window
 };
 
-// The last `budget` lines; or, when the first error line comes before them,
-// the lines from there.
+// Of what arrived while it ran, the last `budget` lines, or the lines from
+// its first error line when that comes before them. Of what arrived after
+// it ended (a build tool's report of it), the first lines, or again those
+// from its first error line when that comes later.
 Excerpt chooseExcerpt(const FailedProcess& process, size_t budget) {
   Excerpt excerpt;
   excerpt.after = process.during.lines.empty() && !process.after.lines.empty();
@@ -55,10 +57,11 @@ Excerpt chooseExcerpt(const FailedProcess& process, size_t budget) {
   const auto& lines = excerpt.window->lines;
   size_t n = lines.size();
   excerpt.count = std::min(budget, n);
-  excerpt.first = n - excerpt.count;
-  auto error = std::find_if(lines.begin(), lines.end(), [](const OutputLine& line) { return looksLikeError(line.text); });
-  if (error != lines.end() && static_cast<size_t>(error - lines.begin()) < excerpt.first) {
-    excerpt.first = static_cast<size_t>(error - lines.begin());
+  excerpt.first = excerpt.after ? 0 : n - excerpt.count;
+  auto found = std::find_if(lines.begin(), lines.end(), [](const OutputLine& line) { return looksLikeError(line.text); });
+  size_t error = static_cast<size_t>(found - lines.begin());
+  if (found != lines.end() && (excerpt.after ? error >= excerpt.count : error < excerpt.first)) {
+    excerpt.first = std::min(error, n - excerpt.count);
   }
   return excerpt;
 }
@@ -69,12 +72,12 @@ std::string decorate(const std::function<std::string(std::string_view)>& with, s
 
 std::string attributionNote(const FailedProcess& process, const Excerpt& excerpt) {
   if (excerpt.count == 0) return "no output while it ran";
-  if (excerpt.after) return "output right after it ended (as a build tool prints what it captured)";
-  if (process.attributed) return "output while it ran, with no other process running";
-  std::string others = fmt::format("{} other process{} ran meanwhile", process.concurrentProcesses,
+  if (excerpt.after) return "output right after it ended: its build tool's report";
+  if (process.attributed) return "output while it ran, nothing else running";
+  std::string beside = fmt::format("output while it ran beside {} other process{}", process.concurrentProcesses,
                                    process.concurrentProcesses == 1 ? "" : "es");
-  if (process.attributedByName) return "output while it ran; " + others + ", but these lines name its files";
-  return "output while it ran; " + others + ": ┆ lines may be theirs";
+  if (process.attributedByName) return beside + "; these lines name its files";
+  return beside + ": ┆ lines may be theirs";
 }
 
 class Renderer {
@@ -128,7 +131,7 @@ class Renderer {
       line(inner + decorate(options_.note, lines[i].alone || lines[i].byName || excerpt.after ? "│ " : "┆ ") + text);
     }
     std::string where = options_.chains ? std::string()
-                                        : fmt::format("pid {} in {}; ", p.pid, options_.escape(p.cwd.empty() ? "?" : p.cwd));
+                                        : fmt::format("pid {} in {} · ", p.pid, options_.escape(p.cwd.empty() ? "?" : p.cwd));
     std::string note = "└ " + where + attributionNote(process, excerpt);
     if (!options_.wide) note = recorder::fitWidth(note, outputWidth + 2);
     line(inner + decorate(options_.note, note));
