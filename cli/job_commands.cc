@@ -1,6 +1,7 @@
 // `jobtape job list|show`: finding recorded jobs and looking at one. Parsing
 // and printing only; the report is rendered in recorder/inspect/job_report.
 // `logs` and `replay` are in job_output_commands.cc.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -183,7 +184,7 @@ int runList(const ListArgs& args, const CliContext& context) {
 struct ShowArgs {
   std::shared_ptr<SelectorArg> selector = std::make_shared<SelectorArg>();
   bool json = false;
-  bool processes = false;
+  recorder::ReportView view;
 };
 
 // Fills the events part of the report; a missing or broken file is said in
@@ -215,6 +216,17 @@ void loadRecipe(recorder::JobReport& report) {
   }
 }
 
+// Commands are shortened to the terminal's width, or to this off a terminal.
+constexpr size_t kWidthOffTerminal = 120;
+
+size_t terminalWidth(const CliContext& context) {
+  struct winsize size {};
+  if (context.stdoutIsTerminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 40) {
+    return size.ws_col;
+  }
+  return kWidthOffTerminal;
+}
+
 recorder::ReportStyle reportStyle(const CliContext& context) {
   recorder::ReportStyle style;
   style.escape = [](std::string_view text) { return escapeControl(text); };
@@ -224,6 +236,8 @@ recorder::ReportStyle reportStyle(const CliContext& context) {
     auto parsed = parseStatus(std::string(status));
     return parsed ? colourize(context, statusColour(*parsed), status) : std::string(status);
   };
+  style.failure = [&context](std::string_view text) { return colourize(context, Colour::red, text); };
+  style.note = [&context](std::string_view text) { return colourize(context, Colour::dim, text); };
   return style;
 }
 
@@ -246,8 +260,11 @@ int runShow(const ShowArgs& args, const CliContext& context) {
     report.events = recorder::summarizeEvents(*openEvents(target));
   }
   loadRecipe(report);
-  std::string text = args.json ? recorder::renderReportJson(report, args.processes)
-                               : recorder::renderReportText(report, reportStyle(context), args.processes);
+  recorder::addWhatFailed(report);
+  recorder::ReportView view = args.view;
+  view.width = terminalWidth(context);
+  std::string text = args.json ? recorder::renderReportJson(report, view)
+                               : recorder::renderReportText(report, reportStyle(context), view);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;
 }
@@ -272,7 +289,10 @@ void registerShow(CLI::App& job, CliContext& context) {
   CLI::App* show = job.add_subcommand("show", "Everything about one job: recipe, outcome, times, resources, files");
   addSelector(*show, args->selector);
   show->add_flag("--json", args->json, "As one JSON object");
-  show->add_flag("--processes", args->processes, "Also the tree of processes the job exec'd");
+  show->add_flag("--processes", args->view.processes, "Also the tree of processes the job exec'd");
+  show->add_flag("--failed", args->view.failedOnly, "With --processes: only the chains of the processes that failed");
+  show->add_flag("--env", args->view.env, "Also the job's environment (--json always has it)");
+  show->add_flag("--wide", args->view.wide, "Commands in full, however long");
   onParsed(*show, args, context, runShow);
 }
 

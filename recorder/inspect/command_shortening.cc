@@ -11,9 +11,9 @@ namespace {
 
 // Options whose value is the next word (compilers, linkers): folded with it.
 constexpr std::string_view kOptionsWithValue[] = {
-    "-I",        "-D",  "-U",  "-include", "-imacros", "-isystem", "-iquote",     "-idirafter",
-    "-isysroot", "-MF", "-MT", "-MQ",      "-x",       "-Xlinker", "-Xassembler", "-Xpreprocessor",
-    "-Xclang",   "-L",  "-T",  "-z",       "-target",  "-arch",    "--param",     "-framework",
+    "-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-isysroot", "-MF", "-MT", "-MQ",
+    "-x", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-Xclang", "-L", "-T", "-z", "-target", "-arch", "--param",
+    "-framework", "-imultiarch", "-dumpbase", "-dumpbase-ext", "-dumpdir", "-auxbase", "-auxbase-strip",
 };
 // Options that say what a compiler does and where the result goes: kept.
 constexpr std::string_view kTellingOptions[] = {"-c", "-S", "-E", "-o", "--build", "--target", "-C", "-f", "-R"};
