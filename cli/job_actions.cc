@@ -46,6 +46,8 @@ struct SelectorAndCommand {
   bool selectorCameAfterMark = false;
   bool checked = false;
   bool noSandbox = false;  // retry: the caller allows a recipe recorded without a sandbox
+  std::optional<int> process;  // debug-shell --process PID
+  bool rerun = false;          // ... with a bare `--`: run that process's command again
 };
 
 void addSelectorAndCommand(CLI::App& sub, const std::shared_ptr<SelectorAndCommand>& args, bool takesCommand) {
@@ -90,7 +92,8 @@ void settleSelectorAndCommand(CLI::App& sub, SelectorAndCommand& args) {
                      "put the command after --: jobtape job debug-shell [SEL] -- COMMAND...");
   }
   if (mark && args.command.empty()) {
-    throw usageError("no command after --", "leave out -- for an interactive shell");
+    if (!args.process) throw usageError("no command after --", "leave out -- for an interactive shell");
+    args.rerun = true;
   }
 }
 
@@ -183,6 +186,8 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   request.command = args.command;
   request.terminal = ::isatty(STDIN_FILENO) == 1;
   if (const char* term = std::getenv("TERM")) request.callerTerm = term;
+  request.process = args.process;
+  request.rerun = args.rerun;
   recorder::DebugShellPlan plan;
   try {
     plan = recorder::planDebugShell(store->home(), job, request);
@@ -192,6 +197,7 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   std::string id = shortId(*store, job.id);
   warnMissingSecrets(plan.missingSecrets);
   std::cerr << escapeControl(recorder::debugShellBanner(plan, id)) << std::endl;
+  for (const auto& line : recorder::debugShellProcessLines(plan)) std::cerr << escapeControl(line) << '\n';
 
   sandbox::Cancellation cancellation;
   StopSignals signals;
@@ -318,10 +324,14 @@ void registerJobActionCommands(CLI::App& job, CliContext& context) {
     CLI::App* shell = job.add_subcommand(
         "debug-shell", "Open a shell (or run a command) in a failed job's sandbox, as the job left it");
     shell->footer(
-        "Usage: jobtape job debug-shell [SEL] [-- COMMAND...]\n"
+        "Usage: jobtape job debug-shell [SEL] [--process PID] [-- [COMMAND...]]\n"
         "The sandbox is rebuilt from the store's record of the job: same mounts, environment,\n"
-        "work dir and uid, and its kept /tmp. Changes in read-write host directories are real.");
+        "work dir and uid, and its kept /tmp. Changes in read-write host directories are real.\n"
+        "--process PID starts in that process's directory with its command in the shell's history;\n"
+        "with a bare -- after it, its command is run again and its status is the exit status.");
     addSelectorAndCommand(*shell, args, true);
+    shell->add_option("--process", args->process, "Start at this process of the job (its pid in job show)")
+        ->type_name("PID");
     shell->callback([args, shell, &context] {
       settleSelectorAndCommand(*shell, *args);
       context.action = [args, &context] { return debugShellAction(context, *args); };
