@@ -162,7 +162,7 @@ class WindowTracker {
     markDescendants(tree, chain.node, inLine);
     if (life_.end != kNever) {
       for (size_t i = 0; i < tree.nodes.size(); ++i) {
-        if (i == chain.node) continue;
+        if (inLine[i]) continue;  // its ancestors end after it, and then report on it
         Interval other = lifetime(tree.nodes[i]);
         if (other.begin > life_.end) afterEnd_ = std::min(afterEnd_, other.begin);
         if (other.end != kNever && other.end > life_.end) afterEnd_ = std::min(afterEnd_, other.end);

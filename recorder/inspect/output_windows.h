@@ -21,8 +21,9 @@
 //   that is alone or its own by name (a compiler's message and the source
 //   lines quoted under it). That is likely, not certain: a file's name can
 //   be written by anyone.
-// - `after`: the output that arrived after it ended and before any other
-//   process of the job started or ended. Build tools that capture their
+// - `after`: the output that arrived after it ended and before any process
+//   outside its own line started or ended (its ancestors end after it: a
+//   shell wrapping it, the make or ninja that ran it). Build tools that capture their
 //   commands' output (ninja, ctest --output-on-failure, meson test) print it
 //   then, with their own report of the failure. A line there is `alone`
 //   when only the process's ancestors (and what is left of its helpers)

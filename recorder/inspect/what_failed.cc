@@ -79,6 +79,7 @@ WhatFailed readWhatFailed(const std::filesystem::path& eventsFile, const JobSumm
   const ProcessTree& tree = summary.processes;
   WhatFailed failed;
   failed.jobId = summary.description.jobId;
+  failed.workDir = summary.description.recipe.workDir;
   failed.finished = summary.finished.has_value();
   failed.succeeded = summary.finished && summary.finished->result.succeeded();
   failed.processesRecorded = tree.nodes.size();

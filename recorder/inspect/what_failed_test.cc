@@ -123,8 +123,8 @@ TEST(WhatFailedText, ACommandItsErrorAndHowSureTheAttributionIs) {
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
   EXPECT_EQ(text.substr(0, text.find('\n')), "  exit 1  cc -c bad.c -o bad.o");
   EXPECT_THAT(text, HasSubstr("│ bad.c:2:10: error: 'undefined_thing' undeclared\n"));
-  EXPECT_THAT(text, HasSubstr("└ pid 5 in /src/src · output while it ran, nothing else running\n"));
-  EXPECT_THAT(text, Not(HasSubstr("make[1]")));
+  EXPECT_THAT(text, HasSubstr("└ output while it ran alone; ╎ right after it ended · pid 5 in ./src\n"));
+  EXPECT_THAT(text, HasSubstr("╎ make[1]: *** [Makefile:3: bad.o] Error 1\n"));
   EXPECT_LE(lineCount(text), 14u);
 }
 
@@ -158,7 +158,7 @@ TEST(WhatFailedText, LinesThatMayBeAnothersAreMarked) {
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
   EXPECT_THAT(text, HasSubstr("│ bad.c:1:1: error: unknown type name 'nope'\n"));
   EXPECT_THAT(text, HasSubstr("┆ slow.c:3: warning: slow\n"));
-  EXPECT_THAT(text, HasSubstr("beside 1 other process: ┆ lines may be theirs\n"));
+  EXPECT_THAT(text, HasSubstr("while it ran, with 1 other: ┆ may be theirs · pid 3 in .\n"));
 }
 
 TEST(WhatFailedText, SaysWhenTheLinesAreItsOwnByName) {
@@ -177,7 +177,7 @@ TEST(WhatFailedText, SaysWhenTheLinesAreItsOwnByName) {
   EXPECT_TRUE(failed.processes[0].attributedByName);
   std::string text = renderWhatFailed(failed, textOptions());
   EXPECT_THAT(text, HasSubstr("│     1 | nope x;\n"));
-  EXPECT_THAT(text, HasSubstr("beside 1 other process; these lines name its files\n"));
+  EXPECT_THAT(text, HasSubstr("while it ran, with 1 other; these lines name its files · pid 3 in .\n"));
 }
 
 TEST(WhatFailedText, ManyFailuresStayWithinTheBudget) {
@@ -220,6 +220,22 @@ TEST(WhatFailedText, KilledProcessesSayBySignal) {
   std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
   EXPECT_EQ(text.substr(0, text.find('\n')), "  killed by SIGTERM  sleep 100");
   EXPECT_THAT(text, HasSubstr("no output while it ran"));
+}
+
+TEST(WhatFailedText, ABuildToolsReportAfterTheEndIsReadWithWhatCameBefore) {
+  // ctest --output-on-failure prints a test's output once it ended.
+  EventsFile file;
+  file.exec(2, 1, 0, {"ctest", "--output-on-failure"});
+  file.exec(3, 2, 1, {"/build/failing_test"});
+  file.exit(3, 2, 1);
+  file.err(3, "2/2 Test #2: failing ..........***Failed    0.00 sec\nexpected 3, got 4\n\n");
+  file.err(3, "50% tests passed, 1 tests failed out of 2\n\nTotal Test time (real) =   0.02 sec\n\n");
+  file.err(3, "The following tests FAILED:\n\t  2 - failing (Failed)\nErrors while running CTest\n");
+  file.exit(2, 4, 8);
+  file.finish(8);
+  std::string text = renderWhatFailed(whatFailed(file.path()), textOptions());
+  EXPECT_THAT(text, HasSubstr("    ╎ 2/2 Test #2: failing ..........***Failed    0.00 sec\n    ╎ expected 3, got 4\n"));
+  EXPECT_THAT(text, HasSubstr("└ output right after it ended (its build tool's report) · pid 3 in ."));
 }
 
 TEST(WhatFailedText, NothingForASucceededJob) {

@@ -27,57 +27,73 @@ std::string signalName(int signal) {
   return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", signal);
 }
 
-// An error message's line: "error" as a word of its own ("error:", "fatal
-// error", "Error 1", "CMake Error at"), not an option such as -Werror.
-bool looksLikeError(std::string_view line) {
-  for (size_t at = 0; at + 5 <= line.size(); ++at) {
-    if (strncasecmp(line.data() + at, "error", 5) != 0) continue;
-    auto before = static_cast<unsigned char>(at > 0 ? line[at - 1] : ' ');
-    auto after = static_cast<unsigned char>(at + 5 < line.size() ? line[at + 5] : ' ');
-    if (!std::isalnum(before) && before != '-' && before != '_' && !std::isalnum(after)) return true;
+// A line that says something went wrong: "error" ("error:", "fatal error",
+// "Error 1", "CMake Error at"), "fatal", "fail", "failed" or "failure" as a
+// word of its own ("FAILED: x.o", "***Failed", "FAIL: test"), not in an
+// option such as -Werror.
+bool looksLikeTrouble(std::string_view line) {
+  static constexpr std::string_view kWords[] = {"error", "fatal", "failed", "failure", "fail"};
+  for (std::string_view word : kWords) {
+    for (size_t at = 0; at + word.size() <= line.size(); ++at) {
+      if (strncasecmp(line.data() + at, word.data(), word.size()) != 0) continue;
+      auto before = static_cast<unsigned char>(at > 0 ? line[at - 1] : ' ');
+      auto after = static_cast<unsigned char>(at + word.size() < line.size() ? line[at + word.size()] : ' ');
+      if (!std::isalnum(before) && before != '-' && before != '_' && !std::isalnum(after)) return true;
+    }
   }
   return false;
 }
 
-struct Excerpt {
-  const OutputWindow* window = nullptr;
-  size_t first = 0;  // in window->lines
-  size_t count = 0;
-  bool after = false;  // from the `after` window
+// One line of an excerpt: from `during` or from `after`.
+struct ExcerptLine {
+  const OutputLine* line;
+  bool after;
 };
 
-// Of what arrived while it ran, the last `budget` lines, or the lines from
-// its first error line when that comes before them. Of what arrived after
-// it ended (a build tool's report of it), the first lines, or again those
-// from its first error line when that comes later.
-Excerpt chooseExcerpt(const FailedProcess& process, size_t budget) {
-  Excerpt excerpt;
-  excerpt.after = process.during.lines.empty() && !process.after.lines.empty();
-  excerpt.window = excerpt.after ? &process.after : &process.during;
-  const auto& lines = excerpt.window->lines;
-  size_t n = lines.size();
-  excerpt.count = std::min(budget, n);
-  excerpt.first = excerpt.after ? 0 : n - excerpt.count;
-  auto found = std::find_if(lines.begin(), lines.end(), [](const OutputLine& line) { return looksLikeError(line.text); });
-  size_t error = static_cast<size_t>(found - lines.begin());
-  if (found != lines.end() && (excerpt.after ? error >= excerpt.count : error < excerpt.first)) {
-    excerpt.first = std::min(error, n - excerpt.count);
+// What arrived while it ran, then what arrived right after it ended (where
+// a build tool that captured its output prints it): read as one, since
+// which side of the end a line fell on is a matter of microseconds. From
+// the first line that tells of trouble, or else the last lines.
+std::vector<ExcerptLine> chooseExcerpt(const FailedProcess& process, size_t budget) {
+  std::vector<ExcerptLine> all;
+  for (const OutputWindow* window : {&process.during, &process.after}) {
+    for (const auto& line : window->lines) all.push_back({&line, window == &process.after});
   }
-  return excerpt;
+  size_t count = std::min(budget, all.size());
+  auto trouble = std::find_if(all.begin(), all.end(), [](const ExcerptLine& line) {
+    return looksLikeTrouble(line.line->text);
+  });
+  size_t first = trouble == all.end() ? all.size() - count
+                                      : std::min(static_cast<size_t>(trouble - all.begin()), all.size() - count);
+  return {all.begin() + static_cast<std::ptrdiff_t>(first), all.begin() + static_cast<std::ptrdiff_t>(first + count)};
 }
 
 std::string decorate(const std::function<std::string(std::string_view)>& with, std::string_view text) {
   return with ? with(text) : std::string(text);
 }
 
-std::string attributionNote(const FailedProcess& process, const Excerpt& excerpt) {
-  if (excerpt.count == 0) return "no output while it ran";
-  if (excerpt.after) return "output right after it ended: its build tool's report";
-  if (process.attributed) return "output while it ran, nothing else running";
-  std::string beside = fmt::format("output while it ran beside {} other process{}", process.concurrentProcesses,
-                                   process.concurrentProcesses == 1 ? "" : "es");
-  if (process.attributedByName) return beside + "; these lines name its files";
-  return beside + ": ┆ lines may be theirs";
+// │ while it ran, alone or its own by name; ┆ while others ran too; ╎ after it ended.
+const char* gutter(const ExcerptLine& line) {
+  if (line.after) return "╎ ";
+  return line.line->alone || line.line->byName ? "│ " : "┆ ";
+}
+
+std::string attributionNote(const FailedProcess& process, const std::vector<ExcerptLine>& excerpt) {
+  if (excerpt.empty()) return "no output while it ran";
+  bool during = std::any_of(excerpt.begin(), excerpt.end(), [](const ExcerptLine& line) { return !line.after; });
+  bool after = std::any_of(excerpt.begin(), excerpt.end(), [](const ExcerptLine& line) { return line.after; });
+  std::vector<std::string> parts;
+  if (during) {
+    std::string with = fmt::format("while it ran, with {} other{}", process.concurrentProcesses,
+                                   process.concurrentProcesses == 1 ? "" : "s");
+    parts.push_back(process.attributed         ? "while it ran alone"
+                    : process.attributedByName ? with + "; these lines name its files"
+                                               : with + ": ┆ may be theirs");
+  }
+  if (after) parts.push_back(during ? "╎ right after it ended" : "right after it ended (its build tool's report)");
+  std::string note = "output";
+  for (size_t i = 0; i < parts.size(); ++i) note += (i == 0 ? " " : "; ") + parts[i];
+  return note;
 }
 
 class Renderer {
@@ -85,6 +101,7 @@ class Renderer {
   explicit Renderer(const WhatFailedTextOptions& options) : options_(options) {}
 
   std::string render(const WhatFailed& failed) {
+    workDir_ = failed.workDir;
     size_t count = failed.processes.size();
     if (count == 0) return {};
     // Each shown process takes its command line, a note and two lines of
@@ -105,6 +122,18 @@ class Renderer {
  private:
   void line(const std::string& text) { out_ += text + "\n"; }
 
+  // A directory below the job's work dir as ./sub, the work dir as ".".
+  std::string place(const std::string& cwd) const {
+    if (cwd.empty()) return "?";
+    const std::string& top = workDir_;
+    if (!top.empty() && cwd == top) return ".";
+    if (!top.empty() && top != "/" && cwd.size() > top.size() && cwd.compare(0, top.size(), top) == 0 &&
+        cwd[top.size()] == '/') {
+      return options_.escape("." + cwd.substr(top.size()));
+    }
+    return options_.escape(cwd);
+  }
+
   std::string command(const RecordedProcess& process, size_t width) const {
     std::vector<std::string> argv = process.argv.empty() ? std::vector<std::string>{process.executable} : process.argv;
     return recorder::shortCommand(argv, options_.wide ? SIZE_MAX : width, options_.escape);
@@ -118,21 +147,16 @@ class Renderer {
     line(options_.indent + decorate(options_.failure, status) + "  " + command(p, width));
     std::string inner = options_.indent + "  ";
     if (options_.chains) renderChain(process, inner);
-    Excerpt excerpt = chooseExcerpt(process, budget);
-    const auto& lines = excerpt.window->lines;
+    std::vector<ExcerptLine> excerpt = chooseExcerpt(process, budget);
     size_t outputWidth = std::max(options_.width > inner.size() + 2 ? options_.width - inner.size() - 2 : 0,
                                   kMinCommandWidth);
-    for (size_t i = excerpt.first; i < excerpt.first + excerpt.count; ++i) {
-      if (i == excerpt.window->omittedAt && excerpt.window->omitted && i != excerpt.first) {
-        line(inner + decorate(options_.note, fmt::format("┆ … {} lines left out", excerpt.window->omitted)));
-      }
-      std::string text = options_.escape(lines[i].text) + (lines[i].cut ? "…" : "");
+    for (const auto& shown : excerpt) {
+      std::string text = options_.escape(shown.line->text) + (shown.line->cut ? "…" : "");
       if (!options_.wide) text = recorder::fitWidth(text, outputWidth);
-      line(inner + decorate(options_.note, lines[i].alone || lines[i].byName || excerpt.after ? "│ " : "┆ ") + text);
+      line(inner + decorate(options_.note, gutter(shown)) + text);
     }
-    std::string where = options_.chains ? std::string()
-                                        : fmt::format("pid {} in {} · ", p.pid, options_.escape(p.cwd.empty() ? "?" : p.cwd));
-    std::string note = "└ " + where + attributionNote(process, excerpt);
+    std::string where = options_.chains ? std::string() : fmt::format(" · pid {} in {}", p.pid, place(p.cwd));
+    std::string note = "└ " + attributionNote(process, excerpt) + where;
     if (!options_.wide) note = recorder::fitWidth(note, outputWidth + 2);
     line(inner + decorate(options_.note, note));
   }
@@ -140,7 +164,7 @@ class Renderer {
   // pid, place and times, what ran it and its failing helpers (job show).
   void renderChain(const FailedProcess& process, const std::string& inner) {
     const RecordedProcess& p = process.process;
-    line(inner + fmt::format("pid {}, in {}, started at {}{}", p.pid, options_.escape(p.cwd.empty() ? "?" : p.cwd),
+    line(inner + fmt::format("pid {}, in {}, started at {}{}", p.pid, place(p.cwd),
                              seconds(p.start), p.duration ? ", took " + seconds(*p.duration) : std::string()));
     size_t width = options_.width > inner.size() + 12 ? options_.width - inner.size() - 12 : kMinCommandWidth;
     for (size_t i = process.chain.size() - 1; i-- > 0;) {
@@ -154,6 +178,7 @@ class Renderer {
   }
 
   const WhatFailedTextOptions& options_;
+  std::string workDir_;
   std::string out_;
 };
 

@@ -31,8 +31,8 @@
 // none of the files of the others running then, or names none of theirs and
 // follows such a line (a compiler's message and the source it quotes): likely,
 // not certain. `after` holds what arrived after it ended and before any
-// other process started or ended: where ninja and ctest print a command's
-// captured output. Processes that never exec'd (forked subshells) are not
+// process outside its line started or ended: where ninja and ctest print a
+// command's captured output. Processes that never exec'd (forked subshells) are not
 // recorded and cannot be told apart.
 //
 // Uses only standard C++ types, like <jobtape/recorder.h>.
@@ -98,7 +98,7 @@ struct FailedProcess {
   std::vector<RecordedProcess> chain{};          // the job's main process first, `process` last
   std::vector<RecordedProcess> failedHelpers{};  // failing processes below it (cc1 under cc)
   OutputWindow during{};  // output that arrived while it ran
-  OutputWindow after{};   // after it ended, before any other process started or ended
+  OutputWindow after{};   // after it ended, before a process outside its line started or ended
   bool attributed = false;              // every line of `during` was alone
   bool attributedByName = false;        // every line of `during` was alone or its own by name
   std::size_t concurrentProcesses = 0;  // other processes (outside its line) that ran meanwhile
@@ -106,6 +106,7 @@ struct FailedProcess {
 
 struct WhatFailed {
   std::string jobId{};
+  std::string workDir{};   // the job's work dir, as its recipe says (empty: its default)
   bool finished = false;   // the record ends with the job's end
   bool succeeded = false;  // the job succeeded (then `processes` is empty)
   std::vector<FailedProcess> processes{};  // in the order they started
@@ -141,10 +142,13 @@ struct WhatFailedTextOptions {
   std::string indent = "  ";
 };
 
-// A few lines: each failed process's command on one line with its status
-// and where it ran, then the last lines of its output (from its first error
-// line, when it has one), marked with how sure the attribution is. Empty
-// when nothing failed.
+// A few lines: each failed process's command on one line with its status,
+// then the lines of its output (`during`, then `after`, read as one: from
+// the first line telling of trouble, "error", "fatal", "failed", else the
+// last ones), each marked with how sure the attribution is (│ while it ran,
+// alone or naming its files; ┆ while others ran too; ╎ after it ended), and
+// a note with its pid and its directory (./sub below the job's work dir).
+// Empty when nothing failed.
 std::string renderWhatFailed(const WhatFailed& failed, const WhatFailedTextOptions& options);
 
 // "exit 1", "SIGSEGV", "status unknown"
