@@ -29,11 +29,15 @@
 //   when only the process's ancestors (and what is left of its helpers)
 //   were running: it came from them, or from it, still in the pipe.
 //
-// Output written by a process just before it ended can still be in the pipe
-// when its end is noticed (the supervisor reads 64 KiB at a time) and then
-// lands in `after`. Lines are split at '\n' per stream; a line is cut after
-// kMaxLineBytes. Of each window the first `headLines` and the last
-// `tailLines` lines are kept, with the count of those left out between.
+// The supervisor reads output and notices ends in turns, so a line written
+// just before a process ended can be stamped after its end (more so when it
+// wrote more than one 64 KiB read), and one written right after it (a
+// build tool's report) before it: renderWhatFailed reads `during` and
+// `after` as one for that reason.
+//
+// Lines are split at '\n' per stream; a line is cut after kMaxLineBytes. Of
+// each window the first `headLines` and the last `tailLines` lines are kept,
+// with the count of those left out between.
 #pragma once
 
 #include <cstddef>

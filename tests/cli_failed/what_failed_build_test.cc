@@ -112,6 +112,13 @@ TEST_F(BrokenMakeBuild, DebugShellAtTheProcessRunsItAgainWithTheCompilersStatus)
   EXPECT_EQ(pwd.out, (home_.project() / "app").string() + "\n");
 }
 
+TEST_F(BrokenMakeBuild, RetrySaysWhatFailedToo) {
+  ProcessResult retry = home_.jobtape({"job", "retry"});
+  EXPECT_EQ(retry.exitStatus, 2) << retry.err;
+  EXPECT_THAT(summaryCommands(retry.err), ElementsAre("exit 1  " + kBrokenMakeCommand)) << retry.err;
+  EXPECT_THAT(retry.err, HasSubstr("undefined_thing"));
+}
+
 TEST_F(BrokenMakeBuild, AtATerminalTheCommandIsInTheShellsHistory) {
   int pid = suggestedProcess(run_.err);
   ASSERT_GT(pid, 0) << run_.err;

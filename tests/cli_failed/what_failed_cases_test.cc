@@ -73,6 +73,23 @@ TEST(WhatFailedCases, ATestBinaryRunByCtest) {
   EXPECT_THAT(chain[1], ::testing::StartsWith("ctest"));
 }
 
+// The directory recorded at exec is the one inside the sandbox, also in
+// its private /tmp, which a failed job keeps for debug-shell.
+TEST(WhatFailedCases, TheDirectoryIsTheOneInsideTheSandbox) {
+  ActionsHome home;
+  ProcessResult run = home.record("mkdir -p /tmp/work/here && cd /tmp/work/here && sh -c 'echo half done; exit 3'");
+  ASSERT_EQ(run.exitStatus, 3) << run.err;
+  EXPECT_THAT(summaryCommands(run.err), ElementsAre("exit 3  sh -c 'echo half done; exit 3'")) << run.err;
+  EXPECT_THAT(run.err, HasSubstr(" in /tmp/work/here\n"));
+  int pid = suggestedProcess(run.err);
+  ProcessResult pwd = home.jobtape({"job", "debug-shell", "--process", std::to_string(pid), "--", "pwd"});
+  EXPECT_EQ(pwd.exitStatus, 0) << pwd.err;
+  EXPECT_EQ(pwd.out, "/tmp/work/here\n");
+  ProcessResult again = home.jobtape({"job", "debug-shell", "--process", std::to_string(pid), "--"});
+  EXPECT_EQ(again.exitStatus, 3) << again.err;
+  EXPECT_EQ(again.out, "half done\n");
+}
+
 TEST(WhatFailedCases, ATimeoutIsWhatWasRunningWhenTheTimeRanOut) {
   ActionsHome home;
   writeFile(home.project() / "Makefile", "all:\n\techo started; sleep 30\n");
