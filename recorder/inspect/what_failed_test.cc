@@ -197,6 +197,12 @@ TEST(WhatFailedText, ManyFailuresStayWithinTheBudget) {
   EXPECT_LE(lineCount(text), 14u) << text;
   EXPECT_THAT(text, HasSubstr("  exit 1  cc -c f0.c\n"));
   EXPECT_THAT(text, HasSubstr("… and 47 more failed processes"));
+  // With each one's chain (job show), still within the budget.
+  WhatFailedTextOptions withChains = textOptions(30);
+  withChains.chains = true;
+  std::string long_ = renderWhatFailed(failed, withChains);
+  EXPECT_LE(lineCount(long_), 30u) << long_;
+  EXPECT_THAT(long_, HasSubstr("ran by  make -k -j8 (pid 2, exit 2)\n"));
 }
 
 TEST(WhatFailedText, RecordedTextIsEscaped) {

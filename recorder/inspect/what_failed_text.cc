@@ -104,9 +104,14 @@ class Renderer {
     workDir_ = failed.workDir;
     size_t count = failed.processes.size();
     if (count == 0) return {};
-    // Each shown process takes its command line, a note and two lines of
-    // output at least; one more line says how many are left out.
-    auto overhead = [count](size_t shown) { return shown * 2 + (shown < count ? 1 : 0); };
+    // Each shown process takes its command line, its chain (with
+    // options.chains), a note and two lines of output at least; one more
+    // line says how many are left out.
+    auto overhead = [&](size_t shown) {
+      size_t lines = shown < count ? 1 : 0;
+      for (size_t i = 0; i < shown; ++i) lines += 2 + chainLines(failed.processes[i]);
+      return lines;
+    };
     size_t shown = count;
     while (shown > 1 && overhead(shown) + shown * 2 > options_.maxLines) --shown;
     size_t spare = options_.maxLines > overhead(shown) ? options_.maxLines - overhead(shown) : 0;
@@ -121,6 +126,13 @@ class Renderer {
 
  private:
   void line(const std::string& text) { out_ += text + "\n"; }
+
+  // The lines renderChain writes: the pid line, one for each process above
+  // it, one for each failing helper.
+  size_t chainLines(const FailedProcess& process) const {
+    if (!options_.chains) return 0;
+    return 1 + (process.chain.empty() ? 0 : process.chain.size() - 1) + process.failedHelpers.size();
+  }
 
   // A directory below the job's work dir as ./sub, the work dir as ".".
   std::string place(const std::string& cwd) const {
