@@ -18,6 +18,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/failure_summary.h"
 #include "cli/job_selection.h"
 #include "cli/stop_signals.h"
 #include "cli/write_all.h"
@@ -39,6 +40,8 @@ struct SelectorAndCommand {
   bool selectorCameAfterMark = false;
   bool checked = false;
   bool noSandbox = false;  // retry: the caller allows a recipe recorded without a sandbox
+  std::optional<int> process;  // debug-shell --process PID
+  bool rerun = false;          // ... with a bare `--`: run that process's command again
 };
 
 void addSelectorAndCommand(CLI::App& sub, const std::shared_ptr<SelectorAndCommand>& args, bool takesCommand) {
@@ -83,7 +86,8 @@ void settleSelectorAndCommand(CLI::App& sub, SelectorAndCommand& args) {
                      "put the command after --: jobtape job debug-shell [SEL] -- COMMAND...");
   }
   if (mark && args.command.empty()) {
-    throw usageError("no command after --", "leave out -- for an interactive shell");
+    if (!args.process) throw usageError("no command after --", "leave out -- for an interactive shell");
+    args.rerun = true;
   }
 }
 
@@ -126,6 +130,8 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   options.command = args.command;
   options.terminal = ::isatty(STDIN_FILENO) == 1;
   if (const char* term = std::getenv("TERM")) options.callerTerm = term;
+  options.process = args.process;
+  options.rerun = args.rerun;
   std::unique_ptr<DebugShell> shell;
   try {
     shell = DebugShell::plan(*home, job, options);
@@ -135,6 +141,7 @@ int debugShellAction(const CliContext& context, const SelectorAndCommand& args) 
   std::string id = shortId(*home, job.id);
   warnMissingSecrets(shell->missingSecrets());
   std::cerr << escapeControl(shell->banner(id)) << std::endl;
+  for (const auto& line : shell->processLines()) std::cerr << escapeControl(line) << '\n';
 
   CancelToken token;
   StopSignals signals(token);
@@ -212,9 +219,7 @@ int retryAction(const CliContext& context, const std::optional<std::string>& sel
                    error.kind() == Error::Kind::recipe ? "the recorded recipe is no longer valid on this host"
                                                        : "check the store's directory or pass --home DIR");
   }
-  if (!result.succeeded) {
-    std::cerr << failureHintLine(context, shortId(*home, result.jobId), result, false) << '\n';
-  }
+  if (!result.succeeded) printFailedJobs(context, {{&result, shortId(*home, result.jobId)}}, false);
   return result.exitCode;
 }
 
@@ -226,10 +231,14 @@ void registerJobActionCommands(CLI::App& job, CliContext& context) {
     CLI::App* shell = job.add_subcommand(
         "debug-shell", "Open a shell (or run a command) in a failed job's sandbox, as the job left it");
     shell->footer(
-        "Usage: jobtape job debug-shell [SEL] [-- COMMAND...]\n"
+        "Usage: jobtape job debug-shell [SEL] [--process PID] [-- [COMMAND...]]\n"
         "The sandbox is rebuilt from the store's record of the job: same mounts, environment,\n"
-        "work dir and uid, and its kept /tmp. Changes in read-write host directories are real.");
+        "work dir and uid, and its kept /tmp. Changes in read-write host directories are real.\n"
+        "--process PID starts in that process's directory with its command in the shell's history;\n"
+        "with a bare -- after it, its command is run again and its status is the exit status.");
     addSelectorAndCommand(*shell, args, true);
+    shell->add_option("--process", args->process, "Start at this process of the job (its pid in job show)")
+        ->type_name("PID");
     shell->callback([args, shell, &context] {
       settleSelectorAndCommand(*shell, *args);
       context.action = [args, &context] { return debugShellAction(context, *args); };

@@ -1,6 +1,7 @@
 // `jobtape job list|show`: finding recorded jobs and looking at one. Parsing
 // and printing only; the report is the library's (<jobtape/views.h>).
 // `logs` and `replay` are in job_output_commands.cc.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -158,8 +159,19 @@ int runList(const ListArgs& args, const CliContext& context) {
 struct ShowArgs {
   std::shared_ptr<SelectorArg> selector = std::make_shared<SelectorArg>();
   bool json = false;
-  bool processes = false;
+  ReportOptions view;
 };
+
+// Commands are shortened to the terminal's width, or to this off a terminal.
+constexpr size_t kWidthOffTerminal = 120;
+
+size_t terminalWidth(const CliContext& context) {
+  struct winsize size {};
+  if (context.stdoutIsTerminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 40) {
+    return size.ws_col;
+  }
+  return kWidthOffTerminal;
+}
 
 ReportStyle reportStyle(const CliContext& context) {
   ReportStyle style;
@@ -167,6 +179,8 @@ ReportStyle reportStyle(const CliContext& context) {
     auto parsed = parseJobStatus(status);
     return parsed ? colourize(context, statusColour(*parsed), status) : std::string(status);
   };
+  style.failure = [&context](std::string_view text) { return colourize(context, Colour::red, text); };
+  style.note = [&context](std::string_view text) { return colourize(context, Colour::dim, text); };
   return style;
 }
 
@@ -174,7 +188,10 @@ int runShow(const ShowArgs& args, const CliContext& context) {
   auto home = openHome(context);
   home->markAbandoned();
   SelectedJob job = resolveJob(*home, args.selector->value);
-  ReportOptions options{args.json, args.processes, reportStyle(context)};
+  ReportOptions options = args.view;
+  options.json = args.json;
+  options.width = terminalWidth(context);
+  options.style = reportStyle(context);
   writeJobReport(*home, job, options, std::cout);
   return 0;
 }
@@ -199,7 +216,10 @@ void registerShow(CLI::App& job, CliContext& context) {
   CLI::App* show = job.add_subcommand("show", "Everything about one job: recipe, outcome, times, resources, files");
   addSelector(*show, args->selector);
   show->add_flag("--json", args->json, "As one JSON object");
-  show->add_flag("--processes", args->processes, "Also the tree of processes the job exec'd");
+  show->add_flag("--processes", args->view.processes, "Also the tree of processes the job exec'd");
+  show->add_flag("--failed", args->view.failedOnly, "With --processes: only the chains of the processes that failed");
+  show->add_flag("--env", args->view.env, "Also the job's environment (--json always has it)");
+  show->add_flag("--wide", args->view.wide, "Commands in full, however long");
   onParsed(*show, args, context, runShow);
 }
 

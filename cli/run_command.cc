@@ -26,6 +26,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/failure_summary.h"
 #include "cli/stop_signals.h"
 #include "cli/write_all.h"
 
@@ -289,17 +290,14 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
 
 
 void reportFailures(const CliContext& context, const std::vector<std::optional<JobResult>>& results) {
-  std::vector<const JobResult*> failed;
+  std::vector<FailedJob> failed;
+  std::unique_ptr<Home> home;
   for (const auto& result : results) {
-    if (result && !result->succeeded) failed.push_back(&*result);
+    if (!result || result->succeeded) continue;
+    if (!home) home = openHome(context);
+    failed.push_back({&*result, home->shortId(result->jobId)});
   }
-  if (failed.empty()) return;
-  auto home = openHome(context);
-  for (const JobResult* result : failed) {
-    std::cerr << failureHintLine(context, home->shortId(result->jobId), *result,
-                                 results.size() > 1)
-              << '\n';
-  }
+  printFailedJobs(context, failed, results.size() > 1);
 }
 
 int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {

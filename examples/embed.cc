@@ -5,8 +5,10 @@
 //   ./embed [HOME]     # HOME: jobtape's data directory (default: the usual)
 //
 // Prints one line per job: "<job id> <succeeded|failed> exit <N>", then the
-// build's result. Exits 0 when the two jobs ended as expected.
+// build's result, then what failed (<jobtape/what_failed.h>). Exits 0 when
+// the two jobs ended as expected.
 #include <jobtape/recorder.h>
+#include <jobtape/what_failed.h>
 
 #include <filesystem>
 #include <future>
@@ -52,8 +54,17 @@ int main(int argc, char** argv) {
     }
     std::string buildResult = build->finish();
     std::cout << "build " << build->id() << ' ' << buildResult << '\n';
+    // The failed job's commands and their output, from its events file.
+    jobtape::WhatFailed failed = jobtape::whatFailed(results[1].eventsFile);
+    jobtape::WhatFailedTextOptions text;
+    text.escape = [](std::string_view bytes) {  // only printable ASCII and UTF-8 reach the terminal
+      std::string safe;
+      for (char c : bytes) safe += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+      return safe;
+    };
+    std::cout << jobtape::renderWhatFailed(failed, text);
     bool expected = results[0].succeeded && !results[1].succeeded && results[1].exitCode == 1 &&
-                    buildResult == "failed";
+                    buildResult == "failed" && failed.processes.size() == 1;
     return expected ? 0 : 1;
   } catch (const jobtape::Error& error) {
     std::cerr << "embed: " << jobtape::errorKindName(error.kind()) << " error: " << error.what() << '\n';

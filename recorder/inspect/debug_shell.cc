@@ -116,13 +116,40 @@ void pinIdentity(sandbox::Recipe& recipe, const store::JobRow& job, const fs::pa
   if (recipe.gid < 0) recipe.gid = reader->description().callerGid;
 }
 
-std::string chooseShell(const sandbox::Recipe& recipe) {
+bool existsInside(const sandbox::Recipe& recipe, const std::string& path) {
+  auto host = hostPathOf(recipe, path);
+  return host && ::access(host->c_str(), X_OK) == 0;
+}
+
+// $SHELL when the sandbox has it, else /bin/sh; for a command to find in the
+// history, one that keeps a history.
+std::string chooseShell(const sandbox::Recipe& recipe, bool withHistory) {
+  std::string shell = "/bin/sh";
   for (const auto& var : recipe.env) {
     if (var.name != "SHELL" || var.value.empty() || var.value.front() != '/') continue;
-    auto host = hostPathOf(recipe, var.value);
-    if (host && ::access(host->c_str(), X_OK) == 0) return var.value;
+    if (existsInside(recipe, var.value)) shell = var.value;
   }
-  return "/bin/sh";
+  if (withHistory && !keepsHistory(shell) && existsInside(recipe, "/bin/bash")) return "/bin/bash";
+  return shell;
+}
+
+// --process: its working directory; its command instead of a shell, or in
+// the shell's history.
+void startAtProcess(DebugShellPlan& plan, const DebugShellRequest& request, const fs::path& jobDir) {
+  plan.process = findProcessToRerun(store::eventsFileIn(jobDir), plan.jobId, *request.process);
+  if (!plan.process->cwd.empty()) plan.recipe.workDir = plan.process->cwd;
+  if (!request.command.empty() || !request.rerun) return;
+  plan.shell.clear();
+  plan.recipe.command = plan.process->argv.front();
+  plan.recipe.args.assign(plan.process->argv.begin() + 1, plan.process->argv.end());
+}
+
+void addHistory(DebugShellPlan& plan) {
+  if (plan.shell.empty() || !plan.process || !keepsHistory(plan.shell)) return;
+  if (plan.process->commandLine.find('\n') != std::string::npos) return;  // would be two lines of history
+  plan.history = std::make_shared<HistoryFile>(plan.process->commandLine);
+  plan.recipe.mounts.push_back({sandbox::Mount::Kind::bind, plan.history->path().string(), kHistoryPath});
+  plan.options.extraEnv.push_back({"HISTFILE", kHistoryPath});
 }
 
 }  // namespace
@@ -173,13 +200,14 @@ DebugShellPlan planDebugShell(const fs::path& home, const store::JobRow& job, co
 
   auto& recipe = plan.recipe;
   if (request.command.empty()) {
-    plan.shell = chooseShell(recipe);
+    plan.shell = chooseShell(recipe, request.process.has_value());
     recipe.command = plan.shell;
     recipe.args.clear();
   } else {
     recipe.command = request.command.front();
     recipe.args.assign(request.command.begin() + 1, request.command.end());
   }
+  if (request.process) startAtProcess(plan, request, jobDir);
   // A person at a prompt: no wall-clock or CPU deadline.
   recipe.limits.timeoutMs = 0;
   recipe.limits.cpuSeconds = 0;
@@ -190,7 +218,19 @@ DebugShellPlan planDebugShell(const fs::path& home, const store::JobRow& job, co
   for (const auto& mount : recipe.mounts) {
     if (mount.kind == sandbox::Mount::Kind::bind) plan.writableBinds.push_back(insidePathOf(mount));
   }
+  addHistory(plan);
   return plan;
+}
+
+std::vector<std::string> debugShellProcessLines(const DebugShellPlan& plan) {
+  if (!plan.process) return {};
+  const ProcessToRerun& process = *plan.process;
+  std::string where = process.cwd.empty() ? std::string("its directory is not recorded") : "in " + process.cwd;
+  std::string how = !plan.shell.empty() && plan.history ? "; Up + Enter runs it again"
+                    : plan.shell.empty()                ? "; running it again"
+                                                        : "";
+  return {fmt::format("jobtape: process {} ({}), {}{}:", process.pid, process.status, where, how),
+          "  " + process.commandLine};
 }
 
 std::string debugShellBanner(const DebugShellPlan& plan, const std::string& shortJobId) {

@@ -15,12 +15,15 @@
 // (restoreSecrets); one the caller lacks is left out and named in the plan.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "recorder/inspect/debug_shell_process.h"
 #include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
@@ -46,6 +49,11 @@ struct DebugShellRequest {
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
   EnvLookup secretLookup = callerEnv;  // where masked secrets' values come from
+  // --process PID: in that process's working directory, with its command in
+  // the shell's history (debug_shell_process.h); with `rerun` and no
+  // command, its command is run instead of a shell.
+  std::optional<int32_t> process;
+  bool rerun = false;
 };
 
 struct DebugShellPlan {
@@ -56,6 +64,8 @@ struct DebugShellPlan {
   std::vector<std::string> writableBinds;  // inside paths of read-write host binds
   std::string shell;                       // the shell chosen (empty with a command)
   std::vector<std::string> missingSecrets;  // masked variables the caller does not have: left out
+  std::optional<ProcessToRerun> process;    // with --process
+  std::shared_ptr<HistoryFile> history;     // the shell's history file, while the plan lives
 };
 
 // The host path that `insidePath` would show inside a sandbox built from
@@ -78,6 +88,10 @@ DebugShellPlan planDebugShell(const std::filesystem::path& home, const store::Jo
 // One line for stderr before the shell starts: which job, and that changes
 // under read-write binds are real.
 std::string debugShellBanner(const DebugShellPlan& plan, const std::string& shortJobId);
+
+// With --process: the lines to print before the shell or the command
+// starts (the process, where, its command line), unescaped; else none.
+std::vector<std::string> debugShellProcessLines(const DebugShellPlan& plan);
 
 // Runs the plan with the caller's stdio (a pty when plan.options.stdio is
 // terminal). Returns the sandbox's result; its exitCode is what to exit with.

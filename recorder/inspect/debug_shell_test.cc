@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "recorder/events/event_writer.h"
 #include "recorder/inspect/actions_test_store.h"
 
 namespace jobtape::recorder {
@@ -175,6 +177,113 @@ TEST_F(DebugShellPlanTest, RefusesARecipeBindingTheRootOrTheStoreReadWrite) {
   recipe.mounts.push_back({sandbox::Mount::Kind::roBind, home_.path().string(), "/mnt"});
   job_.recipeMeta = sandbox::recipeToJson(recipe);
   EXPECT_NO_THROW(readRecordedRecipe(job_, home_.path())) << "read-only is what the host view gives anyway";
+}
+
+// --process PID: the job's events file says where each process ran what.
+class DebugShellAtAProcessTest : public DebugShellPlanTest {
+ protected:
+  void SetUp() override {
+    DebugShellPlanTest::SetUp();
+    JobDescription description;
+    description.jobId = job_.id;
+    description.recipe = sampleRecipe("/src/app");
+    auto writer = EventWriter::create(jobDir_ / "events.bin.zst", description);
+    writer->exec({0, 2, 1, "/usr/bin/make", {"make", "all"}, "/src/app"});
+    writer->exec({1, 7, 2, "/usr/bin/cc", {"cc", "-c", "ok.c"}, "/src/app/lib"});
+    writer->processExit({2, 7, true, 0, 0});
+    writer->exec({3, 7, 2, "/usr/bin/cc", {"cc", "-c", "bad file.c"}, "/src/app/lib"});
+    writer->processExit({4, 7, true, 1, 0});
+    writer->processExit({5, 2, true, 2, 0});
+    sandbox::RunResult result;
+    result.exitCode = 2;
+    writer->finish(result);
+  }
+
+  DebugShellRequest atProcess(int32_t pid, bool rerun = false, std::vector<std::string> command = {}) {
+    DebugShellRequest request;
+    request.command = std::move(command);
+    request.terminal = true;
+    request.process = pid;
+    request.rerun = rerun;
+    return request;
+  }
+};
+
+TEST_F(DebugShellAtAProcessTest, AShellInItsDirectoryWithItsCommandInTheHistory) {
+  fs::path historyFile;
+  {
+    auto plan = planDebugShell(home_.path(), job_, atProcess(7));
+    EXPECT_EQ(plan.recipe.command, "/bin/bash");
+    EXPECT_EQ(plan.recipe.workDir, "/src/app/lib");
+    ASSERT_TRUE(plan.process);
+    EXPECT_EQ(plan.process->commandLine, "cc -c 'bad file.c'") << "the failing one of the two processes with pid 7";
+    EXPECT_EQ(plan.process->status, "exit 1");
+    ASSERT_TRUE(plan.history);
+    historyFile = plan.history->path();
+    std::ifstream in(historyFile);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "cc -c 'bad file.c'");
+    ASSERT_FALSE(plan.recipe.mounts.empty());
+    EXPECT_EQ(plan.recipe.mounts.back().source, historyFile.string());
+    EXPECT_EQ(plan.recipe.mounts.back().destination, kHistoryPath);
+    bool histfile = false;
+    for (const auto& var : plan.options.extraEnv) histfile |= var.name == "HISTFILE" && var.value == kHistoryPath;
+    EXPECT_TRUE(histfile);
+    EXPECT_EQ(plan.writableBinds, std::vector<std::string>{"/src/app"}) << "the history file is no host directory";
+    auto lines = debugShellProcessLines(plan);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0], "jobtape: process 7 (exit 1), in /src/app/lib; Up + Enter runs it again:");
+    EXPECT_EQ(lines[1], "  cc -c 'bad file.c'");
+  }
+  EXPECT_FALSE(fs::exists(historyFile)) << "removed with the plan";
+}
+
+TEST_F(DebugShellAtAProcessTest, ABareMarkRunsItsCommandAgain) {
+  auto plan = planDebugShell(home_.path(), job_, atProcess(7, true));
+  EXPECT_EQ(plan.recipe.command, "cc");
+  EXPECT_EQ(plan.recipe.args, (std::vector<std::string>{"-c", "bad file.c"}));
+  EXPECT_EQ(plan.recipe.workDir, "/src/app/lib");
+  EXPECT_TRUE(plan.shell.empty());
+  EXPECT_FALSE(plan.history);
+  EXPECT_THAT(debugShellProcessLines(plan).front(), HasSubstr("running it again"));
+}
+
+TEST_F(DebugShellAtAProcessTest, ACommandRunsInItsDirectory) {
+  auto plan = planDebugShell(home_.path(), job_, atProcess(2, false, {"ls"}));
+  EXPECT_EQ(plan.recipe.command, "ls");
+  EXPECT_EQ(plan.recipe.workDir, "/src/app");
+  EXPECT_FALSE(plan.history);
+}
+
+TEST_F(DebugShellAtAProcessTest, AShellWithoutHistoryGivesWayToBash) {
+  auto recipe = sampleRecipe("/src/app");
+  recipe.env = {{"PATH", "/usr/bin:/bin"}, {"SHELL", "/bin/sh"}};
+  job_.recipeMeta = sandbox::recipeToJson(recipe);
+  EXPECT_EQ(planDebugShell(home_.path(), job_, atProcess(7)).recipe.command, "/bin/bash");
+  DebugShellRequest plain;
+  plain.terminal = true;
+  EXPECT_EQ(planDebugShell(home_.path(), job_, plain).recipe.command, "/bin/sh") << "without --process, $SHELL";
+}
+
+TEST_F(DebugShellAtAProcessTest, RefusesAPidTheJobNeverHad) {
+  try {
+    planDebugShell(home_.path(), job_, atProcess(99));
+    FAIL() << "planned a process that never ran";
+  } catch (const DebugShellRefused& refused) {
+    EXPECT_THAT(refused.what(), HasSubstr("no process with pid 99"));
+    EXPECT_THAT(refused.hint(), HasSubstr("job show --processes"));
+  }
+}
+
+TEST_F(DebugShellAtAProcessTest, RefusesAnEventsFileOfAnotherJob) {
+  fs::remove(jobDir_ / "events.bin.zst");
+  JobDescription other;
+  other.jobId = "01JD4X7QAB0000000000000001";
+  auto writer = EventWriter::create(jobDir_ / "events.bin.zst", other);
+  writer->exec({0, 7, 1, "/usr/bin/rm", {"rm", "-rf", "/"}, "/"});
+  writer->finish({});
+  EXPECT_THROW(planDebugShell(home_.path(), job_, atProcess(7)), DebugShellRefused);
 }
 
 TEST(HostPathOf, TheLastMountCoveringThePathWins) {

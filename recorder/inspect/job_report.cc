@@ -6,6 +6,9 @@
 #include "recorder/inspect/job_json.h"
 #include "recorder/inspect/json_text.h"
 #include "recorder/inspect/log_render.h"
+#include "recorder/inspect/process_tree_text.h"
+#include "recorder/inspect/what_failed_json.h"
+#include "recorder/inspect/what_failed_reading.h"
 #include "recorder/job_command_line.h"
 #include "recorder/secret_env.h"
 
@@ -14,6 +17,10 @@ namespace jobtape::recorder {
 namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
+// The label column of `job show`'s lines.
+constexpr size_t kLabelWidth = 10;
+// What failed, at the top of `job show`: more than at the end of a run.
+constexpr size_t kWhatFailedLines = 40;
 
 std::optional<sandbox::Outcome> outcomeFromName(std::string_view name) {
   for (int i = 0; i <= static_cast<int>(sandbox::Outcome::cancelled); ++i) {
@@ -134,9 +141,9 @@ std::string limitsText(const sandbox::Limits& limits) {
 class Lines {
  public:
   void add(std::string_view label, std::string_view value) {
-    out_ += fmt::format("{:<10} {}\n", label, value);
+    out_ += fmt::format("{:<{}} {}\n", label, kLabelWidth, value);
   }
-  void more(std::string_view value) { out_ += fmt::format("{:<10} {}\n", "", value); }
+  void more(std::string_view value) { out_ += fmt::format("{:<{}} {}\n", "", kLabelWidth, value); }
   void raw(std::string_view text) { out_ += text; }
   std::string take() { return std::move(out_); }
 
@@ -144,7 +151,18 @@ class Lines {
   std::string out_;
 };
 
-void addRecipe(Lines& lines, const sandbox::Recipe& recipe, const ReportStyle& style) {
+void addEnv(Lines& lines, const sandbox::Recipe& recipe, const ReportStyle& style) {
+  bool first = true;
+  for (const auto& var : recipe.env) {
+    std::string text = style.escape(var.name + "=" + var.value);
+    if (first) lines.add("env", text);
+    else lines.more(text);
+    first = false;
+  }
+  if (recipe.env.empty()) lines.add("env", "(empty)");
+}
+
+void addRecipe(Lines& lines, const sandbox::Recipe& recipe, const ReportStyle& style, bool env) {
   lines.add("command", style.escape(displayCommand(recipe.command, recipe.args)));
   if (!recipe.name.empty()) lines.add("name", style.escape(recipe.name));
   lines.add("work dir", style.escape(recipe.workDir.empty() ? "(default)" : recipe.workDir));
@@ -164,14 +182,9 @@ void addRecipe(Lines& lines, const sandbox::Recipe& recipe, const ReportStyle& s
     first = false;
   }
   if (recipe.mounts.empty()) lines.add("mounts", "(default)");
-  first = true;
-  for (const auto& var : recipe.env) {
-    std::string text = style.escape(var.name + "=" + var.value);
-    if (first) lines.add("env", text);
-    else lines.more(text);
-    first = false;
-  }
-  if (recipe.env.empty()) lines.add("env", "(empty)");
+  if (env) addEnv(lines, recipe, style);
+  else lines.add("env", fmt::format("{} variable{} (--env shows them)", recipe.env.size(),
+                                    recipe.env.size() == 1 ? "" : "s"));
   std::string masked;
   for (const auto& name : maskedNames(recipe)) masked += (masked.empty() ? "" : ", ") + name;
   if (!masked.empty()) lines.add("masked env", style.escape(masked + " (secrets: recorded as ***, masked in the output)"));
@@ -221,22 +234,6 @@ namespace {
 
 std::string seconds(uint64_t ns) { return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9); }
 
-std::string exitColumn(const ProcessNode& node) {
-  if (!node.exit) return "-";
-  if (!node.exit->statusKnown) return "?";
-  if (node.exit->signal) {
-    const char* abbrev = sigabbrev_np(node.exit->signal);
-    return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("sig {}", node.exit->signal);
-  }
-  return std::to_string(node.exit->exitCode);
-}
-
-std::string imageText(const ProcessImage& image, const ReportStyle& style) {
-  if (image.argv.empty()) return style.escape(image.executable);
-  std::vector<std::string> rest(image.argv.begin() + 1, image.argv.end());
-  return style.escape(displayCommand(image.argv.front(), rest));
-}
-
 void addTimes(Lines& lines, const JobReport& report, const ReportStyle& style) {
   auto started = startedMs(report);
   auto stopped = stoppedMs(report);
@@ -277,39 +274,56 @@ void addFiles(Lines& lines, const JobReport& report, const ReportStyle& style) {
   if (report.keptState) lines.add("state", style.escape(report.keptState->string()) + " (kept for debug-shell)");
 }
 
-}  // namespace
 
-std::string renderProcessTreeText(const ProcessTree& tree, const ReportStyle& style) {
-  std::string out = fmt::format("{:<7} {:>9} {:>9} {:<7} {}\n", "PID", "START", "DURATION", "EXIT", "COMMAND");
-  struct Item {
-    size_t node;
-    std::string lead;       // drawn before this process's command
-    std::string childLead;  // drawn before its children's leads
-  };
-  std::vector<Item> stack;
-  for (auto root = tree.roots.rbegin(); root != tree.roots.rend(); ++root) stack.push_back({*root, "", ""});
-  while (!stack.empty()) {
-    Item item = std::move(stack.back());
-    stack.pop_back();
-    const ProcessNode& node = tree.nodes[item.node];
-    auto duration = node.durationNs();
-    out += fmt::format("{:<7} {:>9} {:>9} {:<7} {}{}\n", node.pid, seconds(node.startNs),
-                       duration ? seconds(*duration) : "-", exitColumn(node), item.lead,
-                       imageText(node.images.front(), style));
-    for (size_t i = 1; i < node.images.size(); ++i) {
-      out += fmt::format("{:<7} {:>9} {:>9} {:<7} {}  exec {}\n", "", seconds(node.images[i].elapsedNs), "", "",
-                         item.childLead, imageText(node.images[i], style));
-    }
-    for (size_t i = node.children.size(); i-- > 0;) {
-      bool last = i + 1 == node.children.size();
-      stack.push_back({node.children[i], item.childLead + (last ? "└─ " : "├─ "),
-                       item.childLead + (last ? "   " : "│  ")});
-    }
+// What failed, as the first thing after the outcome: each failed command
+// with its chain and the start of its output.
+void addFailedLines(Lines& lines, const JobReport& report, const ReportStyle& style, const ReportView& view) {
+  if (!report.failed || report.failed->processes.empty()) return;
+  WhatFailedTextOptions options;
+  options.escape = style.escape;
+  options.failure = style.failure;
+  options.note = style.note;
+  options.maxLines = kWhatFailedLines;
+  options.width = view.width;
+  options.wide = view.wide;
+  options.chains = true;
+  options.indent = std::string(kLabelWidth + 1, ' ');
+  std::string text = renderWhatFailed(*report.failed, options);
+  lines.raw(fmt::format("{:<{}} ", "failed", kLabelWidth) + text.substr(options.indent.size()));
+  if (report.failed->processesStatusUnknown > 0) {
+    lines.more(fmt::format("{} processes ended with no status known (the kernel tells it from Linux 6.15 on)",
+                           report.failed->processesStatusUnknown));
   }
-  return out;
 }
 
-std::string renderReportText(const JobReport& report, const ReportStyle& style, bool processes) {
+void addProcesses(Lines& lines, const JobReport& report, const ReportStyle& style, const ReportView& view) {
+  lines.raw("\n");
+  if (!report.events || report.events->processes.nodes.empty()) {
+    lines.raw("no processes recorded (exec tracing was off, or the events file could not be read)\n");
+    return;
+  }
+  const ProcessTree& tree = report.events->processes;
+  if (!view.failedOnly) return lines.raw(renderProcessTreeText(tree, style, view));
+  std::vector<bool> shown = failingChainNodes(tree, report.events->finished);
+  if (std::find(shown.begin(), shown.end(), true) == shown.end()) {
+    lines.raw("no process failed\n");
+    return;
+  }
+  lines.raw(renderProcessTreeText(tree, style, view, shown));
+}
+
+}  // namespace
+
+void addWhatFailed(JobReport& report) {
+  if (!report.events || (report.events->finished && report.events->finished->result.succeeded())) return;
+  try {
+    report.failed = readWhatFailed(report.eventsFile, *report.events);
+  } catch (const NotAnEventsFile&) {
+    // Read once already: gone since. The report says what it has.
+  }
+}
+
+std::string renderReportText(const JobReport& report, const ReportStyle& style, const ReportView& view) {
   Lines lines;
   lines.add("job", jobId(report));
   lines.add("status", style.status(reportStatus(report)));
@@ -320,6 +334,7 @@ std::string renderReportText(const JobReport& report, const ReportStyle& style, 
     const std::string& message = report.events->finished->result.message;
     if (!message.empty() && outcome.rfind(message, 0) != 0) lines.more(style.escape(message));
   }
+  addFailedLines(lines, report, style, view);
   if (report.row) {
     std::string build = report.row->buildId;
     if (report.build && report.build->result) build += " (" + *report.build->result + ")";
@@ -336,17 +351,10 @@ std::string renderReportText(const JobReport& report, const ReportStyle& style, 
   }
   std::string hash = report.row ? report.row->recipeHash : report.events ? report.events->description.recipeHash : "";
   lines.add("recipe", hash + (report.recipeSource.empty() ? "" : " (from the " + report.recipeSource + ")"));
-  if (report.recipe) addRecipe(lines, *report.recipe, style);
+  if (report.recipe) addRecipe(lines, *report.recipe, style, view.env);
   addResources(lines, report);
   addFiles(lines, report, style);
-  if (processes) {
-    lines.raw("\n");
-    if (report.events && !report.events->processes.nodes.empty()) {
-      lines.raw(renderProcessTreeText(report.events->processes, style));
-    } else {
-      lines.raw("no processes recorded (exec tracing was off, or the events file could not be read)\n");
-    }
-  }
+  if (view.processes || view.failedOnly) addProcesses(lines, report, style, view);
   return lines.take();
 }
 
@@ -414,7 +422,7 @@ void writeRowFields(JsonWriter& json, const store::JobRow& row, const std::optio
 }  // namespace
 
 // The keys and their meaning are documented in docs/JSON.md ("job show").
-std::string renderReportJson(const JobReport& report, bool processes) {
+std::string renderReportJson(const JobReport& report, const ReportView& view) {
   JsonWriter json(true);
   json.beginObject().field("id", jobId(report));
   json.key("short_id");
@@ -473,7 +481,10 @@ std::string renderReportJson(const JobReport& report, bool processes) {
   json.field("state_kept", report.row ? report.row->stateKept : report.keptState.has_value());
   json.key("state_dir");
   report.keptState ? json.value(report.keptState->string()) : json.null();
-  if (processes) {
+  json.key("failed_processes");
+  if (report.failed) writeFailedProcessesJson(json, *report.failed);
+  else json.beginArray().endArray();
+  if (view.processes || view.failedOnly) {
     json.key("processes");
     if (report.events) writeProcesses(json, report.events->processes);
     else json.beginArray().endArray();

@@ -13,6 +13,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <jobtape/what_failed.h>
 
 #include <jobtape/views.h>
 
@@ -32,10 +35,24 @@ struct JobReport {
   std::string eventsError;  // why `events` is missing
   std::filesystem::path eventsFile;
   std::optional<std::filesystem::path> keptState;  // only if it exists on disk
+  std::optional<WhatFailed> failed;  // what failed, for a job that did not succeed (addWhatFailed)
+};
+
+// What `job show` prints beyond its fixed lines.
+struct ReportView {
+  bool processes = false;   // the process tree
+  bool failedOnly = false;  // ... only the failing chains and their failing helpers
+  bool env = false;         // the recipe's environment (JSON has it always, in `recipe`)
+  bool wide = false;        // commands in full
+  size_t width = 100;       // else commands are shortened to this many columns
 };
 
 // How text is made safe and times shown: the public style (<jobtape/views.h>).
 using jobtape::ReportStyle;
+
+// Reads what failed from the report's events file into `report.failed`,
+// unless the job succeeded or its events could not be read.
+void addWhatFailed(JobReport& report);
 
 // "running" | "succeeded" | "failed" | "abandoned" | "unknown"
 std::string reportStatus(const JobReport& report);
@@ -46,11 +63,12 @@ std::string reportStatus(const JobReport& report);
 // ptrace", ...
 std::string outcomeText(const JobReport& report);
 
-std::string renderReportText(const JobReport& report, const ReportStyle& style, bool processes);
-std::string renderReportJson(const JobReport& report, bool processes);
+// Starts with how the job ended and what failed; then the rest.
+std::string renderReportText(const JobReport& report, const ReportStyle& style, const ReportView& view = {});
+// Everything, the recipe's environment and `failed_processes` included;
+// `processes` with view.processes.
+std::string renderReportJson(const JobReport& report, const ReportView& view = {});
 
-// The process tree as an indented table (PID, START, DURATION, EXIT, COMMAND).
-std::string renderProcessTreeText(const ProcessTree& tree, const ReportStyle& style);
 
 // "1.5 KiB", "12.0 MiB"
 std::string formatBytes(uint64_t bytes);

@@ -88,6 +88,12 @@ sandbox::RunResult result(sandbox::Outcome outcome, int exitCode, int signal = 0
   return r;
 }
 
+ReportView withProcesses() {
+  ReportView view;
+  view.processes = true;
+  return view;
+}
+
 JobReport fileReport(std::optional<sandbox::RunResult> finished) {
   JobReport report;
   report.events = summary(finished);
@@ -134,7 +140,7 @@ TEST(OutcomeText, FromTheRowAloneWhenTheEventsFileIsGone) {
 TEST(ReportText, ShowsRecipeOutcomeTimesAndFilesWithRecordedTextEscaped) {
   JobReport report = fileReport(result(sandbox::Outcome::exited, 2));
   report.keptState = "/home/u/.local/state/jobtape/jobs/01JD/state";
-  std::string text = renderReportText(report, plainStyle(), false);
+  std::string text = renderReportText(report, plainStyle());
   EXPECT_THAT(text, HasSubstr("job        01JD4ZK3M8X9V0W1Y2Z3A4B5C6\n"));
   EXPECT_THAT(text, HasSubstr("status     <failed>\n"));
   EXPECT_THAT(text, HasSubstr("outcome    exited with status 2\n"));
@@ -142,6 +148,11 @@ TEST(ReportText, ShowsRecipeOutcomeTimesAndFilesWithRecordedTextEscaped) {
   EXPECT_THAT(text, HasSubstr("work dir   /src\n"));
   EXPECT_THAT(text, HasSubstr("limits     timeout 5.000 s, memory 512.0 MiB\n"));
   EXPECT_THAT(text, HasSubstr("mounts     ro-bind / -> /\n           tmpfs /tmp\n"));
+  EXPECT_THAT(text, HasSubstr("env        2 variables (--env shows them)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("PATH=/usr/bin")));
+  ReportView withEnv;
+  withEnv.env = true;
+  text = renderReportText(report, plainStyle(), withEnv);
   EXPECT_THAT(text, HasSubstr("env        PATH=/usr/bin\n           EVIL=\\x1b]0;pwned"));
   EXPECT_THAT(text, Not(HasSubstr("\x1b")));
   EXPECT_THAT(text, HasSubstr("started    T1700000000000\n"));
@@ -155,10 +166,93 @@ TEST(ReportText, ShowsRecipeOutcomeTimesAndFilesWithRecordedTextEscaped) {
 }
 
 TEST(ReportText, ProcessesAsATree) {
-  std::string text = renderReportText(fileReport(result(sandbox::Outcome::exited, 1)), plainStyle(), true);
+  std::string text = renderReportText(fileReport(result(sandbox::Outcome::exited, 1)), plainStyle(), withProcesses());
   EXPECT_THAT(text, HasSubstr("PID         START  DURATION EXIT    COMMAND\n"));
   EXPECT_THAT(text, HasSubstr("1          0.000s         - -       make -C 'src dir' all\n"));
   EXPECT_THAT(text, HasSubstr("2          0.010s    0.300s 1       └─ cc -c a.c\n"));
+}
+
+TEST(ReportText, FailingExitsAreDecoratedAndLongCommandsShortened) {
+  JobReport report = fileReport(result(sandbox::Outcome::exited, 1));
+  ReportStyle style = plainStyle();
+  style.failure = [](std::string_view text) { return "[" + std::string(text) + "]"; };
+  ReportView view = withProcesses();
+  view.width = 50;
+  report.events->processes.nodes[1].images[0].argv = {"/usr/bin/cc", "-DLONG_DEFINE=1", "-I/a/very/long/include/dir",
+                                                      "-c", "a.c"};
+  std::string text = renderReportText(report, style, view);
+  EXPECT_THAT(text, HasSubstr("0.300s [1      ] └─ cc … -c a.c\n"));
+  view.wide = true;
+  text = renderReportText(report, style, view);
+  EXPECT_THAT(text, HasSubstr("└─ /usr/bin/cc -DLONG_DEFINE=1 -I/a/very/long/include/dir -c a.c\n"));
+}
+
+TEST(ReportText, OnlyTheFailingChains) {
+  JobReport report = fileReport(result(sandbox::Outcome::exited, 2));
+  ProcessTreeBuilder tree;
+  auto exec = [&](int32_t pid, int32_t ppid, std::vector<std::string> argv) {
+    Event event;
+    event.kind = Event::Kind::exec;
+    event.exec.spawned = pid == 1;
+    event.exec.record = {static_cast<uint64_t>(pid) * kMs, pid, ppid, "/usr/bin/" + argv[0], argv, "/src"};
+    tree.add(event);
+  };
+  auto exit = [&](int32_t pid, int code) {
+    Event event;
+    event.kind = Event::Kind::processExit;
+    event.processExit.record = {100 * kMs, pid, true, code, 0};
+    tree.add(event);
+  };
+  exec(1, 0, {"make"});
+  exec(2, 1, {"cc", "-c", "good.c"});
+  exec(3, 1, {"cc", "-c", "bad.c"});
+  exec(4, 3, {"cc1", "bad.c"});
+  exit(2, 0);
+  exit(4, 1);
+  exit(3, 1);
+  exit(1, 2);
+  report.events->processes = tree.tree();
+  ReportView view;
+  view.failedOnly = true;
+  std::string text = renderReportText(report, plainStyle(), view);
+  EXPECT_THAT(text, HasSubstr("make\n"));
+  EXPECT_THAT(text, HasSubstr("└─ cc -c bad.c\n"));
+  EXPECT_THAT(text, HasSubstr("   └─ cc1 bad.c\n"));
+  EXPECT_THAT(text, Not(HasSubstr("good.c")));
+}
+
+TEST(ReportText, StartsWithWhatFailed) {
+  JobReport report = fileReport(result(sandbox::Outcome::exited, 2));
+  WhatFailed failed;
+  FailedProcess process;
+  process.process.pid = 7;
+  process.process.argv = {"cc", "-c", "bad.c"};
+  process.process.cwd = "/src/lib";
+  process.process.statusKnown = true;
+  process.process.exitCode = 1;
+  process.commandLine = "cc -c bad.c";
+  process.chain = {process.process};
+  process.chain.insert(process.chain.begin(), process.process);
+  process.chain[0].argv = {"make"};
+  process.chain[0].pid = 1;
+  process.chain[0].exitCode = 2;
+  process.during.lines = {{OutputStream::stderr_, std::chrono::nanoseconds(5), "bad.c:1: error: \x1b[31mno", true}};
+  process.attributed = true;
+  failed.processes.push_back(process);
+  report.failed = failed;
+  std::string text = renderReportText(report, plainStyle());
+  auto failedAt = text.find("failed     exit 1  cc -c bad.c\n");
+  ASSERT_NE(failedAt, std::string::npos) << text;
+  EXPECT_LT(text.find("outcome"), failedAt);
+  EXPECT_LT(failedAt, text.find("command    make"));
+  EXPECT_THAT(text, HasSubstr("             pid 7, in /src/lib, started at 0.000s\n"));
+  EXPECT_THAT(text, HasSubstr("             ran by  make (pid 1, exit 2)\n"));
+  EXPECT_THAT(text, HasSubstr("             │ bad.c:1: error: \\x1b[31mno\n"));
+  ParsedJson json(renderReportJson(report));
+  auto processes = member(json.root(), "failed_processes")->getArray();
+  ASSERT_EQ(processes.size(), 1u);
+  EXPECT_EQ(stringMember(processes[0], "command_line"), "cc -c bad.c");
+  EXPECT_DOUBLE_EQ(numberMember(*member(processes[0], "process"), "exit_code"), 1);
 }
 
 TEST(ReportText, SaysWhyTheEventsAreMissing) {
@@ -168,7 +262,7 @@ TEST(ReportText, SaysWhyTheEventsAreMissing) {
   report.row->status = store::JobStatus::failed;
   report.eventsFile = "/gone/events.bin.zst";
   report.eventsError = "missing (removed by 'jobtape gc'?)";
-  std::string text = renderReportText(report, plainStyle(), true);
+  std::string text = renderReportText(report, plainStyle(), withProcesses());
   EXPECT_THAT(text, HasSubstr("events     /gone/events.bin.zst\n           missing"));
   EXPECT_THAT(text, HasSubstr("no processes recorded"));
 }
@@ -178,7 +272,7 @@ TEST(ReportJson, ParsesAndCarriesTheDetails) {
   seccomp.violatingSyscall = "ptrace";
   JobReport report = fileReport(seccomp);
   report.events->damage = Damage{4096, "the file ends inside a zstd frame"};
-  ParsedJson json(renderReportJson(report, true));
+  ParsedJson json(renderReportJson(report, withProcesses()));
   auto root = json.root();
   EXPECT_EQ(stringMember(root, "id"), "01JD4ZK3M8X9V0W1Y2Z3A4B5C6");
   EXPECT_EQ(stringMember(root, "status"), "failed");
@@ -198,21 +292,21 @@ TEST(ReportJson, ParsesAndCarriesTheDetails) {
 
 TEST(ReportText, SaysWhatTracingMissedWithTheReasonEscaped) {
   JobReport report = fileReport(result(sandbox::Outcome::exited, 0));
-  EXPECT_THAT(renderReportText(report, plainStyle(), false), Not(HasSubstr("tracing")));
+  EXPECT_THAT(renderReportText(report, plainStyle()), Not(HasSubstr("tracing")));
   report.events->tracingIncomplete = sandbox::TracingShortfall{10, 164, 1, "out of descriptors\x1b[2J"};
-  std::string text = renderReportText(report, plainStyle(), false);
+  std::string text = renderReportText(report, plainStyle());
   EXPECT_THAT(text, HasSubstr("tracing    incomplete: 164 execs not recorded, 1 exit not followed "
                               "(out of descriptors\\x1b[2J)\n"));
 }
 
 TEST(ReportJson, CarriesTheTracingShortfallOrNull) {
   JobReport report = fileReport(result(sandbox::Outcome::exited, 0));
-  ParsedJson complete(renderReportJson(report, true));
+  ParsedJson complete(renderReportJson(report, withProcesses()));
   auto none = member(complete.root(), "tracing_incomplete");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->which(), capnp::JsonValue::NULL_);
   report.events->tracingIncomplete = sandbox::TracingShortfall{10, 0, 1218, "out of descriptors"};
-  ParsedJson json(renderReportJson(report, true));
+  ParsedJson json(renderReportJson(report, withProcesses()));
   auto tracing = *member(json.root(), "tracing_incomplete");
   EXPECT_DOUBLE_EQ(numberMember(tracing, "missed_execs"), 0);
   EXPECT_DOUBLE_EQ(numberMember(tracing, "missed_exits"), 1218);

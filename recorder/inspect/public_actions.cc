@@ -133,6 +133,7 @@ class PlannedDebugShell final : public DebugShell {
     return recorder::debugShellBanner(plan_, shortJobId);
   }
 
+  std::vector<std::string> processLines() const override { return recorder::debugShellProcessLines(plan_); }
   DebugShellResult run(CancelToken* cancel) override {
     sandbox::Cancellation cancellation;
     sandbox::RunResult result;
@@ -161,6 +162,8 @@ std::unique_ptr<DebugShell> DebugShell::plan(Home& home, const JobRecord& job, c
   request.terminal = options.terminal;
   request.callerTerm = options.callerTerm;
   request.secretLookup = options.secrets;
+  request.process = options.process;
+  request.rerun = options.rerun;
   return recorder::publicErrors([&] {
     auto plan = refusals([&] { return recorder::planDebugShell(store.home(), recorder::toStore(job), request); });
     return std::make_unique<PlannedDebugShell>(std::move(plan));

@@ -96,8 +96,10 @@ void writeJobReport(Home& home, const SelectedJob& job, const ReportOptions& opt
   std::string text = recorder::publicErrors([&] {
     recorder::JobReport report = gatherReport(ours, job);
     loadRecipe(report);
-    return options.json ? recorder::renderReportJson(report, options.processes)
-                        : recorder::renderReportText(report, options.style, options.processes);
+    recorder::addWhatFailed(report);
+    recorder::ReportView view{options.processes, options.failedOnly, options.env, options.wide, options.width};
+    return options.json ? recorder::renderReportJson(report, view)
+                        : recorder::renderReportText(report, options.style, view);
   });
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   if (!out) throw Error(Error::Kind::io, "cannot write the output");

@@ -46,6 +46,8 @@ ulid='[0-9A-HJKMNP-TV-Z]{26}'
 grep -Eq "^$ulid succeeded exit 0\$" "$work/out.txt" || fail "no succeeded job id printed"
 grep -Eq "^$ulid failed exit 1\$" "$work/out.txt" || fail "no failed job id printed"
 grep -q '^\[good\] compiling good.c$' "$work/err.txt" || fail "the output callback did not see the job's output"
+grep -q "^  exit 1  /bin/sh -c 'echo" "$work/out.txt" || fail "what failed does not name the failed job's command"
+grep -q "bad.c:1:1: error: expected declaration" "$work/out.txt" || fail "what failed does not show its output"
 # The jobs are really recorded in the store the example was given.
 [[ -f "$work/home/jobtape.db" ]] || fail "no store written"
 [[ "$(find "$work/home/jobs" -name events.bin.zst | wc -l)" -eq 2 ]] || fail "expected two events files"

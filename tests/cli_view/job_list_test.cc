@@ -210,9 +210,11 @@ TEST(Show, EverythingAboutAFailedJob) {
   spec.result = JobSpec::exited(2, 340);
   RecordedJob job = history.add(spec);
 
-  ProcessResult result = runJobtape(home.path(), {"job", "show", "--processes"});
+  ProcessResult result = runJobtape(home.path(), {"job", "show", "--processes", "--env"});
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   const std::string& text = result.out;
+  EXPECT_THAT(text, HasSubstr("outcome    exited with status 2\nfailed     exit 1  cc -c broken.c\n"));
+  EXPECT_THAT(text, HasSubstr("│ broken.c:1: error\n"));
   EXPECT_THAT(text, HasSubstr("job        " + job.id + "\n"));
   EXPECT_THAT(text, HasSubstr("status     failed\n"));
   EXPECT_THAT(text, HasSubstr("outcome    exited with status 2\n"));

@@ -71,6 +71,13 @@ struct DebugShellOptions {
   bool terminal = false;               // stdin is a terminal: run on a pty
   std::string callerTerm{};            // $TERM, passed on when the recipe has none
   SecretLookup secrets = callerEnvironment;
+  // A process of the job (its pid in `job show`): the shell starts in its
+  // working directory with its command line in the shell's history (bash,
+  // zsh: Up + Enter runs it again); with `rerun` and no command, that command
+  // runs again instead of a shell. Refused (ActionRefused) for a pid the job
+  // did not record.
+  std::optional<int32_t> process{};
+  bool rerun = false;
 };
 
 struct DebugShellResult {
@@ -97,6 +104,9 @@ class DebugShell {
   // One line before the shell starts: which job, and that changes under
   // read-write binds are real.
   virtual std::string banner(const std::string& shortJobId) const = 0;
+  // With options.process: the lines to print before it starts (the process,
+  // where, its command line), unescaped; else none.
+  virtual std::vector<std::string> processLines() const = 0;
   // Runs it with the caller's stdio (a pty with options.terminal) until it
   // ends. `cancel` stops it. Throws Error (Kind::sandbox) when no sandbox can
   // be made at all.

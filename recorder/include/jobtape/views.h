@@ -31,16 +31,23 @@ struct ReportStyle {
   std::function<std::string(int64_t milliseconds)> duration = formatDuration;
   // Decorates the status word ("failed"), e.g. with colour.
   std::function<std::string(std::string_view status)> status = [](std::string_view s) { return std::string(s); };
+  // Decorates what failed (a non-zero exit, a signal), e.g. in red; and notes, e.g. dim.
+  std::function<std::string(std::string_view text)> failure = [](std::string_view s) { return std::string(s); };
+  std::function<std::string(std::string_view text)> note = [](std::string_view s) { return std::string(s); };
 };
 
 struct ReportOptions {
-  bool json = false;       // one JSON object instead of text
-  bool processes = false;  // also the tree of processes the job exec'd
-  ReportStyle style{};     // text only
+  bool json = false;        // one JSON object instead of text
+  bool processes = false;   // also the tree of processes the job exec'd
+  bool failedOnly = false;  // ... only the failing chains and their failing helpers
+  bool env = false;         // the recipe's environment in text (JSON has it always)
+  bool wide = false;        // commands in full
+  size_t width = 100;       // else commands are shortened to this many columns
+  ReportStyle style{};      // text only
 };
 
-// Everything known about the job: its record, build, recipe, outcome, times,
-// resources and files. A missing or damaged events file of a recorded job is
+// Everything known about the job: what failed first (<jobtape/what_failed.h>),
+// then its record, build, recipe, outcome, times, resources and files. A missing or damaged events file of a recorded job is
 // said in the report; an events file named by path must be one (throws
 // EventsFileError).
 void writeJobReport(Home& home, const SelectedJob& job, const ReportOptions& options, std::ostream& out);

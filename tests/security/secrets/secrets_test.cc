@@ -131,7 +131,7 @@ TEST(Secrets, ShowNamesTheMaskedVariables) {
   ProcessResult run = f.runProbe({{"MY_TOKEN", kToken}, {"PLAIN_VALUE", plain}, {"GIT_AUTHOR_NAME", "Jane Doe"}},
                                  "PLAIN_VALUE", {"--secret-env", "PLAIN_VALUE"});
   ASSERT_EQ(run.exitStatus, 0) << run.err;
-  ProcessResult show = f.jobtape({"job", "show", "last"});
+  ProcessResult show = f.jobtape({"job", "show", "last", "--env"});
   ASSERT_EQ(show.exitStatus, 0) << show.err;
   EXPECT_THAT(show.out, HasSubstr("MY_TOKEN=***\n"));
   EXPECT_THAT(show.out, HasSubstr("PLAIN_VALUE=***\n"));
@@ -160,7 +160,7 @@ TEST(Secrets, ShortValuesAreRecordedMaskedButLeftInTheOutput) {
   writeFile(f.expected, "abc12");
   ProcessResult run = f.runProbe({{"MY_TOKEN", "abc12"}});
   ASSERT_EQ(run.exitStatus, 0) << run.err;
-  EXPECT_THAT(f.jobtape({"job", "show", "last"}).out, HasSubstr("MY_TOKEN=***\n"));
+  EXPECT_THAT(f.jobtape({"job", "show", "last", "--env"}).out, HasSubstr("MY_TOKEN=***\n"));
   EXPECT_THAT(f.jobtape({"job", "logs", "last"}).out, HasSubstr("stdout whole: abc12\n"));
 }
 
