@@ -38,6 +38,14 @@ SelectedJob resolveJob(Home& home, const std::optional<std::string>& selector) {
   }
 }
 
+SelectedJob resolveJobToFollow(Home& home, const std::optional<std::string>& selector) {
+  try {
+    return home.selectJobToFollow(selector);
+  } catch (const SelectorError& error) {
+    throwSelectorError(error, "jobtape job list");
+  }
+}
+
 std::string formatRelative(int64_t unixMs, int64_t nowMs) {
   int64_t seconds = (nowMs - unixMs) / 1000;
   if (seconds < 10) return "just now";

@@ -29,6 +29,8 @@ std::unique_ptr<Home> openHome(const CliContext& context, bool refuseForeign = f
 [[noreturn]] void throwSelectorError(const SelectorError& error, const std::string& listCommand);
 // Resolves a job selector (SelectorError as above).
 SelectedJob resolveJob(Home& home, const std::optional<std::string>& selector);
+// The job to follow: without a selector the running one, else the failed one.
+SelectedJob resolveJobToFollow(Home& home, const std::optional<std::string>& selector);
 
 // "3 min ago", "2 h ago", "5 d ago"; "just now" under 10 s
 std::string formatRelative(int64_t unixMs, int64_t nowUnixMs);

@@ -15,6 +15,9 @@ namespace jobtape::cli {
 struct FailedJob {
   const JobResult* result = nullptr;
   std::string shortId;
+  // Its output said "Read-only file system" (EROFS): it wrote outside what
+  // the sandbox lets it write.
+  bool metReadOnly = false;
 };
 
 // On stderr, for each failed job: what failed (at most about 15 lines for

@@ -62,7 +62,8 @@ int runLogs(const LogsArgs& args, const CliContext& context) {
   LogOptions options = logOptions(args);
   auto home = openHome(context);
   home->markAbandoned();
-  auto events = home->events(resolveJob(*home, args.selector->value));
+  auto events = home->events(args.follow ? resolveJobToFollow(*home, args.selector->value)
+                                         : resolveJob(*home, args.selector->value));
   StdioStream out(stdout);
   LogSummary summary = writeLogs(*events, options, out);
   if (summary.tracingIncomplete && options.format != LogFormat::json) {

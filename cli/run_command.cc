@@ -45,6 +45,7 @@ struct RunArgs {
   bool cleanEnv = false;
   std::optional<std::string> timeout, memory, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
+  bool tty = false, noTty = false;
 };
 
 // ---- parsing option values -------------------------------------------------
@@ -197,9 +198,10 @@ class OutputRelay {
       : quiet_(quiet), prefix_(prefixLines), token_(token) {}
 
   void write(size_t job, const std::string& name, OutputStream stream, std::string_view bytes) {
-    if (quiet_) return;
     int fd = stream == OutputStream::stdout_ ? STDOUT_FILENO : STDERR_FILENO;
     std::lock_guard lock(mutex_);
+    noteReadOnly(job, stream, bytes);
+    if (quiet_) return;
     if (!prefix_) return writeAll(fd, bytes);
     std::string& pending = partial_[{job, fd}];
     pending.append(bytes);
@@ -208,6 +210,12 @@ class OutputRelay {
       writeAll(fd, fmt::format("[{}] {}", name, std::string_view(pending).substr(start, end + 1 - start)));
     }
     pending.erase(0, start);
+  }
+
+  // Whether job `job`'s output said "Read-only file system" (EROFS's text).
+  bool metReadOnly(size_t job) {
+    std::lock_guard lock(mutex_);
+    return readOnlySeen_.count(job) != 0;
   }
 
   void endJob(size_t job, const std::string& name) {
@@ -221,6 +229,21 @@ class OutputRelay {
   }
 
  private:
+  static constexpr std::string_view kReadOnlyText = "Read-only file system";
+
+  // Also across chunks: each stream keeps the end of its last chunk.
+  void noteReadOnly(size_t job, OutputStream stream, std::string_view bytes) {
+    if (readOnlySeen_.count(job)) return;
+    const size_t keep = kReadOnlyText.size() - 1;
+    std::string& tail = tails_[{job, static_cast<int>(stream)}];
+    std::string seam = tail + std::string(bytes.substr(0, keep));
+    if (seam.find(kReadOnlyText) != std::string::npos || bytes.find(kReadOnlyText) != std::string_view::npos) {
+      readOnlySeen_.insert(job);
+      return;
+    }
+    tail = bytes.size() >= keep ? std::string(bytes.substr(bytes.size() - keep)) : seam.substr(seam.size() > keep ? seam.size() - keep : 0);
+  }
+
   void writeAll(int fd, std::string_view bytes) {
     bool& broken = fd == STDOUT_FILENO ? stdoutBroken_ : stderrBroken_;
     if (broken || cli::writeAll(fd, bytes)) return;
@@ -233,6 +256,8 @@ class OutputRelay {
   CancelToken& token_;
   std::mutex mutex_;
   std::map<std::pair<size_t, int>, std::string> partial_;
+  std::map<std::pair<size_t, int>, std::string> tails_;
+  std::set<size_t> readOnlySeen_;
   bool stdoutBroken_ = false;
   bool stderrBroken_ = false;
 };
@@ -248,6 +273,7 @@ struct PlannedJob {
 
 struct Outcomes {
   std::vector<std::optional<JobResult>> results;
+  std::vector<char> metReadOnly;  // one per job (char: threads write apart)
   std::exception_ptr firstError;
 };
 
@@ -255,7 +281,10 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
                  const RunArgs& args, CancelToken& token) {
   Outcomes outcomes;
   outcomes.results.resize(jobs.size());
+  outcomes.metReadOnly.resize(jobs.size(), 0);
   OutputRelay relay(args.quiet, parallel > 1 && jobs.size() > 1, token);
+  // --tty / --no-tty, else: on terminals of their own when ours is one.
+  const bool onTerminal = args.tty || (!args.noTty && ::isatty(STDOUT_FILENO));
   std::atomic<size_t> next{0};
   std::mutex errorMutex;
   auto worker = [&] {
@@ -265,6 +294,9 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
       options.durable = args.durable;
       options.allowUnsandboxed = args.noSandbox;
       options.cancel = &token;
+      options.terminal = onTerminal;
+      // Our stdin is one job's: with several, none gets it.
+      options.input = jobs.size() == 1;
       options.onOutput = [&, i](const JobInfo&, OutputStream stream, std::string_view bytes) {
         relay.write(i, jobs[i].label, stream, bytes);
       };
@@ -275,6 +307,7 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
         if (!outcomes.firstError) outcomes.firstError = std::current_exception();
       }
       relay.endJob(i, jobs[i].label);
+      outcomes.metReadOnly[i] = relay.metReadOnly(i);
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(parallel, 1)), jobs.size());
@@ -289,15 +322,16 @@ Outcomes runJobs(Build& build, const std::vector<PlannedJob>& jobs, int parallel
 }
 
 
-void reportFailures(const CliContext& context, const std::vector<std::optional<JobResult>>& results) {
+void reportFailures(const CliContext& context, const Outcomes& outcomes) {
   std::vector<FailedJob> failed;
   std::unique_ptr<Home> home;
-  for (const auto& result : results) {
+  for (size_t i = 0; i < outcomes.results.size(); ++i) {
+    const auto& result = outcomes.results[i];
     if (!result || result->succeeded) continue;
     if (!home) home = openHome(context);
-    failed.push_back({&*result, home->shortId(result->jobId)});
+    failed.push_back({&*result, home->shortId(result->jobId), outcomes.metReadOnly[i] != 0});
   }
-  printFailedJobs(context, failed, results.size() > 1);
+  printFailedJobs(context, failed, outcomes.results.size() > 1);
 }
 
 int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
@@ -329,20 +363,6 @@ void addSecretEnv(Recipe& recipe, const std::vector<std::string>& names) {
   }
 }
 
-// The project a directory belongs to: the nearest enclosing directory that
-// is a repository's top level (.git, .hg) or marked with .jobtape, else the
-// directory itself.
-fs::path enclosingProject(const fs::path& dir) {
-  std::error_code ec;
-  for (fs::path at = dir; !at.empty(); at = at.parent_path()) {
-    for (const char* marker : {".git", ".hg", ".jobtape"}) {
-      if (fs::exists(at / marker, ec)) return at;
-    }
-    if (at == at.root_path()) break;
-  }
-  return dir;
-}
-
 // A recipe's job belongs to the project of its workDir (unless --project
 // says otherwise), so recipes of several projects make a build of several.
 std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir) {
@@ -364,7 +384,7 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
     addSecretEnv(recipe, args.secretEnv);
     std::string label = recipe.name.empty() ? fs::path(file).stem().string() : recipe.name;
     fs::path project = args.project || recipe.workDir.empty() ? projectDir
-                                                              : enclosingProject(absoluteFromCwd(recipe.workDir));
+                                                              : projectRoot(absoluteFromCwd(recipe.workDir));
     jobs.push_back({std::move(recipe), label, project});
   }
   return jobs;
@@ -423,9 +443,11 @@ int runAction(const RunArgs& args, const CliContext& context) {
     throw usageError(args.command.empty() ? "nothing to run" : "give either a command or --recipe files, not both",
                      "usage: jobtape run [OPTIONS] -- COMMAND [ARGS...] or jobtape run --recipe FILE... [-j N]");
   }
+  if (args.tty && args.noTty) throw usageError("--tty and --no-tty contradict each other", "give one of them");
   if (args.jobs < 1) throw usageError(fmt::format("-j {}: needs at least 1", args.jobs), "e.g. -j 4");
   if (!args.recipeFiles.empty()) refuseRecipeShapingOptions(args);
-  fs::path projectDir = absoluteFromCwd(args.project.value_or("."));
+  // The enclosing repository's top level, unless --project says.
+  fs::path projectDir = args.project ? absoluteFromCwd(*args.project) : projectRoot(fs::current_path());
   if (!fs::is_directory(projectDir)) {
     throw usageError(fmt::format("--project {}: not a directory", projectDir.string()),
                      "give the project's directory");
@@ -445,7 +467,7 @@ int runAction(const RunArgs& args, const CliContext& context) {
     Outcomes outcomes = runJobs(*build, jobs, args.jobs, args, token);
     build->finish();
     if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
-    reportFailures(context, outcomes.results);
+    reportFailures(context, outcomes);
     return exitStatusOf(outcomes, token);
   } catch (const Error& error) {
     rethrowForCli(error);
@@ -476,9 +498,14 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
   run->add_flag("--no-sandbox", args->noSandbox,
                 "Record only: run on the host without isolation (with --recipe: accept recipe files that ask for it)");
-  run->add_option("--project", args->project, "The project directory, read-write inside (default: .)")
+  run->add_option("--project", args->project,
+                  "The project directory, read-write inside (default: the enclosing git/hg repository's top "
+                  "level or .jobtape-marked directory, else .)")
       ->type_name("DIR");
   run->add_option("--name", args->name, "A short name for the job in listings")->type_name("NAME");
+  run->add_flag("--tty", args->tty,
+                "Run the job on terminals of its own (default when our stdout is a terminal)");
+  run->add_flag("--no-tty", args->noTty, "Run the job with pipes for stdout and stderr, not terminals");
   run->add_flag("--quiet", args->quiet, "Do not echo the job's output (it is still recorded)");
   run->add_flag("--keep", args->keep, "Keep the sandbox's writable state even if the job succeeds");
   run->add_flag("--durable", args->durable, "fdatasync the events file at the end of every job");

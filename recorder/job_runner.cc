@@ -43,6 +43,7 @@ struct PreparedJob {
   Recipe recorded;          // the recipe as recorded: secrets masked
   std::string recipeHash;   // of `recorded`: secret values do not change it
   store::JobStart start;  // the row, written when the sandbox's pid exists
+  bool terminal = false;   // runs on terminals of its own
 };
 
 // What the recipe may not do whatever its caller: switch the sandbox off
@@ -97,6 +98,7 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   job.start.name = job.recorded.name;
   job.start.recorderPid = ::getpid();
   job.start.localPath = job.files.dir.string();
+  job.terminal = options.terminal;
   return job;
 }
 
@@ -119,6 +121,7 @@ JobDescription describe(const PreparedJob& job, const JobPlacement& placement, c
   description.kernel = kernelRelease();
   description.callerUid = ::getuid();
   description.callerGid = ::getgid();
+  description.terminal = job.terminal;
   return description;
 }
 
@@ -306,6 +309,8 @@ sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const 
   sandbox::RunOptions runOptions;
   runOptions.stateDir = job.files.stateDir;
   runOptions.traceExecs = options.traceExecs;
+  runOptions.stdio = options.terminal ? sandbox::StdioMode::jobTerminal : sandbox::StdioMode::capture;
+  runOptions.input = options.input;
   runOptions.extraEnv = {{"JOBTAPE_JOB_ID", job.info.jobId}, {"JOBTAPE_HOME", store.home().string()}};
   runOptions.hiddenPaths = {store.home().string()};
   sandbox::Cancellation cancellation;

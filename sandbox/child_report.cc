@@ -35,6 +35,7 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::readOnly: return "read-only";
     case SetupStep::rootTmpfs: return "root tmpfs";
     case SetupStep::pivotRoot: return "pivot_root";
+    case SetupStep::jobTerminal: return "job terminal";
     case SetupStep::dumpable: return "dumpable";
     case SetupStep::forkMain: return "fork";
     case SetupStep::announceMain: return "announce main process";

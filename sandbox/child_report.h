@@ -18,6 +18,9 @@
 //   setupError    a stage failed: which step, errno, and for mount steps the
 //                 index of the recipe mount (-1 for the sandbox's own mounts)
 //   execListener  pid 1: the seccomp user-notification fd (SCM_RIGHTS)
+//   terminalMaster pid 1: the master side of a terminal of the sandbox's
+//                 devpts (SCM_RIGHTS), `index` 0 for stdout, 1 for stderr
+//                 (job_terminal.h)
 //   mainStarted   the main process, first thing: its pid is the one the
 //                 kernel stamps on the record. It waits for "ack", by which
 //                 time the supervisor holds a pidfd of it, so the pid cannot
@@ -78,6 +81,7 @@ enum class SetupStep : int32_t {
   readOnly,
   rootTmpfs,
   pivotRoot,
+  jobTerminal,
   dumpable,
   forkMain,
   // main process side
@@ -98,7 +102,8 @@ enum class SetupStep : int32_t {
 const char* setupStepName(SetupStep step);
 
 struct ChildMessage {
-  enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4, mainStarted = 5 };
+  enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4, mainStarted = 5,
+               terminalMaster = 6 };
   int32_t kind = 0;
   SetupStep step = SetupStep::none;
   int32_t error = 0;
@@ -139,7 +144,7 @@ bool sendMainAck(int sock) noexcept;
 bool passSenderCredentials(int sock) noexcept;
 struct ReceivedMessage {
   ChildMessage message;
-  UniqueFd fd;          // with execListener
+  UniqueFd fd;          // with execListener, terminalMaster
   pid_t senderPid = 0;  // stamped by the kernel; 0 if it did not say
 };
 // One record; std::nullopt at end of stream (all child ends closed). Returns

@@ -54,9 +54,9 @@ StageError dieWithParent(pid_t expectedParent) noexcept {
   return {};
 }
 
-StageError newSession(bool controllingTerminal) noexcept {
+StageError newSession(int controllingTerminal) noexcept {
   if (::setsid() < 0) return {SetupStep::newSession, errno, -1};
-  if (controllingTerminal && ::ioctl(0, TIOCSCTTY, 0) < 0) return {SetupStep::controllingTerminal, errno, -1};
+  if (controllingTerminal >= 0 && ::ioctl(controllingTerminal, TIOCSCTTY, 0) < 0) return {SetupStep::controllingTerminal, errno, -1};
   return {};
 }
 

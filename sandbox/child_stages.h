@@ -23,9 +23,9 @@ StageError arrangeStdio(const int stdio[3], int* channel) noexcept;
 // caller closes the race another way).
 StageError dieWithParent(pid_t expectedParent) noexcept;
 
-// setsid(); with `controllingTerminal`, fd 0 (a pty slave) becomes the new
-// session's controlling terminal.
-StageError newSession(bool controllingTerminal) noexcept;
+// setsid(); then fd `controllingTerminal` (a pty slave; -1: none) becomes
+// the new session's controlling terminal.
+StageError newSession(int controllingTerminal) noexcept;
 
 StageError setHostname(const char* name) noexcept;
 

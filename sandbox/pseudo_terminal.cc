@@ -6,7 +6,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <system_error>
@@ -16,20 +15,6 @@ namespace jobtape::sandbox {
 namespace {
 
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
-
-// One process-wide SIGWINCH watcher: the handler only writes to a pipe.
-std::atomic<bool> winchInUse{false};
-std::atomic<int> winchWriteFd{-1};
-struct sigaction previousWinch;
-int winchPipe[2] = {-1, -1};
-
-void onWinch(int) {
-  int saved = errno;
-  int fd = winchWriteFd.load();
-  char c = 'w';
-  if (fd >= 0) [[maybe_unused]] ssize_t n = ::write(fd, &c, 1);
-  errno = saved;
-}
 
 bool writeAll(int fd, const char* data, size_t size) {
   while (size > 0) {
@@ -69,30 +54,9 @@ TerminalRelay::TerminalRelay(int master, int in, int out) : master_(master), in_
     ::cfmakeraw(&raw);
     rawMode_ = ::tcsetattr(in_, TCSANOW, &raw) == 0;
   }
-  bool expected = false;
-  if (winchInUse.compare_exchange_strong(expected, true)) {
-    if (::pipe2(winchPipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-      winchWriteFd.store(winchPipe[1]);
-      struct sigaction action{};
-      action.sa_handler = onWinch;
-      action.sa_flags = SA_RESTART;
-      ::sigemptyset(&action.sa_mask);
-      ::sigaction(SIGWINCH, &action, &previousWinch);
-      winchRead_ = winchPipe[0];
-    } else {
-      winchInUse.store(false);
-    }
-  }
 }
 
 TerminalRelay::~TerminalRelay() {
-  if (winchRead_ >= 0) {
-    ::sigaction(SIGWINCH, &previousWinch, nullptr);
-    winchWriteFd.store(-1);
-    ::close(winchPipe[0]);
-    ::close(winchPipe[1]);
-    winchInUse.store(false);
-  }
   if (rawMode_) ::tcsetattr(in_, TCSANOW, &saved_);
 }
 
@@ -115,9 +79,7 @@ bool TerminalRelay::forwardInput() {
 void TerminalRelay::writeOutput(const char* data, size_t size) { writeAll(out_, data, size); }
 
 void TerminalRelay::forwardWindowSize() {
-  char drain[64];
-  while (::read(winchRead_, drain, sizeof drain) > 0) {
-  }
+  winch_.drain();
   struct winsize size{};
   int from = ::isatty(in_) ? in_ : out_;
   if (::ioctl(from, TIOCGWINSZ, &size) == 0) ::ioctl(master_, TIOCSWINSZ, &size);

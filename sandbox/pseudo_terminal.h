@@ -11,6 +11,7 @@
 #include <termios.h>
 
 #include "sandbox/fd_util.h"
+#include "sandbox/window_size_watch.h"
 
 namespace jobtape::sandbox {
 
@@ -33,7 +34,7 @@ class TerminalRelay {
   TerminalRelay& operator=(const TerminalRelay&) = delete;
 
   int inputFd() const { return inputOpen_ ? in_ : -1; }
-  int winchFd() const { return winchRead_; }
+  int winchFd() const { return winch_.fd(); }
   // Caller input → job. False once the input is at its end (the job then
   // gets an end-of-file character).
   bool forwardInput();
@@ -47,7 +48,7 @@ class TerminalRelay {
   bool inputOpen_ = true;
   bool rawMode_ = false;
   struct termios saved_{};
-  int winchRead_ = -1;
+  WindowSizeWatch winch_;
 };
 
 }  // namespace jobtape::sandbox

@@ -72,6 +72,8 @@
 #include "sandbox/clone_child.h"
 #include "sandbox/deferred_reap.h"
 #include "sandbox/exec_plan.h"
+#include "sandbox/input_relay.h"
+#include "sandbox/job_terminal.h"
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/memory_limit.h"
 #include "sandbox/mount_tree.h"
@@ -93,7 +95,9 @@ namespace {
 struct ChildPlan {
   bool sandboxed = true;
   bool network = false;
-  bool terminal = false;
+  int controllingTerminal = -1;  // the main process's fd to make its terminal
+  bool sandboxTerminals = false;  // pid 1 opens the job's terminals (job_terminal.h)
+  JobTerminalPlan terminalPlan;
   bool traceExecs = false;
   pid_t supervisorPid = 0;
   int channel = -1;
@@ -145,7 +149,7 @@ void loadSeccomp(const ChildPlan& p) {
   // Sandboxed, the session pid 1 made is the job's (no controlling
   // terminal); a second one would only cost a scheduler autogroup. A pty
   // needs a session leader to become its controlling terminal.
-  if (!p.sandboxed || p.terminal) check(p, newSession(p.terminal));
+  if (!p.sandboxed || p.controllingTerminal >= 0) check(p, newSession(p.controllingTerminal));
   if (p.sandboxed) ::umask(022);
   check(p, p.rlimits->apply());
   if (p.exec->workDir() != nullptr && ::chdir(p.exec->workDir()) < 0) failSetup(p, {SetupStep::workDir, errno, -1});
@@ -226,7 +230,7 @@ void confineInit(const ChildPlan& p) {
 [[noreturn]] void sandboxInit(ChildPlan p) {
   check(p, resetSignalDispositions());
   check(p, dieWithParent(0));
-  check(p, newSession(false));
+  check(p, newSession(-1));
   check(p, arrangeStdio(p.stdio, &p.channel));
   ::umask(0);
   if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
@@ -237,6 +241,7 @@ void confineInit(const ChildPlan& p) {
   }
   raiseOpenFileLimit();
   check(p, p.mounts->apply());
+  if (p.sandboxTerminals) check(p, openSandboxTerminals(p.terminalPlan, p.channel));
   confineInit(p);
   if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   long mainPid = spawnMainProcess(p);
@@ -256,22 +261,63 @@ void confineInit(const ChildPlan& p) {
 struct Stdio {
   UniqueFd childIn, childOut, childErr;  // the child's ends
   UniqueFd outRead, errRead, ptyMaster;  // ours
+  UniqueFd inputWrite;                   // the job's stdin pipe, our end
 };
 
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
-Stdio openStdio(StdioMode mode) {
+// Where the job's stdin comes from (RunOptions::input).
+enum class InputKind { none, pipe, terminal };
+
+InputKind inputKind(const RunOptions& options) {
+  if (!options.input || (options.stdio != StdioMode::capture && options.stdio != StdioMode::jobTerminal)) {
+    return InputKind::none;
+  }
+  if (!::isatty(0)) return InputKind::pipe;
+  if (options.stdio == StdioMode::jobTerminal && CallerTerminal::inputAvailable()) return InputKind::terminal;
+  return InputKind::none;
+}
+
+UniqueFd openDevNull(int flags) {
+  UniqueFd fd(::open("/dev/null", flags | O_CLOEXEC));
+  if (!fd) fail("open /dev/null");
+  return fd;
+}
+
+void openPipe(UniqueFd& readEnd, UniqueFd& writeEnd) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) < 0) fail("pipe2");
+  readEnd.reset(ends[0]);
+  writeEnd.reset(ends[1]);
+}
+
+// The job's terminals, unsandboxed: opened here on the host's devpts.
+void openHostJobTerminals(Stdio& s, const JobTerminalPlan& plan) {
+  PtyPair out = PtyPair::open(-1), err = PtyPair::open(-1);
+  configureJobTerminal(out.master.get(), plan.size);
+  configureJobTerminal(err.master.get(), plan.size);
+  if (plan.inputOnTerminal) s.childIn.reset(::fcntl(out.slave.get(), F_DUPFD_CLOEXEC, 0));
+  s.outRead = std::move(out.master);
+  s.childOut = std::move(out.slave);
+  s.errRead = std::move(err.master);
+  s.childErr = std::move(err.slave);
+}
+
+Stdio openStdio(StdioMode mode, InputKind input, bool sandboxed, const JobTerminalPlan& plan) {
   Stdio s;
-  if (mode == StdioMode::capture) {
-    int out[2], err[2];
-    s.childIn.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!s.childIn) fail("open /dev/null");
-    if (::pipe2(out, O_CLOEXEC) < 0) fail("pipe2");
-    s.outRead.reset(out[0]);
-    s.childOut.reset(out[1]);
-    if (::pipe2(err, O_CLOEXEC) < 0) fail("pipe2");
-    s.errRead.reset(err[0]);
-    s.childErr.reset(err[1]);
+  if (mode == StdioMode::capture || mode == StdioMode::jobTerminal) {
+    if (input == InputKind::pipe) openPipe(s.childIn, s.inputWrite);
+    if (mode == StdioMode::capture) {
+      openPipe(s.outRead, s.childOut);
+      openPipe(s.errRead, s.childErr);
+    } else if (!sandboxed) {
+      openHostJobTerminals(s, plan);
+    } else {
+      // Until pid 1 puts the sandbox's own terminals there.
+      s.childOut = openDevNull(O_WRONLY);
+      s.childErr = openDevNull(O_WRONLY);
+    }
+    if (!s.childIn) s.childIn = openDevNull(O_RDONLY);
   } else if (mode == StdioMode::terminal) {
     PtyPair pty = PtyPair::open(::isatty(0) ? 0 : 1);
     s.ptyMaster = std::move(pty.master);
@@ -340,6 +386,8 @@ struct Preparation {
   ExecPlan exec;
   MountPlan mounts;
   const SeccompProgram* seccomp = nullptr;
+  InputKind input = InputKind::none;
+  JobTerminalPlan terminalPlan;
   Stdio stdio;
   UniqueFd channel, childChannel;
 };
@@ -354,7 +402,9 @@ void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, co
     p.seccomp = &seccompProgramFor(
         {.allowNetwork = recipe.network, .traceExecs = options.traceExecs, .denySetid = ::geteuid() == 0});
   }
-  p.stdio = openStdio(options.stdio);
+  p.input = inputKind(options);
+  p.terminalPlan = JobTerminalPlan::forCaller(p.input == InputKind::terminal);
+  p.stdio = openStdio(options.stdio, p.input, recipe.sandboxed, p.terminalPlan);
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) fail("socketpair");
   p.channel.reset(pair[0]);
@@ -367,14 +417,18 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   ChildPlan plan;
   plan.sandboxed = recipe.sandboxed;
   plan.network = recipe.network;
-  plan.terminal = options.stdio == StdioMode::terminal;
+  const bool terminal = options.stdio == StdioMode::terminal;
+  const bool jobTerminal = options.stdio == StdioMode::jobTerminal;
+  plan.controllingTerminal = terminal ? 0 : jobTerminal ? 1 : -1;
+  plan.sandboxTerminals = jobTerminal && recipe.sandboxed;
+  plan.terminalPlan = p.terminalPlan;
   plan.traceExecs = recipe.sandboxed && options.traceExecs;
   plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
   plan.unshareFlags = unshareNamespaces(recipe);
   plan.stdio[0] = p.stdio.childIn.get();
-  plan.stdio[1] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childOut.get();
-  plan.stdio[2] = plan.terminal ? p.stdio.childIn.get() : p.stdio.childErr.get();
+  plan.stdio[1] = terminal ? p.stdio.childIn.get() : p.stdio.childOut.get();
+  plan.stdio[2] = terminal ? p.stdio.childIn.get() : p.stdio.childErr.get();
   plan.hostname = recipe.hostname.empty() ? "jobtape" : recipe.hostname.c_str();
   plan.mounts = &p.mounts;
   plan.rlimits = &p.rlimits;
@@ -435,6 +489,14 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   // 5. Supervise to the end.
   std::optional<TerminalRelay> relay;
   if (options.stdio == StdioMode::terminal) relay.emplace(p.stdio.ptyMaster.get(), 0, 1);
+  std::optional<CallerTerminal> callerTerminal;
+  if (options.stdio == StdioMode::jobTerminal) callerTerminal.emplace(p.input == InputKind::terminal);
+  std::optional<InputRelay> input;
+  if (p.input == InputKind::pipe) input.emplace(0, std::move(p.stdio.inputWrite));
+  if (p.input == InputKind::terminal) {
+    input.emplace(0);
+    if (!sandboxed) input->setTerminalTarget(p.stdio.outRead.get());  // sandboxed: once pid 1 sends it
+  }
   SupervisedChild supervised = supervisedChild(child, p, sandboxed);
   SupervisorConfig config;
   config.startNs = startNs;
@@ -442,12 +504,15 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   config.graceMs = recipe.limits.killGraceMs != 0 ? recipe.limits.killGraceMs : 2000;
   config.cancellation = cancellation;
   config.terminal = relay ? &*relay : nullptr;
+  config.callerTerminal = callerTerminal ? &*callerTerminal : nullptr;
+  config.input = input ? &*input : nullptr;
   SupervisionReport report = supervise(supervised, config, observer);
   // pid 1 may still be exiting (deferred_reap.h). A memory cgroup is removed
   // below, which needs it gone: then the guard waits for it.
   if (!report.reaped && p.memory.cgroupFd() < 0) reapLater(child.pid, std::move(supervised.pidfd));
   if (report.reaped || p.memory.cgroupFd() < 0) guard.release();
   relay.reset();
+  callerTerminal.reset();
   return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = p.memory.oomKilled(), .startNs = startNs});
 }
 

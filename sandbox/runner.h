@@ -85,9 +85,11 @@ class Cancellation {
 };
 
 enum class StdioMode {
-  capture,   // stdin /dev/null, stdout/stderr through pipes to the observer
-  inherit,   // the caller's fds 0/1/2 as they are (no recording of output)
-  terminal,  // a new pty: the caller's terminal relayed to it (debug-shell)
+  capture,      // stdout/stderr through pipes to the observer
+  inherit,      // the caller's fds 0/1/2 as they are (no recording of output)
+  terminal,     // a new pty: the caller's terminal relayed to it (debug-shell)
+  jobTerminal,  // stdout/stderr on two ptys of the job's own, to the observer
+                // as with capture (job_terminal.h)
 };
 
 struct RunOptions {
@@ -99,6 +101,12 @@ struct RunOptions {
   // to be empty.
   bool reuseState = false;
   StdioMode stdio = StdioMode::capture;
+  // capture and jobTerminal: the job's stdin is the caller's fd 0, relayed
+  // (input_relay.h): through a pipe when fd 0 is not a terminal; when it is
+  // one, with jobTerminal and this process in its foreground, into the job's
+  // stdout terminal (job_terminal.h: the caller's terminal in a raw input
+  // mode meanwhile). Otherwise, and without `input`, /dev/null.
+  bool input = false;
   bool traceExecs = false;  // seccomp user-notification supervisor on execve
   // Extra environment for the process (e.g. JOBTAPE_JOB_ID), added after the
   // recipe's env; not part of the recipe hash.

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "sandbox/exec_tracer.h"
+#include "sandbox/input_relay.h"
+#include "sandbox/job_terminal.h"
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/pseudo_terminal.h"
 
@@ -50,7 +52,8 @@ class Loop {
   }
 
  private:
-  enum Source { channel, pidfd, mainPidfd, out, err, cancel, tracer, ptyOut, ptyIn, winch };
+  enum Source { channel, pidfd, mainPidfd, out, err, cancel, tracer, ptyOut, ptyIn, winch, input, inputSpace,
+                callerWinch };
 
   bool finished() const {
     bool streamsDone = !child_.channel && !child_.stdoutRead && !child_.stderrRead && !child_.ptyMaster;
@@ -61,9 +64,9 @@ class Loop {
   bool ended() const { return report_.reaped || (treeReported_ && !child_.channel); }
   bool drainExpired() const { return drainUntil_ != 0 && monotonicNowNs() >= drainUntil_; }
 
-  void add(int fd, Source source) {
+  void add(int fd, Source source, short events = POLLIN) {
     if (fd < 0) return;
-    fds_.push_back({fd, POLLIN, 0});
+    fds_.push_back({fd, events, 0});
     sources_.push_back(source);
   }
 
@@ -82,6 +85,11 @@ class Loop {
       add(config_.terminal->inputFd(), ptyIn);
       add(config_.terminal->winchFd(), winch);
     }
+    if (config_.input != nullptr && !ended()) {
+      add(config_.input->readableFd(), input);
+      add(config_.input->writableFd(), inputSpace, POLLOUT);
+    }
+    if (config_.callerTerminal != nullptr) add(config_.callerTerminal->winchFd(), callerWinch);
   }
 
   int pollTimeoutMs() const {
@@ -113,6 +121,11 @@ class Loop {
         case ptyOut: readOutput(child_.ptyMaster, Stream::stdout_); break;
         case ptyIn: config_.terminal->forwardInput(); break;
         case winch: config_.terminal->forwardWindowSize(); break;
+        case input: config_.input->onReadable(); break;
+        case inputSpace: config_.input->onWritable(); break;
+        case callerWinch:
+          config_.callerTerminal->forwardWindowSize(child_.stdoutRead.get(), child_.stderrRead.get());
+          break;
       }
     }
   }
@@ -121,6 +134,7 @@ class Loop {
     ssize_t n = ::read(fd.get(), buffer_.data(), buffer_.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) {  // EOF; EIO on a pty master once every slave is closed
+      if (&fd == &child_.stdoutRead && config_.input != nullptr) config_.input->setTerminalTarget(-1);
       fd.reset();
       return;
     }
@@ -159,8 +173,20 @@ class Loop {
           tracerOpen_ = true;
         }
         break;
+      case ChildMessage::terminalMaster:
+        if (child_.sandboxed && fromInit && received->fd) takeTerminalMaster(m.index, std::move(received->fd));
+        break;
       default: break;
     }
+  }
+
+  // A master of the job's terminals (job_terminal.h), read like a pipe.
+  void takeTerminalMaster(int index, UniqueFd master) {
+    if (index != 0 && index != 1) return;
+    UniqueFd& slot = index == 0 ? child_.stdoutRead : child_.stderrRead;
+    if (slot) return;
+    slot = std::move(master);
+    if (index == 0 && config_.input != nullptr) config_.input->setTerminalTarget(slot.get());
   }
 
   // The main process waits for the answer, so the pid is still its own when

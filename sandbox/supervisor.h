@@ -46,6 +46,8 @@
 namespace jobtape::sandbox {
 
 class TerminalRelay;
+class CallerTerminal;
+class InputRelay;
 
 struct SupervisedChild {
   pid_t pid = -1;
@@ -63,6 +65,11 @@ struct SupervisorConfig {
   uint64_t graceMs = 2000;
   const Cancellation* cancellation = nullptr;
   TerminalRelay* terminal = nullptr;
+  // jobTerminal: window sizes from the caller's terminal to the masters,
+  // which pid 1 sends up the channel (job_terminal.h) into stdoutRead and
+  // stderrRead.
+  CallerTerminal* callerTerminal = nullptr;
+  InputRelay* input = nullptr;  // the caller's stdin to the job
 };
 
 struct SupervisionReport {

@@ -27,6 +27,8 @@ class JobIndex {
   // most recent).
   virtual std::optional<JobRow> recentJob(JobKind kind, int64_t offset) = 0;
   virtual int64_t countJobs(JobKind kind) = 0;
+  // The most recent job still running (no result, its recorder not gone).
+  virtual std::optional<JobRow> recentRunningJob() = 0;
   // Jobs whose id starts with `prefix` (canonical upper case), oldest first.
   virtual std::vector<JobRow> jobsWithIdPrefix(const std::string& prefix, int limit) = 0;
   // Distinct recipe hashes starting with `prefix` (lower-case hex), sorted.

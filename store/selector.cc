@@ -1,6 +1,6 @@
 // Selector resolution. The order of the readings:
 //   1. a path (contains '/' or ends in .zst) -> that events file;
-//   2. keywords failed / last, then -N, then the explicit job: recipe: pid:;
+//   2. keywords failed / last / running, then -N, then the explicit job: recipe: pid:;
 //   3. a bare text is tried as each of job id prefix, recipe hash prefix and
 //      pid that its characters allow; exactly one reading may find jobs,
 //      two are refused naming both; none: an existing file of that name is
@@ -125,6 +125,17 @@ struct Resolver {
     if (!jobs.recentJob(JobKind::any, 0)) throw SelectorError("no jobs recorded yet; 'jobtape run' records one");
     std::string prefix = text.empty() ? "" : fmt::format("{}: ", shown(text));
     throw SelectorError(prefix + "no failed job recorded; 'last' selects the most recent job");
+  }
+
+  JobRow running() {
+    if (auto row = requireIndex().recentRunningJob()) return *row;
+    throw SelectorError("no job is running now; 'last' selects the most recent job");
+  }
+
+  // `job logs --follow` without a selector: what is running, else what failed.
+  JobRow toFollow() {
+    if (auto row = requireIndex().recentRunningJob()) return *row;
+    return failed(0, "");
   }
 
   JobRow last() {
@@ -279,7 +290,7 @@ Selection Resolver::bare(const std::string& text) {
   std::error_code error;
   if (fs::is_regular_file(text, error)) return EventsFileSelection{fs::absolute(text)};
   if (searched.empty()) {
-    throw SelectorError(fmt::format("'{}' is not a selector: expected failed, last, -N, a job id prefix, a recipe "
+    throw SelectorError(fmt::format("'{}' is not a selector: expected failed, last, running, -N, a job id prefix, a recipe "
                                     "hash prefix, a pid, an events file path, or job:, recipe:, pid:",
                                     shown(text)));
   }
@@ -302,6 +313,12 @@ Selection resolvePath(const std::string& text) {
 
 }  // namespace
 
+Selection resolveFollowSelector(Store* store, const std::optional<std::string>& selector) {
+  if (selector) return resolveSelector(store, selector);
+  Resolver resolver{store, dynamic_cast<JobIndex*>(store)};
+  return resolver.toFollow();
+}
+
 Selection resolveSelector(Store* store, const std::optional<std::string>& selector) {
   Resolver resolver{store, dynamic_cast<JobIndex*>(store)};
   if (!selector) return resolver.failed(0, "");
@@ -316,6 +333,7 @@ Selection resolveSelector(Store* store, const std::optional<std::string>& select
   std::string keyword = lower(text);
   if (keyword == "failed") return resolver.failed(0, "");
   if (keyword == "last") return resolver.last();
+  if (keyword == "running") return resolver.running();
   if (text[0] == '-') return resolver.back(text);
   if (auto colon = text.find(':'); colon != std::string::npos) {
     std::string kind = lower(text.substr(0, colon));

@@ -37,6 +37,9 @@ using Selection = std::variant<JobRow, EventsFileSelection>;
 // Throws SelectorError. `store` may be null when no database exists; then
 // only paths resolve and other forms say there are no jobs recorded.
 Selection resolveSelector(Store* store, const std::optional<std::string>& selector);
+// The job to follow (`job logs --follow`): the selector's, or without one the
+// most recent running job, else the most recent failed one.
+Selection resolveFollowSelector(Store* store, const std::optional<std::string>& selector);
 
 // Builds: last | failed (the most recent top-level build: nested builds are
 // part of their parent) | ULID prefix (same rules). Throws SelectorError.

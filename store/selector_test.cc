@@ -118,6 +118,31 @@ TEST_F(SelectorTest, AbandonedJobsCountAsFailed) {
   EXPECT_EQ(select("-2"), kJ5);
 }
 
+TEST_F(SelectorTest, RunningIsTheMostRecentJobWithoutAResult) {
+  recordHistory();
+  EXPECT_EQ(error("running"), "no job is running now; 'last' selects the most recent job");
+  auto build = testing::beginTestBuild(*store);
+  auto older = runTestJob(*store, build, JobStatus::running, "older", 1, kRecipeA, "01JD8FFFFF0000000000000007");
+  auto newer = runTestJob(*store, build, JobStatus::running, "newer", 2, kRecipeA, "01JD9GGGGG0000000000000008");
+  runTestJob(*store, build, JobStatus::succeeded, "done", 3, kRecipeA, "01JDAHHHHH0000000000000009");
+  EXPECT_EQ(select("running"), newer);
+  EXPECT_EQ(select("RUNNING"), newer);
+  store->finishJob(newer, JobFinish{JobStatus::abandoned, {}, {}, "", {}, false});
+  EXPECT_EQ(select("running"), older);
+}
+
+TEST_F(SelectorTest, FollowingWithoutASelectorPrefersTheRunningJob) {
+  recordHistory();
+  auto follow = [&](const std::optional<std::string>& selector) {
+    return std::get<JobRow>(resolveFollowSelector(store.get(), selector)).id;
+  };
+  EXPECT_EQ(follow(std::nullopt), kJ5);  // nothing runs: the most recent failed
+  auto build = testing::beginTestBuild(*store);
+  auto running = runTestJob(*store, build, JobStatus::running, "now", 1, kRecipeA, "01JD8FFFFF0000000000000007");
+  EXPECT_EQ(follow(std::nullopt), running);
+  EXPECT_EQ(follow("-1"), kJ5);  // a selector is taken as it is
+}
+
 TEST_F(SelectorTest, IdPrefixes) {
   recordHistory();
   EXPECT_EQ(select("01JD5"), kJ4);  // exactly one id

@@ -53,6 +53,7 @@ class SqliteStore final : public Store, public JobIndex {
   // JobIndex.
   std::optional<JobRow> recentJob(JobKind kind, int64_t offset) override;
   int64_t countJobs(JobKind kind) override;
+  std::optional<JobRow> recentRunningJob() override;
   std::vector<JobRow> jobsWithIdPrefix(const std::string& prefix, int limit) override;
   std::vector<std::string> recipeHashesWithPrefix(const std::string& prefix, int limit) override;
   std::optional<JobRow> recentJobOfRecipe(const std::string& recipeHash) override;

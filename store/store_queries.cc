@@ -242,6 +242,15 @@ std::optional<JobRow> SqliteStore::recentJob(JobKind kind, int64_t offset) {
   return readOneJob(s);
 }
 
+std::optional<JobRow> SqliteStore::recentRunningJob() {
+  std::lock_guard lock(mutex_);
+  reapLocked();  // a job whose recorder is gone is abandoned, not running
+  static const std::string sql =
+      kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE result IS NULL AND deleting = 0 ORDER BY id DESC LIMIT 1)";
+  sqlite::Statement s(db_, sql);
+  return readOneJob(s);
+}
+
 int64_t SqliteStore::countJobs(JobKind kind) {
   std::lock_guard lock(mutex_);
   reapLocked();

@@ -26,6 +26,7 @@ struct JobDescription {
   std::string kernel;
   uint32_t callerUid = 0;
   uint32_t callerGid = 0;
+  bool terminal = false;  // stdout and stderr on terminals of the job's own
 };
 
 // Plain C++ view of one decoded event (copied out of the Cap'n Proto message).

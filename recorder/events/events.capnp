@@ -49,6 +49,9 @@ struct JobStarted {
   kernel @11 :Text;             # uname release of the host
   callerUid @12 :UInt32;        # uid of the process that started the job
   callerGid @13 :UInt32;        # gid of the process that started the job
+  terminal @14 :Bool;           # stdout and stderr were pseudo-terminals of the
+                                # job's own (`jobtape run --tty`); false in files
+                                # written before the field existed
 }
 
 struct ProcessExec {

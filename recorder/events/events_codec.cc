@@ -162,6 +162,7 @@ JobDescription decodeStarted(schema::JobStarted::Reader from) {
   to.kernel = from.getKernel();
   to.callerUid = from.getCallerUid();
   to.callerGid = from.getCallerGid();
+  to.terminal = from.getTerminal();
   return to;
 }
 
@@ -227,6 +228,7 @@ EncodedEvent encodeJobStarted(const JobDescription& description) {
     started.setKernel(description.kernel);
     started.setCallerUid(description.callerUid);
     started.setCallerGid(description.callerGid);
+    started.setTerminal(description.terminal);
   });
 }
 

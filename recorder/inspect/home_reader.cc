@@ -82,12 +82,17 @@ void StoreHome::markAbandoned() noexcept {
 }
 
 SelectedJob StoreHome::selectJob(const std::optional<std::string>& selector) {
-  return publicErrors([&]() -> SelectedJob {
-    store::Selection selection = store::resolveSelector(store_.get(), selector);
-    if (auto* file = std::get_if<store::EventsFileSelection>(&selection)) return {std::nullopt, file->path};
-    auto& row = std::get<store::JobRow>(selection);
-    return {toPublic(row), store::eventsFileIn(store_->jobDirOf(row))};
-  });
+  return publicErrors([&]() -> SelectedJob { return selected(store::resolveSelector(store_.get(), selector)); });
+}
+
+SelectedJob StoreHome::selectJobToFollow(const std::optional<std::string>& selector) {
+  return publicErrors([&]() -> SelectedJob { return selected(store::resolveFollowSelector(store_.get(), selector)); });
+}
+
+SelectedJob StoreHome::selected(const store::Selection& selection) {
+  if (auto* file = std::get_if<store::EventsFileSelection>(&selection)) return {std::nullopt, file->path};
+  auto& row = std::get<store::JobRow>(selection);
+  return {toPublic(row), store::eventsFileIn(store_->jobDirOf(row))};
 }
 
 std::optional<JobRecord> StoreHome::recordOf(const SelectedJob& selected) {

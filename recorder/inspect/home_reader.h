@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "store/selector.h"
 #include "store/store.h"
 
 namespace jobtape::recorder {
@@ -25,6 +26,7 @@ class StoreHome final : public Home {
   void markAbandoned() noexcept override;
 
   SelectedJob selectJob(const std::optional<std::string>& selector) override;
+  SelectedJob selectJobToFollow(const std::optional<std::string>& selector) override;
   std::optional<JobRecord> recordOf(const SelectedJob& selected) override;
   std::optional<JobRecord> job(const std::string& jobId) override;
   JobListing jobs(const JobQuery& query) override;
@@ -42,6 +44,7 @@ class StoreHome final : public Home {
 
  private:
   store::Store& requireStore();
+  SelectedJob selected(const store::Selection& selection);
   // `rows` less the damaged ones, each said in `skipped`.
   JobListing withoutDamaged(std::vector<store::JobRow> rows);
 

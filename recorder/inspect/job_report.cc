@@ -348,6 +348,7 @@ std::string renderReportText(const JobReport& report, const ReportStyle& style, 
   if (report.events) {
     const JobDescription& d = report.events->description;
     lines.add("host", style.escape(fmt::format("{} (kernel {})", d.host, d.kernel)));
+    lines.add("terminal", d.terminal ? "yes (stdout and stderr on terminals of its own)" : "no (pipes)");
   }
   std::string hash = report.row ? report.row->recipeHash : report.events ? report.events->description.recipeHash : "";
   lines.add("recipe", hash + (report.recipeSource.empty() ? "" : " (from the " + report.recipeSource + ")"));
@@ -452,6 +453,7 @@ std::string renderReportJson(const JobReport& report, const ReportView& view) {
   if (report.events) {
     const JobDescription& d = report.events->description;
     json.field("host", d.host).field("kernel", d.kernel).field("sandboxed", d.sandboxed);
+    json.field("terminal", d.terminal);
     json.field("stdout_bytes", report.events->stdoutBytes).field("stderr_bytes", report.events->stderrBytes);
   }
   json.key("rusage");

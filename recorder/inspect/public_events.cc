@@ -76,7 +76,7 @@ TracingShortfall toPublic(const sandbox::TracingShortfall& shortfall) {
 
 jobtape::JobDescription toPublic(const recorder::JobDescription& d) {
   return {d.jobId, d.buildId, d.recipe, d.recipeHash, d.host, d.startedAtUnixNs, d.sandboxed, d.stateDir,
-          d.kernel, d.callerUid, d.callerGid};
+          d.kernel, d.callerUid, d.callerGid, d.terminal};
 }
 
 namespace {

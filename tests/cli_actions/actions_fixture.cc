@@ -174,6 +174,19 @@ void TerminalRun::send(const std::string& text) {
   }
 }
 
+void TerminalRun::resize(unsigned short rows, unsigned short columns) {
+  struct winsize size {};
+  size.ws_row = rows;
+  size.ws_col = columns;
+  if (::ioctl(master_, TIOCSWINSZ, &size) != 0) throw std::runtime_error(std::string("TIOCSWINSZ: ") + std::strerror(errno));
+}
+
+unsigned TerminalRun::localModes() const {
+  struct termios modes {};
+  if (::tcgetattr(master_, &modes) != 0) throw std::runtime_error(std::string("tcgetattr: ") + std::strerror(errno));
+  return modes.c_lflag;
+}
+
 bool TerminalRun::readSome(std::chrono::milliseconds timeout) {
   struct pollfd poller {master_, POLLIN, 0};
   int ready = ::poll(&poller, 1, static_cast<int>(timeout.count()));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <termios.h>
 
 #include <chrono>
 #include <filesystem>
@@ -62,6 +63,11 @@ class TerminalRun {
   TerminalRun& operator=(const TerminalRun&) = delete;
 
   void send(const std::string& text);
+  // A new window size, as a person resizing the terminal window: the
+  // program's foreground process group gets SIGWINCH.
+  void resize(unsigned short rows, unsigned short columns);
+  // The terminal's local modes now (ICANON, ECHO, ISIG, ...).
+  unsigned localModes() const;
   // Reads until `text` shows up after `from` in what was read so far; false
   // on timeout or when the program closed the terminal first.
   bool waitFor(const std::string& text, size_t from = 0,

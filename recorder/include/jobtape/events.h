@@ -39,6 +39,8 @@ struct JobDescription {
   std::string kernel{};
   uint32_t callerUid = 0;
   uint32_t callerGid = 0;
+  // Its stdout and stderr were pseudo-terminals of its own (JobOptions::terminal).
+  bool terminal = false;
 };
 
 // Bytes the job wrote to one of its pipes.

@@ -236,10 +236,14 @@ class Home {
 
   // ---- jobs --------------------------------------------------------------
   // The selectors of `jobtape job`: none or "failed" (the most recent failed
-  // job), "last", "-N", an id or recipe-hash prefix, a pid, the path of an
+  // job), "last", "running" (the most recent running job), "-N", an id or recipe-hash prefix, a pid, the path of an
   // events file, job:X / recipe:X / pid:N. Throws SelectorError, or
   // DamagedRecordError for a job whose row is damaged.
   virtual SelectedJob selectJob(const std::optional<std::string>& selector) = 0;
+  // The job to follow live (`job logs --follow`): as selectJob with a
+  // selector; without one the most recent running job, else the most recent
+  // failed one.
+  virtual SelectedJob selectJobToFollow(const std::optional<std::string>& selector) = 0;
   // The record behind a selection: its own, or for an events file named by
   // path the job of this store that wrote it (same id, and the path is that
   // job's file). nullopt for a file from elsewhere: actions that rebuild a

@@ -136,6 +136,22 @@ struct JobOptions {
   // Without it such a recipe is refused (Error::Kind::recipe, field
   // "sandboxed"): a recipe file must not switch the sandbox off on its own.
   bool allowUnsandboxed = false;
+  // Run the job on pseudo-terminals of its own, one for stdout and one for
+  // stderr, opened inside the sandbox from its own devpts instance and sized
+  // like the caller's terminal (fd 1, else fd 0; else 80x24); SIGWINCH
+  // resizes them. Programs then see a terminal (colour, status lines); the
+  // output is recorded and handed to onOutput as with pipes, stream by
+  // stream, with "\n" not turned into "\r\n". The job never gets a terminal
+  // of the host. The events file records that it ran so.
+  bool terminal = false;
+  // The job's stdin is the caller's fd 0, relayed by the library as its
+  // bytes come (not recorded): through a pipe when fd 0 is not a terminal;
+  // when it is one, only with `terminal` and while the caller is in its
+  // foreground, into the job's terminal, the caller's terminal meanwhile in
+  // a raw input mode that keeps Ctrl-C (restored when run() returns).
+  // Otherwise, and by default, stdin is /dev/null. Bytes read ahead of what
+  // the job read are gone from fd 0.
+  bool input = false;
   // Optional; not owned.
   CancelToken* cancel = nullptr;
 };
@@ -236,6 +252,13 @@ class Recorder {
 // caller's environment, work dir = `workDir`, loopback-only network, the
 // caller's uid and gid. /dev and /proc are always provided by the sandbox.
 // Empty paths mean the current directory.
+// The project `dir` belongs to, as `jobtape run` picks it: walking up from
+// `dir`, the first directory that is a repository's top level (a .git
+// directory or file, .hg) or holds a .jobtape marker; the walk stops before
+// $HOME and /, which are never found this way. Else `dir` itself (made
+// absolute and normalised).
+std::filesystem::path projectRoot(const std::filesystem::path& dir);
+
 Recipe defaultRecipe(std::string command, std::vector<std::string> args,
                      std::filesystem::path projectDir = {}, std::filesystem::path workDir = {});
 
