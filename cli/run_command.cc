@@ -300,11 +300,29 @@ void reportFailures(const CliContext& context, const std::vector<std::optional<J
   printFailedJobs(context, failed, results.size() > 1);
 }
 
+// Exit status of a run whose jobs all succeeded but whose record is
+// incomplete.
+constexpr int kIncompleteRecordStatus = 1;
+
+// One warning line per job whose record is incomplete: what the job did is
+// not all on record, whatever its own result.
+void reportIncompleteRecords(const std::vector<std::optional<JobResult>>& results) {
+  for (const auto& result : results) {
+    if (!result || result->recordProblem.empty()) continue;
+    std::cerr << fmt::format("jobtape: warning: the record of job {} is incomplete: {}\n", result->jobId,
+                             escapeControl(result->recordProblem));
+  }
+}
+
 int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
   for (const auto& result : outcomes.results) {
     if (result && !result->succeeded) return result->exitCode;
   }
   if (token.requested()) return 128 + token.signal();
+  // A job that succeeded with an incomplete record is no plain success.
+  for (const auto& result : outcomes.results) {
+    if (result && !result->recordProblem.empty()) return kIncompleteRecordStatus;
+  }
   return 0;
 }
 
@@ -443,10 +461,24 @@ int runAction(const RunArgs& args, const CliContext& context) {
       job.projectId = at->second;
     }
     Outcomes outcomes = runJobs(*build, jobs, args.jobs, args, token);
-    build->finish();
+    std::optional<std::string> buildProblem;
+    try {
+      build->finish();
+    } catch (const HomeError&) {
+      throw;  // a damaged store: its one line
+    } catch (const Error& error) {
+      // Said after the jobs: what they did is on record.
+      buildProblem = error.what();
+    }
     if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
     reportFailures(context, outcomes.results);
-    return exitStatusOf(outcomes, token);
+    reportIncompleteRecords(outcomes.results);
+    if (buildProblem) {
+      std::cerr << fmt::format("jobtape: warning: the record of build {} is incomplete: its row could not be finished "
+                               "({})\n", build->id(), escapeControl(*buildProblem));
+    }
+    int status = exitStatusOf(outcomes, token);
+    return status == 0 && buildProblem ? kIncompleteRecordStatus : status;
   } catch (const Error& error) {
     rethrowForCli(error);
   }

@@ -358,6 +358,18 @@ bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::Ru
   return !removeStateTree(job.files.stateDir);
 }
 
+// One line for JobResult::recordProblem; empty when the record is whole.
+std::string recordProblemOf(const std::optional<std::string>& writeError,
+                            const std::optional<std::string>& rowError) {
+  std::string text;
+  if (writeError) text = "its events file is incomplete (" + *writeError + ")";
+  if (rowError) {
+    if (!text.empty()) text += " and ";
+    text += "its row in the store could not be finished (" + *rowError + ")";
+  }
+  return text;
+}
+
 }  // namespace
 
 JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
@@ -388,12 +400,18 @@ JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe
   }
   writer.reset();
   bool stateKept = settleState(job, recipe, run, options.keepState);
-  store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });
+  std::optional<std::string> rowError;
+  try {
+    store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });
+  } catch (const Error& error) {
+    // The events file's finish record still tells (job_finish_recovery.h).
+    rowError = plainStoreFailure(error);
+  }
   if (supervisorError) {
     throw Error(Error::Kind::sandbox, run.message, {}, {}, supervisorError);
   }
   JobResult result = resultOf(job, run, stateKept);
-  if (writeError) result.message += " (events file incomplete: " + *writeError + ")";
+  result.recordProblem = recordProblemOf(writeError, rowError);
   return result;
 }
 
