@@ -38,7 +38,7 @@ class DamagedStoreTest : public ::testing::Test {
     ASSERT_GT(bytes.size(), 4 * pageSize);
     for (size_t page = pageSize; page < bytes.size(); page += pageSize) bytes[page] ^= 0x5A;
     writeFile(db(), bytes);
-    auto check = runProgramToEnd({"sqlite3", db().string(), "PRAGMA quick_check"});
+    auto check = runProgramToEnd({"/usr/bin/sqlite3", db().string(), "PRAGMA quick_check"});
     ASSERT_THAT(check.out + check.err, HasSubstr("malformed"));
   }
   TempDir project_, homeDir_;

@@ -51,7 +51,7 @@ TEST(FullDisk, ReadersAndGcWorkAndGcFreesTheFiles) {
   fs::path mountPoint = dir.path() / "mnt";
   fs::create_directory(mountPoint);
   auto result = runProgramToEnd(
-      {"unshare", "-rm", "sh", "-c", kScript, "sh", mountPoint.string(), jobtapeBinary().string()});
+      {"/usr/bin/unshare", "-rm", "/bin/sh", "-c", kScript, "sh", mountPoint.string(), jobtapeBinary().string()});
   if (result.exitStatus != 0 && result.out.empty()) {
     GTEST_SKIP() << "no user and mount namespace here: " << result.err;
   }

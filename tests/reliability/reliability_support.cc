@@ -7,7 +7,7 @@
 namespace jobtape::testing {
 
 std::string sqlOn(const std::filesystem::path& home, const std::string& sql) {
-  auto result = runProgramToEnd({"sqlite3", "-batch", (home / "jobtape.db").string(), sql});
+  auto result = runProgramToEnd({"/usr/bin/sqlite3", "-batch", (home / "jobtape.db").string(), sql});
   if (result.exitStatus != 0) {
     throw std::runtime_error("sqlite3 failed on " + home.string() + ": " + result.err);
   }
