@@ -15,7 +15,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <iostream>
 
 #include "recorder/events/events_codec.h"
 #include "tests/reliability/reliability_support.h"
@@ -123,7 +125,15 @@ class HostileFilesTest : public ::testing::Test {
   ChildRun jobtape(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {jobtapeBinary().string(), "--home", (dir_.path() / "home").string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return measure(argv, dir_.path() / "stderr");
+    auto started = std::chrono::steady_clock::now();
+    ChildRun run = measure(argv, dir_.path() / "stderr");
+    // Said for the record (bench figures), never asserted.
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    std::string line;
+    for (size_t i = 3; i < argv.size(); ++i) line += (i > 3 ? " " : "") + fs::path(argv[i]).filename().string();
+    std::cout << "  jobtape " << line << ": peak " << run.maxRssKiB / 1024 << " MiB, " << ms.count() << " ms, exit "
+              << run.status << "\n";
+    return run;
   }
   fs::path file(const char* name) const { return dir_.path() / name; }
   TempDir dir_;
