@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -43,11 +44,21 @@ struct RunArgs {
   bool network = false;
   std::vector<std::string> binds, roBinds, tmpfs, env, secretEnv;
   bool cleanEnv = false;
-  std::optional<std::string> timeout, memory, project, name;
+  std::optional<std::string> timeout, memory, maxProcesses, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
 };
 
 // ---- parsing option values -------------------------------------------------
+
+uint64_t parseProcessCount(const std::string& text) {
+  uint64_t count = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || count == 0) {
+    throw usageError(fmt::format("--max-processes {}: not a positive whole number", escapeControl(text)),
+                     "e.g. --max-processes 64");
+  }
+  return count;
+}
 
 uint64_t parseTimeoutMs(const std::string& text) {
   char* end = nullptr;
@@ -137,11 +148,21 @@ void refuseRecipeShapingOptions(const RunArgs& args) {
   if (args.cleanEnv) given.push_back("--clean-env");
   if (args.timeout) given.push_back("--timeout");
   if (args.memory) given.push_back("--memory");
+  if (args.maxProcesses) given.push_back("--max-processes");
   if (args.name) given.push_back("--name");
   if (!given.empty()) {
     throw usageError(fmt::format("{} cannot be combined with --recipe", given.front()),
                      "a recipe file describes its whole sandbox; edit the file instead");
   }
+}
+
+// A path inside the sandbox: the caller's cwd means nothing there.
+std::string tmpfsDestination(const std::string& dir) {
+  if (dir.empty() || dir.front() != '/') {
+    throw usageError(fmt::format("--tmpfs {}: not an absolute path", escapeControl(dir)),
+                     "the directory is inside the sandbox, e.g. --tmpfs /var/cache/build");
+  }
+  return dir;
 }
 
 Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
@@ -153,10 +174,11 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   for (const auto& spec : args.roBinds) {
     recipe.mounts.push_back(parseBindSpec("--ro-bind", spec, Mount::Kind::roBind));
   }
-  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", absoluteFromCwd(dir).string()});
+  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", tmpfsDestination(dir)});
   recipe.network = args.network;
   if (args.timeout) recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
   if (args.memory) recipe.limits.memoryBytes = parseBytes(*args.memory);
+  if (args.maxProcesses) recipe.limits.maxProcesses = parseProcessCount(*args.maxProcesses);
   if (args.name) recipe.name = *args.name;
   recipe.sandboxed = !args.noSandbox;
   try {
@@ -408,6 +430,11 @@ std::string storeHint(const Error& error) {
   switch (error.kind()) {
     case Error::Kind::recipe:
       if (error.field() == "sandboxed") throw usageError(error.what(), "add --no-sandbox to run it on the host");
+      // The recipe is fine; this host cannot hold the limit for root.
+      if (error.field() == "limits.maxProcesses") {
+        throw CliError(escapeControl(error.what()),
+                       "run it as an unprivileged user, or give jobtape a writable cgroup with the pids controller");
+      }
       // Past our own validation, a mount is refused for what it shows: the home.
       if (error.field().starts_with("mounts[")) {
         throw usageError(error.what(), "keep the home (--home DIR or $JOBTAPE_HOME) outside the directories the job may write");
@@ -474,6 +501,8 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_flag("--clean-env", args->cleanEnv, "Start from an empty environment (PATH only) instead of ours");
   run->add_option("--timeout", args->timeout, "Stop the job after SECONDS of wall-clock time")->type_name("SECONDS");
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
+  run->add_option("--max-processes", args->maxProcesses, "At most N processes (and threads) at a time")
+      ->type_name("N");
   run->add_flag("--no-sandbox", args->noSandbox,
                 "Record only: run on the host without isolation (with --recipe: accept recipe files that ask for it)");
   run->add_option("--project", args->project, "The project directory, read-write inside (default: .)")
