@@ -43,6 +43,9 @@ struct RunArgs {
   int jobs = 1;
   bool network = false;
   std::vector<std::string> binds, roBinds, tmpfs, env, secretEnv;
+  // --bind, --ro-bind and --tmpfs as given, in command-line order: a mount
+  // below another one must come after it.
+  std::vector<std::pair<std::string, std::string>> mountOptions;
   bool cleanEnv = false;
   std::optional<std::string> timeout, memory, maxProcesses, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
@@ -170,11 +173,13 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   Recipe recipe = defaultRecipe(args.command.front(), std::move(rest), projectDir);
   if (args.cleanEnv) recipe.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
   for (const auto& assignment : args.env) setEnv(recipe.env, parseEnv(assignment));
-  for (const auto& spec : args.binds) recipe.mounts.push_back(parseBindSpec("--bind", spec, Mount::Kind::bind));
-  for (const auto& spec : args.roBinds) {
-    recipe.mounts.push_back(parseBindSpec("--ro-bind", spec, Mount::Kind::roBind));
+  for (const auto& [option, value] : args.mountOptions) {
+    if (option == "--tmpfs") {
+      recipe.mounts.push_back({Mount::Kind::tmpfs, "", tmpfsDestination(value)});
+    } else {
+      recipe.mounts.push_back(parseBindSpec(option, value, option == "--bind" ? Mount::Kind::bind : Mount::Kind::roBind));
+    }
   }
-  for (const auto& dir : args.tmpfs) recipe.mounts.push_back({Mount::Kind::tmpfs, "", tmpfsDestination(dir)});
   recipe.network = args.network;
   if (args.timeout) recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
   if (args.memory) recipe.limits.memoryBytes = parseBytes(*args.memory);
@@ -489,11 +494,18 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
       ->type_name("FILE");
   run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time")->type_name("N");
   run->add_flag("--network", args->network, "Share the host's network (default: loopback only)");
+  auto inOrder = [args](const char* option) {
+    return [args, option](const std::string& value) { args->mountOptions.emplace_back(option, value); };
+  };
   run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
-      ->type_name("SRC[:DST]");
-  run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")->type_name("SRC[:DST]");
-  run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR (kept if the job fails)")
-      ->type_name("DIR");
+      ->type_name("SRC[:DST]")
+      ->each(inOrder("--bind"));
+  run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")
+      ->type_name("SRC[:DST]")
+      ->each(inOrder("--ro-bind"));
+  run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR, an absolute path inside (kept if the job fails)")
+      ->type_name("DIR")
+      ->each(inOrder("--tmpfs"));
   run->add_option("--env", args->env, "Set an environment variable for the job")->type_name("K=V");
   run->add_option("--secret-env", args->secretEnv,
                   "Treat variable NAME as a secret: the job gets it, the record keeps *** (repeatable)")
