@@ -494,18 +494,13 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
       ->type_name("FILE");
   run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time")->type_name("N");
   run->add_flag("--network", args->network, "Share the host's network (default: loopback only)");
-  auto inOrder = [args](const char* option) {
-    return [args, option](const std::string& value) { args->mountOptions.emplace_back(option, value); };
-  };
-  run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
-      ->type_name("SRC[:DST]")
-      ->each(inOrder("--bind"));
-  run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")
-      ->type_name("SRC[:DST]")
-      ->each(inOrder("--ro-bind"));
-  run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR, an absolute path inside (kept if the job fails)")
-      ->type_name("DIR")
-      ->each(inOrder("--tmpfs"));
+  CLI::Option* bind = run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
+                          ->type_name("SRC[:DST]");
+  CLI::Option* roBind =
+      run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")->type_name("SRC[:DST]");
+  CLI::Option* tmpfs = run->add_option("--tmpfs", args->tmpfs,
+                                       "A private writable directory at DIR, an absolute path inside (kept if the job fails)")
+                           ->type_name("DIR");
   run->add_option("--env", args->env, "Set an environment variable for the job")->type_name("K=V");
   run->add_option("--secret-env", args->secretEnv,
                   "Treat variable NAME as a secret: the job gets it, the record keeps *** (repeatable)")
@@ -526,7 +521,23 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_option("COMMAND", args->command, "The command to run and its arguments, after --")
       ->type_name("");
   run->positionals_at_end();
-  run->callback([args, &context] {
+  run->callback([args, &context, run, bind, roBind, tmpfs] {
+    // CLI11 keeps each option's values apart; parse_order() has one entry a
+    // use, in command-line order, which is the order the mounts apply in.
+    size_t next[3] = {0, 0, 0};
+    const std::vector<std::string>* values[3] = {&args->binds, &args->roBinds, &args->tmpfs};
+    const CLI::Option* options[3] = {bind, roBind, tmpfs};
+    const char* names[3] = {"--bind", "--ro-bind", "--tmpfs"};
+    for (const CLI::Option* used : run->parse_order()) {
+      for (size_t i = 0; i < 3; ++i) {
+        if (used == options[i] && next[i] < values[i]->size()) {
+          args->mountOptions.emplace_back(names[i], (*values[i])[next[i]++]);
+        }
+      }
+    }
+    for (size_t i = 0; i < 3; ++i) {  // several values given to one use
+      while (next[i] < values[i]->size()) args->mountOptions.emplace_back(names[i], (*values[i])[next[i]++]);
+    }
     context.action = [args, &context] { return runAction(*args, context); };
   });
 }

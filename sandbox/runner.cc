@@ -100,7 +100,6 @@ struct ChildPlan {
   bool network = false;
   bool terminal = false;
   bool traceExecs = false;
-  pid_t supervisorPid = 0;
   int channel = -1;
   uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
   int stdio[3] = {-1, -1, -1};  // become 0, 1, 2; -1 keeps the caller's
@@ -394,7 +393,6 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   plan.network = recipe.network;
   plan.terminal = options.stdio == StdioMode::terminal;
   plan.traceExecs = recipe.sandboxed && options.traceExecs;
-  plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
   plan.unshareFlags = unshareNamespaces(recipe);
   plan.stdio[0] = p.stdio.childIn.get();

@@ -22,13 +22,21 @@ namespace {
 
 using namespace jobtape;
 
+// One context for the whole run (kept to the end, as libFuzzer never
+// returns): creating one per frame would cost more than the reading.
+ZSTD_CCtx* compressor() {
+  static ZSTD_CCtx* const cctx = [] {
+    ZSTD_CCtx* made = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(made, ZSTD_c_checksumFlag, 1);
+    ZSTD_CCtx_setParameter(made, ZSTD_c_compressionLevel, 1);
+    return made;
+  }();
+  return cctx;
+}
+
 std::string compressFrame(std::string_view content) {
   std::string frame(ZSTD_compressBound(content.size()), '\0');
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
-  const size_t size = ZSTD_compress2(cctx, frame.data(), frame.size(), content.data(), content.size());
-  ZSTD_freeCCtx(cctx);
+  const size_t size = ZSTD_compress2(compressor(), frame.data(), frame.size(), content.data(), content.size());
   if (ZSTD_isError(size)) std::abort();
   frame.resize(size);
   return frame;
