@@ -160,14 +160,7 @@ class WindowTracker {
     std::vector<bool> inLine(tree.nodes.size(), false);
     for (size_t ancestor : chain.chain) inLine[ancestor] = true;
     markDescendants(tree, chain.node, inLine);
-    if (life_.end != kNever) {
-      for (size_t i = 0; i < tree.nodes.size(); ++i) {
-        if (inLine[i]) continue;  // its ancestors end after it, and then report on it
-        Interval other = lifetime(tree.nodes[i]);
-        if (other.begin > life_.end) afterEnd_ = std::min(afterEnd_, other.begin);
-        if (other.end != kNever && other.end > life_.end) afterEnd_ = std::min(afterEnd_, other.end);
-      }
-    }
+    if (life_.end != kNever) afterEnd_ = endOfAfter(tree, inLine);
     // Who runs from its start until afterEnd_ decides whether a line was alone.
     uint64_t lastRelevant = afterEnd_ == kNever ? life_.end : afterEnd_;
     for (size_t i = 0; i < tree.nodes.size(); ++i) {
@@ -211,6 +204,36 @@ class WindowTracker {
       inLine[at] = true;
       stack.insert(stack.end(), tree.nodes[at].children.begin(), tree.nodes[at].children.end());
     }
+  }
+
+  // The first start or end, after its end, of a process outside its line,
+  // not counting the helpers of a command that was still running then
+  // (cc1plus or as under the other compiler driver of `ninja -j2`): the
+  // build tool has not moved on, and under load such a start often comes
+  // between the end and the build tool's report of it. That command's own
+  // end counts.
+  uint64_t endOfAfter(const ProcessTree& tree, const std::vector<bool>& inLine) const {
+    std::vector<bool> runningAtEnd(tree.nodes.size(), false);
+    for (size_t i = 0; i < tree.nodes.size(); ++i) {
+      Interval other = lifetime(tree.nodes[i]);
+      runningAtEnd[i] = !inLine[i] && other.begin <= life_.end && other.end > life_.end;
+    }
+    uint64_t endsAt = kNever;
+    for (size_t i = 0; i < tree.nodes.size(); ++i) {
+      if (inLine[i]) continue;  // its ancestors end after it, and then report on it
+      Interval other = lifetime(tree.nodes[i]);
+      if (descendsFromAny(tree, i, runningAtEnd)) continue;
+      if (other.begin > life_.end) endsAt = std::min(endsAt, other.begin);
+      if (other.end != kNever && other.end > life_.end) endsAt = std::min(endsAt, other.end);
+    }
+    return endsAt;
+  }
+
+  static bool descendsFromAny(const ProcessTree& tree, size_t node, const std::vector<bool>& set) {
+    for (std::optional<size_t> at = tree.nodes[node].parent; at; at = tree.nodes[*at].parent) {
+      if (set[*at]) return true;
+    }
+    return false;
   }
 
   bool aloneAt(uint64_t at) const {

@@ -23,7 +23,9 @@
 //   be written by anyone.
 // - `after`: the output that arrived after it ended and before any process
 //   outside its own line started or ended (its ancestors end after it: a
-//   shell wrapping it, the make or ninja that ran it). Build tools that capture their
+//   shell wrapping it, the make or ninja that ran it), not counting the
+//   helpers of commands still running at its end (the build tool has not
+//   moved on when the other compiler of `ninja -j2` starts its assembler). Build tools that capture their
 //   commands' output (ninja, ctest --output-on-failure, meson test) print it
 //   then, with their own report of the failure. A line there is `alone`
 //   when only the process's ancestors (and what is left of its helpers)

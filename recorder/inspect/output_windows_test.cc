@@ -167,6 +167,30 @@ TEST(OutputWindows, AfterEndsWhereAnotherProcessStartsOrEnds) {
   EXPECT_EQ(windows[0].after.endNs, 5 * kMs);
 }
 
+TEST(OutputWindows, AHelperOfACommandStillRunningDoesNotEndAfter) {
+  // ninja -j2 under load: other.c's driver starts its assembler between
+  // bad.c's end and ninja's report of it.
+  RecordedJob job;
+  job.exec(2, 1, 0, {"ninja"})
+      .exec(3, 2, 1, {"c++", "-c", "other.cc"})
+      .exec(4, 2, 1, {"c++", "-c", "bad.cc"})
+      .exec(5, 3, 2, {"cc1plus", "other.cc"})
+      .exit(5, 3, 0)
+      .exit(4, 3, 1)
+      .exec(6, 3, 4, {"as", "-o", "other.o"})
+      .out(5, "FAILED: bad.o\n", sandbox::Stream::stdout_)
+      .out(5, "bad.cc:1: error: nope\n", sandbox::Stream::stdout_)
+      .exit(6, 6, 0)
+      .exit(3, 7, 0)
+      .out(8, "ninja: build stopped: subcommand failed.\n", sandbox::Stream::stdout_)
+      .exit(2, 9, 1);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_THAT(texts(windows[0].after), ElementsAre("FAILED: bad.o", "bad.cc:1: error: nope"));
+  EXPECT_FALSE(windows[0].after.lines[0].alone) << "other.cc's assembler was running";
+  EXPECT_EQ(windows[0].after.endNs, 7 * kMs) << "other.cc's driver's end ends it";
+}
+
 TEST(OutputWindows, LinesAreJoinedAcrossChunksAndCutWhenTooLong) {
   RecordedJob job;
   std::string longLine(kMaxLineBytes + 100, 'x');
