@@ -4,6 +4,9 @@
 // and again as nobody (meson registers both).
 #include <signal.h>
 
+#include <chrono>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,7 +17,6 @@ namespace jobtape::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::IsEmpty;
 
 class RecordOnly : public ::testing::Test {
  protected:
@@ -35,6 +37,15 @@ class RecordOnly : public ::testing::Test {
     return args;
   }
 
+  // "ready" may come before the sleep has been exec'd.
+  bool sleepIsRunning() {
+    for (int i = 0; i < 1000; ++i) {
+      if (!hostProcessesWithArgument(token_).empty()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
   TempDir dir_;
   fs::path probe_;
   std::string token_ = uniqueSleepSeconds();  // marks this test's processes
@@ -44,7 +55,7 @@ TEST_F(RecordOnly, APlainChildDiesWithAKilledJobtape) {
   LiveJobtape jobtape(home(), runArgs({"/bin/sh", "-c", "sleep " + token_ + " & echo ready; wait"}),
                       ProcessOptions{.cwd = project()});
   ASSERT_TRUE(jobtape.waitForStdoutLine("ready")) << jobtape.stderrText();
-  ASSERT_THAT(hostProcessesWithArgument(token_), ::testing::Not(IsEmpty()));
+  ASSERT_TRUE(sleepIsRunning()) << "the job's sleep never started";
   jobtape.signal(SIGKILL);
   ASSERT_TRUE(jobtape.wait(std::chrono::seconds(30)));
   EXPECT_TRUE(waitUntilNoProcessWithArgument(token_, std::chrono::seconds(10))) << "the job outlived jobtape";
@@ -53,7 +64,7 @@ TEST_F(RecordOnly, APlainChildDiesWithAKilledJobtape) {
 TEST_F(RecordOnly, ADaemonDiesWithAKilledJobtape) {
   LiveJobtape jobtape(home(), runArgs({probe_.string(), token_, "wait"}), ProcessOptions{.cwd = project()});
   ASSERT_TRUE(jobtape.waitForStdoutLine("ready")) << jobtape.stderrText();
-  ASSERT_THAT(hostProcessesWithArgument(token_), ::testing::Not(IsEmpty()));
+  ASSERT_TRUE(sleepIsRunning()) << "the daemon never started";
   jobtape.signal(SIGKILL);
   ASSERT_TRUE(jobtape.wait(std::chrono::seconds(30)));
   EXPECT_TRUE(waitUntilNoProcessWithArgument(token_, std::chrono::seconds(10)))
