@@ -38,13 +38,14 @@
 //   rlimits, chdir, find the program, unblock signals, execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
-// Record-only recipes (sandboxed == false) get a pid namespace and nothing
-// else (plus a user namespace mapping the caller to itself when the caller is
-// not root, which the kernel requires for the pid namespace): pid 1 is the
-// same small init, non-dumpable and dying with the supervisor, so the job's
-// tree ends with its main process and with the recorder like a sandboxed
-// one. The job sees the host's file system, network, /proc and privileges;
-// no mount tree, no privileges dropped, no seccomp, the caller's umask.
+// Record-only recipes (sandboxed == false) get a pid namespace and its /proc
+// and nothing else (plus a user namespace mapping the caller to itself when
+// the caller is not root, which the kernel requires for the pid namespace):
+// pid 1 is the same small init, non-dumpable and dying with the supervisor,
+// so the job's tree ends with its main process and with the recorder like a
+// sandboxed one. The job sees the host's file system and network and keeps
+// its privileges; no mount tree, no privileges dropped, no seccomp, the
+// caller's umask.
 //
 // Die-with-parent: PR_SET_PDEATHSIG fires when the *thread* that cloned the
 // child ends (bubblewrap #692); run() holds that thread until the job is over,
@@ -58,6 +59,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -248,15 +250,26 @@ void confineInit(const ChildPlan& p) {
   runPidInit(static_cast<pid_t>(mainPid), p.channel);
 }
 
-// Record only: pid 1 of a pid namespace of its own and nothing else. Not
-// dumpable, because the job runs as the same user and could otherwise
-// ptrace it and clear its death signal; a job cannot leave the namespace.
+// Record only: pid 1 of a pid namespace of its own. Not dumpable, because
+// the job runs as the same user and could otherwise ptrace it and clear its
+// death signal; a job cannot leave the namespace. The host's /proc would
+// name other processes by the job's pids (a nested jobtape writing its
+// child's /proc/PID/uid_map would reach a host process), so the job gets a
+// mount namespace whose only change is a /proc of its pid namespace; host
+// mounts still propagate into it.
 [[noreturn]] void recordOnlyInit(ChildPlan p) {
   check(p, resetSignalDispositions());
   check(p, dieWithParent(0));
   check(p, newSession(false));
   check(p, arrangeStdio(p.stdio, &p.channel));
   if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
+  if (::unshare(CLONE_NEWNS) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0) {
+    failSetup(p, {SetupStep::mountPropagation, errno, -1});
+  }
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
+    failSetup(p, {SetupStep::procfs, errno, -1});
+  }
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
   if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
   long mainPid = spawnMainProcess(p);
