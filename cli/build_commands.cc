@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <jobtape/inspect.h>
 #include <jobtape/views.h>
@@ -16,6 +15,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/job_selection.h"
+#include "cli/output_file.h"
 
 namespace jobtape::cli {
 
@@ -197,29 +197,11 @@ int traceAction(const CliContext& context, const std::optional<std::string>& sel
     std::cout << json;
     return 0;
   }
-  // Written beside the target and renamed, so a reader never sees half a trace.
   fs::path target(*output);
-  fs::path temporary = target;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << json;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(temporary, ec);
-      throw CliError(fmt::format("cannot write {}", target.string()), "check the directory exists and is writable");
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, target, ec);
-  if (ec) {
-    fs::remove(temporary, ec);
-    throw CliError(fmt::format("cannot write {}: {}", target.string(), ec.message()), "choose another -o path");
-  }
+  writeOutputFile(target, json);
   size_t jobs = trace.jobs;
   std::cerr << fmt::format("jobtape: wrote the trace of build {} ({} job{}) to {}; open it in https://ui.perfetto.dev\n",
-                           build.id.substr(0, 10), jobs, jobs == 1 ? "" : "s", target.string());
+                           build.id.substr(0, 10), jobs, jobs == 1 ? "" : "s", escapeControl(target.string()));
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/completion.h"
 #include "cli/usage_errors.h"
 
 namespace {
@@ -73,6 +74,7 @@ int runMain(int argc, char** argv) {
   build->require_subcommand(1);
   registerBuildCommands(*build, context);
   registerMaintenanceCommands(app, context);
+  registerCompletionCommands(app, context);
 
   std::vector<std::string> words(argv + 1, argv + argc);
   WordWalk walk = checkWords(app, words);

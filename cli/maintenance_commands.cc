@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <jobtape/actions.h>
 #include <jobtape/inspect.h>
@@ -14,6 +13,7 @@
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
+#include "cli/output_file.h"
 
 namespace jobtape::cli {
 
@@ -111,20 +111,6 @@ struct HistoryArgs {
   std::optional<std::string> since;
 };
 
-void writeFile(const fs::path& path, const std::string& text) {
-  fs::path temporary = path;
-  temporary += ".tmp";
-  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  std::error_code ec;
-  if (out) fs::rename(temporary, path, ec);
-  if (!out || ec) {
-    fs::remove(temporary, ec);
-    throw CliError(fmt::format("cannot write {}", path.string()), "check the directory is writable");
-  }
-}
-
 void printTable(const std::vector<DayStats>& days) {
   std::cout << fmt::format("{:<10}  {:>6}  {:>6}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}\n", "DAY", "BUILDS", "FAILED",
                            "JOBS", "FAILED", "JOB TOTAL", "MEDIAN", "MAX");
@@ -149,17 +135,11 @@ int historyAction(const CliContext& context, const HistoryArgs& args) {
   std::vector<DayStats> days = home->history(since);
   if (args.csvDir) {
     fs::path dir(*args.csvDir);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir)) {
-      throw CliError(fmt::format("cannot create the directory {}: {}", dir.string(),
-                                 ec ? ec.message() : std::string("a file is in the way")),
-                     "give a directory for the CSV files");
-    }
-    writeFile(dir / "builds.csv", historyBuildsCsv(days));
-    writeFile(dir / "jobs.csv", historyJobsCsv(days));
-    std::cerr << fmt::format("jobtape: wrote {} and {} ({} day{})\n", (dir / "builds.csv").string(),
-                             (dir / "jobs.csv").string(), days.size(), days.size() == 1 ? "" : "s");
+    makeOutputDirectory(dir);
+    writeOutputFile(dir / "builds.csv", historyBuildsCsv(days));
+    writeOutputFile(dir / "jobs.csv", historyJobsCsv(days));
+    std::cerr << fmt::format("jobtape: wrote {} and {} ({} day{})\n", escapeControl((dir / "builds.csv").string()),
+                             escapeControl((dir / "jobs.csv").string()), days.size(), days.size() == 1 ? "" : "s");
     return 0;
   }
   if (args.json) {

@@ -28,6 +28,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/failure_summary.h"
+#include "cli/run_option_errors.h"
 #include "cli/stop_signals.h"
 #include "cli/write_all.h"
 
@@ -171,6 +172,8 @@ std::string tmpfsDestination(const std::string& dir) {
 Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   std::vector<std::string> rest(args.command.begin() + 1, args.command.end());
   Recipe recipe = defaultRecipe(args.command.front(), std::move(rest), projectDir);
+  RunOptionOrigins origins;
+  for (size_t i = 0; i < recipe.mounts.size(); ++i) origins.mount("");
   if (args.cleanEnv) recipe.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
   for (const auto& assignment : args.env) setEnv(recipe.env, parseEnv(assignment));
   for (const auto& [option, value] : args.mountOptions) {
@@ -179,17 +182,30 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
     } else {
       recipe.mounts.push_back(parseBindSpec(option, value, option == "--bind" ? Mount::Kind::bind : Mount::Kind::roBind));
     }
+    origins.mount(option + " " + value);
   }
   recipe.network = args.network;
-  if (args.timeout) recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
-  if (args.memory) recipe.limits.memoryBytes = parseBytes(*args.memory);
-  if (args.maxProcesses) recipe.limits.maxProcesses = parseProcessCount(*args.maxProcesses);
-  if (args.name) recipe.name = *args.name;
+  if (args.timeout) {
+    recipe.limits.timeoutMs = parseTimeoutMs(*args.timeout);
+    origins.field("limits.timeoutMs", "--timeout " + *args.timeout);
+  }
+  if (args.memory) {
+    recipe.limits.memoryBytes = parseBytes(*args.memory);
+    origins.field("limits.memoryBytes", "--memory " + *args.memory);
+  }
+  if (args.maxProcesses) {
+    recipe.limits.maxProcesses = parseProcessCount(*args.maxProcesses);
+    origins.field("limits.maxProcesses", "--max-processes " + *args.maxProcesses);
+  }
+  if (args.name) {
+    recipe.name = *args.name;
+    origins.field("name", "--name " + *args.name);
+  }
   recipe.sandboxed = !args.noSandbox;
   try {
     checkRecipe(recipe);
   } catch (const Error& error) {
-    throw usageError(error.what(), "check the run options");
+    throw usageError(inOptionTerms(error, origins), "check the run options");
   }
   return recipe;
 }
@@ -197,7 +213,7 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
 Recipe loadRecipeFile(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in || fs::is_directory(file)) {
-    throw usageError(fmt::format("cannot read recipe file {}: {}", file,
+    throw usageError(fmt::format("cannot read recipe file {}: {}", escapeControl(file),
                                  fs::is_directory(file) ? "is a directory" : std::strerror(errno)),
                      "give the path of a JSON recipe file");
   }
@@ -206,7 +222,11 @@ Recipe loadRecipeFile(const std::string& file) {
   try {
     return parseRecipe(text.str());
   } catch (const Error& error) {
-    throw usageError(fmt::format("recipe file {}: {}", file, error.what()),
+    // "recipe.json:3:14: expected ',' or '}'" for JSON, "recipe.json: recipe
+    // field ..." past it; what the file says (an unknown field's name) escaped.
+    std::string message = error.what();
+    bool positioned = !message.empty() && message[0] >= '1' && message[0] <= '9';
+    throw usageError(escapeControl(file + (positioned ? ":" : ": ") + message),
                      "a recipe file is the JSON form of the Recipe struct in recipe.capnp");
   }
 }
@@ -385,7 +405,8 @@ std::vector<PlannedJob> planJobs(const RunArgs& args, const fs::path& projectDir
     Recipe recipe = loadRecipeFile(file);
     // Before any job runs, naming the file (the library refuses it too).
     if (!recipe.sandboxed && !args.noSandbox) {
-      throw usageError(fmt::format("recipe file {} asks to run without the sandbox (\"sandboxed\": false)", file),
+      throw usageError(fmt::format("recipe file {} asks to run without the sandbox (\"sandboxed\": false)",
+                                   escapeControl(file)),
                        "add --no-sandbox to accept recipe files that run on the host");
     }
     addSecretEnv(recipe, args.secretEnv);
@@ -434,7 +455,9 @@ std::string storeHint(const Error& error) {
 [[noreturn]] void rethrowForCli(const Error& error) {
   switch (error.kind()) {
     case Error::Kind::recipe:
-      if (error.field() == "sandboxed") throw usageError(error.what(), "add --no-sandbox to run it on the host");
+      if (error.field() == "sandboxed") {
+        throw usageError(escapeControl(error.what()), "add --no-sandbox to run it on the host");
+      }
       // The recipe is fine; this host cannot hold the limit for root.
       if (error.field() == "limits.maxProcesses") {
         throw CliError(escapeControl(error.what()),
@@ -442,9 +465,10 @@ std::string storeHint(const Error& error) {
       }
       // Past our own validation, a mount is refused for what it shows: the home.
       if (error.field().starts_with("mounts[")) {
-        throw usageError(error.what(), "keep the home (--home DIR or $JOBTAPE_HOME) outside the directories the job may write");
+        throw usageError(escapeControl(error.what()),
+                         "keep the home (--home DIR or $JOBTAPE_HOME) outside the directories the job may write");
       }
-      throw usageError(error.what(), "check the recipe");
+      throw usageError(escapeControl(error.what()), "check the recipe");
     case Error::Kind::store: throw CliError(escapeControl(error.what()), escapeControl(storeHint(error)));
     default: throw CliError(error.what());
   }

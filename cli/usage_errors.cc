@@ -1,5 +1,7 @@
 #include "cli/usage_errors.h"
 
+#include "cli/completion_tree.h"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <memory>
@@ -24,13 +26,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
   return d[a.size()][b.size()];
 }
 
-std::vector<std::string> commandNames(const CLI::App& group) {
-  std::vector<std::string> names;
-  for (const CLI::App* sub : const_cast<CLI::App&>(group).get_subcommands([](CLI::App*) { return true; })) {
-    names.push_back(sub->get_name());
-  }
-  return names;
-}
+// Hidden commands are left out of what is offered (they are still found).
+std::vector<std::string> commandNames(const CLI::App& group) { return visibleCommandNames(group); }
 
 const CLI::App* findCommand(const CLI::App& group, const std::string& word) {
   for (const CLI::App* sub : const_cast<CLI::App&>(group).get_subcommands([](CLI::App*) { return true; })) {

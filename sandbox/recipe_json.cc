@@ -16,9 +16,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <string_view>
 
+#include "sandbox/json_syntax.h"
 #include "sandbox/recipe.capnp.h"
 #include "sandbox/recipe_capnp.h"
 
@@ -29,8 +31,9 @@ namespace {
   throw RecipeError(field, "recipe field \"" + field + "\": " + what);
 }
 
-[[noreturn]] void refuseJson(const std::string& what) {
-  throw RecipeError("", "recipe is not valid JSON: " + what);
+// "3:14: lone surrogate in \\u escape": the position first, as compilers say it.
+[[noreturn]] void refuseJson(std::string_view text, size_t offset, const std::string& what) {
+  throw RecipeError("", jsonPosition(text, offset) + ": " + what);
 }
 
 bool hasNul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
@@ -63,10 +66,10 @@ void appendUtf8(std::string& out, uint32_t cp) {
 
 uint32_t hex4(std::string_view text, size_t at) {
   uint32_t value = 0;
-  if (at + 4 > text.size()) refuseJson("incomplete \\u escape at byte " + std::to_string(at));
+  if (at + 4 > text.size()) refuseJson(text, at, "incomplete \\u escape");
   auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + 4, value, 16);
   if (ec != std::errc() || end != text.data() + at + 4) {
-    refuseJson("bad \\u escape at byte " + std::to_string(at));
+    refuseJson(text, at, "bad \\u escape");
   }
   return value;
 }
@@ -77,7 +80,7 @@ std::string resolveUnicodeEscapes(std::string_view text) {
   bool inString = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '\0') refuseJson("NUL byte at byte " + std::to_string(i));
+    if (c == '\0') refuseJson(text, i, "NUL byte");
     if (!inString || c != '\\' || i + 1 >= text.size()) {
       if (c == '"') inString = !inString;
       out += c;
@@ -92,14 +95,14 @@ std::string resolveUnicodeEscapes(std::string_view text) {
     i += 5;
     if (cp >= 0xD800 && cp <= 0xDBFF) {
       if (i + 6 >= text.size() || text[i + 1] != '\\' || text[i + 2] != 'u') {
-        refuseJson("lone surrogate in \\u escape at byte " + std::to_string(i - 5));
+        refuseJson(text, i - 5, "lone surrogate in \\u escape");
       }
       uint32_t low = hex4(text, i + 3);
-      if (low < 0xDC00 || low > 0xDFFF) refuseJson("bad surrogate pair at byte " + std::to_string(i - 5));
+      if (low < 0xDC00 || low > 0xDFFF) refuseJson(text, i - 5, "bad surrogate pair in \\u escapes");
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
       i += 6;
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-      refuseJson("lone surrogate in \\u escape at byte " + std::to_string(i - 5));
+      refuseJson(text, i - 5, "lone surrogate in \\u escape");
     }
     if (cp == '"') out += "\\\"";
     else if (cp == '\\') out += "\\\\";
@@ -241,13 +244,16 @@ void requireMountKinds(capnp::JsonValue::Reader recipe) {
 }  // namespace
 
 Recipe recipeFromJson(const std::string& json) {
+  if (std::optional<JsonSyntaxError> syntax = findJsonSyntaxError(json)) throw RecipeError("", syntax->message());
   std::string text = resolveUnicodeEscapes(json);
   capnp::MallocMessageBuilder jsonMessage;
   auto value = jsonMessage.initRoot<capnp::JsonValue>();
   try {
     codec().decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), value);
-  } catch (const kj::Exception& e) {
-    refuseJson(e.getDescription().cStr());
+  } catch (const kj::Exception&) {
+    // Past findJsonSyntaxError this is the codec's own limit; its words
+    // ("expected !exhausted()") would tell a reader nothing.
+    throw RecipeError("", "recipe is not JSON the codec can read");
   }
   if (!value.isObject()) throw RecipeError("", "recipe must be a JSON object");
   checkObject("", capnp::Schema::from<schema::Recipe>(), value.asReader());

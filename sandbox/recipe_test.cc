@@ -109,10 +109,10 @@ TEST_P(RecipeRefusalTest, NamesTheField) {
 
 const Invalid kInvalid[] = {
     // Not a recipe at all.
-    {"", "", "not valid JSON"},
-    {"{", "", "not valid JSON"},
-    {R"({"command": "x",})", "", "not valid JSON"},
-    {R"({"command": "x"} trailing)", "", "not valid JSON"},
+    {"", "", "1:1: expected a JSON object, found nothing"},
+    {"{", "", "1:2: unexpected end of file: expected '}'"},
+    {R"({"command": "x",})", "", "1:17: expected a field name after ','"},
+    {R"({"command": "x"} trailing)", "", "1:18: unexpected text after the end"},
     {"[]", "", "must be a JSON object"},
     {R"({"command": "\ud800"})", "", "lone surrogate"},
     {R"({"command": "\u12"})", "", "\\u escape"},

@@ -31,10 +31,10 @@ constexpr size_t kMaxBareLength = 128;  // longer than any id, hash or pid
 constexpr size_t kRecipeHashLength = 64;
 
 // The user's text, safe to print: control and non-ASCII bytes escaped, long
-// texts cut.
-std::string shown(std::string_view text) {
+// texts cut (a path is shown whole: its end is what tells it apart).
+std::string shown(std::string_view text, size_t most = 40) {
   std::string out;
-  for (size_t i = 0; i < text.size() && i < 40; ++i) {
+  for (size_t i = 0; i < text.size() && i < most; ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c >= 0x7f) {
       out += fmt::format("\\x{:02x}", c);
@@ -42,9 +42,11 @@ std::string shown(std::string_view text) {
       out.push_back(static_cast<char>(c));
     }
   }
-  if (text.size() > 40) out += "...";
+  if (text.size() > most) out += "...";
   return out;
 }
+
+std::string shownPath(std::string_view text) { return shown(text, std::string_view::npos); }
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -294,10 +296,10 @@ Selection resolvePath(const std::string& text) {
   if (fs::is_directory(status)) {
     fs::path inside = eventsFileIn(path);
     if (fs::is_regular_file(inside, error)) return EventsFileSelection{fs::absolute(inside)};
-    throw SelectorError(fmt::format("{} is a directory without an events.bin.zst", shown(text)));
+    throw SelectorError(fmt::format("{} is a directory without an events.bin.zst", shownPath(text)));
   }
   if (fs::exists(status)) return EventsFileSelection{fs::absolute(path)};
-  throw SelectorError(fmt::format("no events file at {}", shown(text)));
+  throw SelectorError(fmt::format("no events file at {}", shownPath(text)));
 }
 
 }  // namespace

@@ -233,6 +233,10 @@ TEST_F(SelectorTest, EventsFilePaths) {
   EXPECT_EQ(select(dir.string()), "file:" + (dir / "events.bin.zst").string()) << "a job directory";
   EXPECT_THAT(error((home.path() / "missing.bin.zst").string()), StartsWith("no events file at /"));
   EXPECT_EQ(error("missing.zst"), "no events file at missing.zst");
+  // A path is shown whole, its control bytes escaped: its end tells it apart.
+  std::string deep = home.path().string() + "/a-directory-with-a-long-name/another-one/\x1b[2Jmissing.bin.zst";
+  EXPECT_EQ(error(deep), "no events file at " + home.path().string() +
+                             "/a-directory-with-a-long-name/another-one/\\x1b[2Jmissing.bin.zst");
   EXPECT_THAT(error(home.path().string()), HasSubstr("is a directory without an events.bin.zst"));
 
   // A bare name that matches no job but names a file here is that file.

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -124,6 +125,22 @@ TEST(BuildTrace, WritesChromeTraceJsonWithBuildJobAndProcessSpans) {
   EXPECT_THAT(names["job"], ::testing::UnorderedElementsAre("outer", "inner"));
   // The sandboxed inner job's exec tree: at least its sh.
   EXPECT_THAT(names["process"], ::testing::Contains("sh"));
+}
+
+TEST(BuildTrace, MakesTheDirectoriesOfTheOutputFile) {
+  ActionsHome home;
+  ASSERT_EQ(home.record("true").exitStatus, 0);
+  auto file = home.scratch() / "a" / "b" / "x.json";
+  auto result = home.jobtape({"build", "trace", "-o", file.string()});
+  ASSERT_EQ(result.exitStatus, 0) << result.err;
+  EXPECT_TRUE(parsesAsJson(readFile(file)));
+  // A file where a directory should be: one line naming it.
+  auto blocked = home.scratch() / "file";
+  std::ofstream(blocked) << "x";
+  result = home.jobtape({"build", "trace", "-o", (blocked / "x.json").string()});
+  EXPECT_EQ(result.exitStatus, 1);
+  EXPECT_THAT(result.err, StartsWith("jobtape: error: cannot create the directory " + blocked.string() + ": "));
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
 }
 
 TEST(BuildTrace, GoesToStdoutWithoutAFile) {

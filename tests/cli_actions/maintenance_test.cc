@@ -75,7 +75,7 @@ TEST(History, SinceTomorrowHasNoDays) {
 TEST(History, CsvWritesBothFiles) {
   ActionsHome home;
   recordThreeBuilds(home);
-  auto dir = home.scratch() / "csv";
+  auto dir = home.scratch() / "reports" / "csv";  // missing parents are made
   auto result = home.jobtape({"history", "--csv", dir.string()});
   ASSERT_EQ(result.exitStatus, 0) << result.err;
   auto builds = lines(readFile(dir / "builds.csv"));

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs jobtape into a temporary root (meson install --destdir), then builds
+# Installs jobtape into a temporary root (meson install --destdir), checks
+# the shell completions and the man page are where the shells and man look,
+# then builds
 # examples/embed.cc and examples/inspect.cc out of tree against the installed
 # headers and jobtape.pc only, and runs them: embed records two jobs, one
 # succeeds, one fails; inspect lists them and prints the failed one's logs.
@@ -20,6 +22,21 @@ pc="$(find "$work/root" -name jobtape.pc -print -quit)"
 header="$(find "$work/root" -path '*/include/jobtape/recorder.h' -print -quit)"
 [[ -n "$header" ]] || fail "no jobtape/recorder.h installed"
 [[ -f "$(dirname "$header")/recipe.h" ]] || fail "no jobtape/recipe.h installed"
+
+# Shell completion and the manual, where the shells and man look for them.
+installed() { find "$work/root" -path "*/$1" -print -quit; }
+bash_completion="$(installed share/bash-completion/completions/jobtape)"
+[[ -n "$bash_completion" ]] || fail "no share/bash-completion/completions/jobtape installed"
+[[ -n "$(installed share/zsh/vendor-completions/_jobtape)" ]] || fail "no share/zsh/vendor-completions/_jobtape installed"
+[[ -n "$(installed share/fish/vendor_completions.d/jobtape.fish)" ]] ||
+  fail "no share/fish/vendor_completions.d/jobtape.fish installed"
+completed="$(bash --norc -c 'source "$1"; COMP_WORDS=(jobtape job sh); COMP_CWORD=2; _jobtape; echo "${COMPREPLY[*]}"' \
+  _ "$bash_completion")" || fail "the installed bash completion does not load"
+[[ "$completed" == show ]] || fail "the installed bash completion completes 'jobtape job sh' to '$completed'"
+man_page="$(installed share/man/man1/jobtape.1)"
+[[ -n "$man_page" ]] || fail "no share/man/man1/jobtape.1 installed"
+MANWIDTH=80 man -l "$man_page" 2>/dev/null | grep -q "jobtape - record sandboxed build jobs" ||
+  fail "man -l cannot render the installed jobtape.1"
 
 # The installed tree is used where it lies: the sysroot prefixes the .pc's paths.
 export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$work/root"

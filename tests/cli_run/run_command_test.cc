@@ -266,6 +266,22 @@ TEST_F(RunCommandTest, BadUsageIsOneClearLineAndExitTwo) {
   expectUsageError(run({"run", "-j", "0", "--recipe", "x.json"}), "-j", home());
 }
 
+// The options that fill recipe fields are refused in the user's words: the
+// option as typed, never the recipe field it fills.
+TEST_F(RunCommandTest, RefusedOptionValuesNameTheOptionNotTheRecipeField) {
+  auto memory = run({"run", "--memory", "10", "--", "true"});
+  expectUsageError(memory, "jobtape: error: --memory 10: must be 0 (no limit) or at least 1 MiB", home());
+  auto timeout = run({"run", "--timeout", "99999999", "--", "true"});
+  expectUsageError(timeout, "jobtape: error: --timeout 99999999: must be at most a year", home());
+  auto name = run({"run", "--name", "two\nlines", "--", "true"});
+  expectUsageError(name, "jobtape: error: --name two\\nlines: must be one line", home());
+  auto bind = run({"run", "--ro-bind", "/usr:/a/../b", "--", "true"});
+  expectUsageError(bind, "jobtape: error: --ro-bind /usr:/a/../b: must not contain", home());
+  for (const auto* result : {&memory, &timeout, &name, &bind}) {
+    EXPECT_THAT(result->err, Not(HasSubstr("recipe field"))) << result->err;
+  }
+}
+
 TEST_F(RunCommandTest, MemorySizesTakeSuffixes) {
   auto result = run({"run", "--memory", "512M", "--timeout", "30", "--", "true"});
   EXPECT_EQ(result.exitStatus, 0) << result.err;

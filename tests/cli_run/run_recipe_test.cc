@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -15,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class RunRecipeTest : public ::testing::Test {
@@ -175,6 +177,40 @@ TEST_F(RunRecipeTest, MalformedRecipeFilesAreRefusedClearlyBeforeAnythingRuns) {
   if (fs::exists(home() / "jobtape.db")) {
     EXPECT_THAT(openStoreAt(home())->builds(10), IsEmpty());
   }
+}
+
+// A syntax error is said as a compiler says it, FILE:LINE:COLUMN, in one
+// line without the JSON parser's own words.
+TEST_F(RunRecipeTest, RecipeSyntaxErrorsSayTheFileLineAndColumn) {
+  fs::path file = dir_.path() / "recipe.json";
+  writeFile(file, "{\n  \"command\": \"/bin/true\",\n  \"workDir\": \"/\"\n  \"name\": \"x\"\n}\n");
+  auto result = run({"run", "--recipe", file.string()});
+  EXPECT_EQ(result.exitStatus, 2);
+  EXPECT_EQ(result.err, "jobtape: error: " + file.string() +
+                            ":4:3: expected ',' or '}'; a recipe file is the JSON form of the Recipe struct in "
+                            "recipe.capnp\n");
+
+  writeFile(file, "{\"command\": \"/bin/true\", \"args\": [\"a\" \"b\"]}");
+  result = run({"run", "--recipe", file.string()});
+  EXPECT_THAT(result.err, StartsWith("jobtape: error: " + file.string() + ":1:39: expected ',' or ']'; "));
+  writeFile(file, "{\"command\": \"/bin/true\"");
+  result = run({"run", "--recipe", file.string()});
+  EXPECT_THAT(result.err, StartsWith("jobtape: error: " + file.string() + ":1:24: unexpected end of file"));
+  EXPECT_THAT(result.err, Not(HasSubstr("exhausted")));
+}
+
+// What the file says reaches the terminal escaped: a field name that is a
+// terminal title sequence and a newline is one line of plain text.
+TEST_F(RunRecipeTest, UnknownFieldNamesAreEscapedOnTheirOneLine) {
+  fs::path file = dir_.path() / "hostile.json";
+  writeFile(file, R"({"command": "/bin/true", "workDir": "/", "\u001b]0;owned\u0007\n": 1})");
+  auto result = run({"run", "--recipe", file.string()});
+  EXPECT_EQ(result.exitStatus, 2);
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_EQ(result.err.find('\x1b'), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find('\x07'), std::string::npos) << result.err;
+  EXPECT_THAT(result.err, StartsWith("jobtape: error: " + file.string() + ": recipe field \"\\x1b]0;owned\\x07\\n\": "
+                                     "unknown field"));
 }
 
 }  // namespace
