@@ -15,6 +15,7 @@
 #include "recorder/secret_env.h"
 #include "recorder/secret_mask.h"
 #include "sandbox/mount_tree.h"
+#include "sandbox/pid_cgroup.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
 
@@ -78,6 +79,9 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   try {
     sandbox::validateRecipe(recipe);
     refuseUnsafe(recipe, store.home(), options);
+    if (auto why = sandbox::pidsLimitUnavailable(recipe)) {
+      throw sandbox::RecipeError("limits.maxProcesses", "--max-processes cannot be enforced for root here: " + *why);
+    }
     job.mask = secretMaskOf(recipe);
     job.recorded = maskedRecipe(recipe, job.mask);
     job.recipeHash = sandbox::recipeHash(job.recorded);

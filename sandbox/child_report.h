@@ -55,6 +55,7 @@ enum class SetupStep : int32_t {
   // supervisor side
   stateDir,
   memoryCgroup,
+  pidsCgroup,
   clone,
   setgroups,
   uidMap,
