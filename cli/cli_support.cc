@@ -13,7 +13,8 @@ std::unique_ptr<Home> openHome(const CliContext& context, bool refuseForeign) {
     return Home::open({context.home, refuseForeign});
   } catch (const HomeError& error) {
     switch (error.reason()) {
-      case HomeError::Reason::unsafe: throw CliError(escapeControl(error.what()), escapeControl(error.hint()));
+      case HomeError::Reason::unsafe:
+      case HomeError::Reason::damaged: throw CliError(escapeControl(error.what()), escapeControl(error.hint()));
       case HomeError::Reason::notAStore:
         throw CliError(escapeControl(error.what()), "pass --home DIR or set JOBTAPE_HOME to the store's directory");
       case HomeError::Reason::unusable: break;

@@ -135,7 +135,6 @@ int runList(const ListArgs& args, const CliContext& context) {
     std::printf(args.json ? "[]\n" : "no jobs recorded yet\n");
     return 0;
   }
-  home->markAbandoned();
   JobListing listing;
   try {
     listing = home->jobs(query);
@@ -186,7 +185,6 @@ ReportStyle reportStyle(const CliContext& context) {
 
 int runShow(const ShowArgs& args, const CliContext& context) {
   auto home = openHome(context);
-  home->markAbandoned();
   SelectedJob job = resolveJob(*home, args.selector->value);
   ReportOptions options = args.view;
   options.json = args.json;

@@ -61,7 +61,6 @@ LogOptions logOptions(const LogsArgs& args) {
 int runLogs(const LogsArgs& args, const CliContext& context) {
   LogOptions options = logOptions(args);
   auto home = openHome(context);
-  home->markAbandoned();
   auto events = home->events(args.follow ? resolveJobToFollow(*home, args.selector->value)
                                          : resolveJob(*home, args.selector->value));
   StdioStream out(stdout);
@@ -69,6 +68,10 @@ int runLogs(const LogsArgs& args, const CliContext& context) {
   if (summary.tracingIncomplete && options.format != LogFormat::json) {
     std::fprintf(stderr, "jobtape: tracing incomplete: %s\n",
                  escapeControl(tracingShortfallText(*summary.tracingIncomplete)).c_str());
+  }
+  if (summary.tailCutBytes > 0) {
+    std::fprintf(stderr, "jobtape: note: the tail's lines held more than 32 MiB; its first %llu bytes were cut\n",
+                 static_cast<unsigned long long>(summary.tailCutBytes));
   }
   warnIfDamaged(*events);
   return 0;
@@ -92,7 +95,6 @@ int runReplay(const ReplayArgs& args, const CliContext& context) {
     throw usageError(error.what(), "e.g. --speed 2 or --speed 0.5, --max-idle 1");
   }
   auto home = openHome(context);
-  home->markAbandoned();
   auto events = home->events(resolveJob(*home, args.selector->value));
   StdioStream out(stdout);
   StdioStream err(stderr);

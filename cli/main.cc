@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   } catch (const jobtape::cli::CliError& error) {
     printError(error.what(), error.hint());
     return error.exitStatus();
+  } catch (const jobtape::HomeError& error) {
+    // Found in the middle of a command (a damaged page read late).
+    printError(jobtape::escapeControl(error.what()), jobtape::escapeControl(error.hint()));
+    return 1;
   } catch (const jobtape::DamagedRecordError& error) {
     printError(jobtape::escapeControl(error.what()),
                "jobtape uses no file through it; 'jobtape gc' removes such a row once it is old enough");

@@ -40,7 +40,23 @@ struct GcArgs {
   std::optional<std::string> olderThan;
   bool dryRun = false;
   bool json = false;
+  bool recover = false;
 };
+
+// `gc --recover`: a new index from the events files.
+int recoverAction(const CliContext& context) {
+  RecoveryReport report = recoverStore({context.home});
+  if (!report.keptAs.empty()) {
+    std::cout << fmt::format("moved the old database aside to {}\n", escapeControl(report.keptAs.string()));
+  }
+  for (const auto& dir : report.skipped) {
+    std::cerr << "jobtape: warning: no readable events file in " << escapeControl(dir) << "; its job is left out\n";
+  }
+  std::cout << fmt::format("rebuilt the store from {} events file{}: {} job{} in {} build{}\n", report.jobs,
+                           report.jobs == 1 ? "" : "s", report.jobs, report.jobs == 1 ? "" : "s", report.builds,
+                           report.builds == 1 ? "" : "s");
+  return 0;
+}
 
 GcPolicy policyFrom(const GcArgs& args) {
   GcPolicy policy;
@@ -64,6 +80,7 @@ GcPolicy policyFrom(const GcArgs& args) {
 }
 
 int gcAction(const CliContext& context, const GcArgs& args) {
+  if (args.recover) return recoverAction(context);
   auto policy = policyFrom(args);
   auto home = openHome(context);
   if (!home->hasStore()) {
@@ -166,6 +183,9 @@ void registerMaintenanceCommands(CLI::App& app, CliContext& context) {
         ->type_name("D");
     gc->add_flag("--dry-run", args->dryRun, "Only say what would be removed");
     gc->add_flag("--json", args->json, "Say what was (or would be) removed as JSON");
+    gc->add_flag("--recover", args->recover,
+                 "Rebuild a damaged jobtape.db from the events files (the old one is kept aside)")
+        ->excludes("--keep-failed", "--keep-succeeded", "--older-than", "--dry-run", "--json");
     gc->callback([args, &context] {
       policyFrom(*args);  // bad values are usage errors before anything is opened
       context.action = [args, &context] { return gcAction(context, *args); };

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -43,13 +44,26 @@ struct RunArgs {
   int jobs = 1;
   bool network = false;
   std::vector<std::string> binds, roBinds, tmpfs, env, secretEnv;
+  // --bind, --ro-bind and --tmpfs as given, in command-line order: a mount
+  // below another one must come after it.
+  std::vector<std::pair<std::string, std::string>> mountOptions;
   bool cleanEnv = false;
-  std::optional<std::string> timeout, memory, project, name;
+  std::optional<std::string> timeout, memory, maxProcesses, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
   bool tty = false, noTty = false;
 };
 
 // ---- parsing option values -------------------------------------------------
+
+uint64_t parseProcessCount(const std::string& text) {
+  uint64_t count = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || count == 0) {
+    throw usageError(fmt::format("--max-processes {}: not a positive whole number", escapeControl(text)),
+                     "e.g. --max-processes 64");
+  }
+  return count;
+}
 
 uint64_t parseTimeoutMs(const std::string& text) {
   char* end = nullptr;
@@ -139,11 +153,21 @@ void refuseRecipeShapingOptions(const RunArgs& args) {
   if (args.cleanEnv) given.push_back("--clean-env");
   if (args.timeout) given.push_back("--timeout");
   if (args.memory) given.push_back("--memory");
+  if (args.maxProcesses) given.push_back("--max-processes");
   if (args.name) given.push_back("--name");
   if (!given.empty()) {
     throw usageError(fmt::format("{} cannot be combined with --recipe", given.front()),
                      "a recipe file describes its whole sandbox; edit the file instead");
   }
+}
+
+// A path inside the sandbox: the caller's cwd means nothing there.
+std::string tmpfsDestination(const std::string& dir) {
+  if (dir.empty() || dir.front() != '/') {
+    throw usageError(fmt::format("--tmpfs {}: not an absolute path", escapeControl(dir)),
+                     "the directory is inside the sandbox, e.g. --tmpfs /var/cache/build");
+  }
+  return dir;
 }
 
 Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
@@ -153,17 +177,13 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   for (size_t i = 0; i < recipe.mounts.size(); ++i) origins.mount("");
   if (args.cleanEnv) recipe.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
   for (const auto& assignment : args.env) setEnv(recipe.env, parseEnv(assignment));
-  for (const auto& spec : args.binds) {
-    recipe.mounts.push_back(parseBindSpec("--bind", spec, Mount::Kind::bind));
-    origins.mount("--bind " + spec);
-  }
-  for (const auto& spec : args.roBinds) {
-    recipe.mounts.push_back(parseBindSpec("--ro-bind", spec, Mount::Kind::roBind));
-    origins.mount("--ro-bind " + spec);
-  }
-  for (const auto& dir : args.tmpfs) {
-    recipe.mounts.push_back({Mount::Kind::tmpfs, "", absoluteFromCwd(dir).string()});
-    origins.mount("--tmpfs " + dir);
+  for (const auto& [option, value] : args.mountOptions) {
+    if (option == "--tmpfs") {
+      recipe.mounts.push_back({Mount::Kind::tmpfs, "", tmpfsDestination(value)});
+    } else {
+      recipe.mounts.push_back(parseBindSpec(option, value, option == "--bind" ? Mount::Kind::bind : Mount::Kind::roBind));
+    }
+    origins.mount(option + " " + value);
   }
   recipe.network = args.network;
   if (args.timeout) {
@@ -173,6 +193,10 @@ Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   if (args.memory) {
     recipe.limits.memoryBytes = parseBytes(*args.memory);
     origins.field("limits.memoryBytes", "--memory " + *args.memory);
+  }
+  if (args.maxProcesses) {
+    recipe.limits.maxProcesses = parseProcessCount(*args.maxProcesses);
+    origins.field("limits.maxProcesses", "--max-processes " + *args.maxProcesses);
   }
   if (args.name) {
     recipe.name = *args.name;
@@ -357,11 +381,29 @@ void reportFailures(const CliContext& context, const Outcomes& outcomes) {
   printFailedJobs(context, failed, outcomes.results.size() > 1);
 }
 
+// Exit status of a run whose jobs all succeeded but whose record is
+// incomplete.
+constexpr int kIncompleteRecordStatus = 1;
+
+// One warning line per job whose record is incomplete: what the job did is
+// not all on record, whatever its own result.
+void reportIncompleteRecords(const std::vector<std::optional<JobResult>>& results) {
+  for (const auto& result : results) {
+    if (!result || result->recordProblem.empty()) continue;
+    std::cerr << fmt::format("jobtape: warning: the record of job {} is incomplete: {}\n", result->jobId,
+                             escapeControl(result->recordProblem));
+  }
+}
+
 int exitStatusOf(const Outcomes& outcomes, const CancelToken& token) {
   for (const auto& result : outcomes.results) {
     if (result && !result->succeeded) return result->exitCode;
   }
   if (token.requested()) return 128 + token.signal();
+  // A job that succeeded with an incomplete record is no plain success.
+  for (const auto& result : outcomes.results) {
+    if (result && !result->recordProblem.empty()) return kIncompleteRecordStatus;
+  }
   return 0;
 }
 
@@ -454,6 +496,11 @@ std::string storeHint(const Error& error) {
       if (error.field() == "sandboxed") {
         throw usageError(escapeControl(error.what()), "add --no-sandbox to run it on the host");
       }
+      // The recipe is fine; this host cannot hold the limit for root.
+      if (error.field() == "limits.maxProcesses") {
+        throw CliError(escapeControl(error.what()),
+                       "run it as an unprivileged user, or give jobtape a writable cgroup with the pids controller");
+      }
       // Past our own validation, a mount is refused for what it shows: the home.
       if (error.field().starts_with("mounts[")) {
         throw usageError(escapeControl(error.what()),
@@ -492,10 +539,24 @@ int runAction(const RunArgs& args, const CliContext& context) {
       job.projectId = at->second;
     }
     Outcomes outcomes = runJobs(*build, jobs, args.jobs, args, token);
-    build->finish();
+    std::optional<std::string> buildProblem;
+    try {
+      build->finish();
+    } catch (const HomeError&) {
+      throw;  // a damaged store: its one line
+    } catch (const Error& error) {
+      // Said after the jobs: what they did is on record.
+      buildProblem = error.what();
+    }
     if (outcomes.firstError) std::rethrow_exception(outcomes.firstError);
     reportFailures(context, outcomes);
-    return exitStatusOf(outcomes, token);
+    reportIncompleteRecords(outcomes.results);
+    if (buildProblem) {
+      std::cerr << fmt::format("jobtape: warning: the record of build {} is incomplete: its row could not be finished "
+                               "({})\n", build->id(), escapeControl(*buildProblem));
+    }
+    int status = exitStatusOf(outcomes, token);
+    return status == 0 && buildProblem ? kIncompleteRecordStatus : status;
   } catch (const Error& error) {
     rethrowForCli(error);
   }
@@ -511,11 +572,13 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
       ->type_name("FILE");
   run->add_option("-j,--jobs", args->jobs, "With --recipe: run N jobs at a time")->type_name("N");
   run->add_flag("--network", args->network, "Share the host's network (default: loopback only)");
-  run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
-      ->type_name("SRC[:DST]");
-  run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")->type_name("SRC[:DST]");
-  run->add_option("--tmpfs", args->tmpfs, "A private writable directory at DIR (kept if the job fails)")
-      ->type_name("DIR");
+  CLI::Option* bind = run->add_option("--bind", args->binds, "Bind host path SRC read-write at DST (default: same path)")
+                          ->type_name("SRC[:DST]");
+  CLI::Option* roBind =
+      run->add_option("--ro-bind", args->roBinds, "Bind host path SRC read-only at DST")->type_name("SRC[:DST]");
+  CLI::Option* tmpfs = run->add_option("--tmpfs", args->tmpfs,
+                                       "A private writable directory at DIR, an absolute path inside (kept if the job fails)")
+                           ->type_name("DIR");
   run->add_option("--env", args->env, "Set an environment variable for the job")->type_name("K=V");
   run->add_option("--secret-env", args->secretEnv,
                   "Treat variable NAME as a secret: the job gets it, the record keeps *** (repeatable)")
@@ -523,6 +586,8 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_flag("--clean-env", args->cleanEnv, "Start from an empty environment (PATH only) instead of ours");
   run->add_option("--timeout", args->timeout, "Stop the job after SECONDS of wall-clock time")->type_name("SECONDS");
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
+  run->add_option("--max-processes", args->maxProcesses, "At most N processes (and threads) at a time")
+      ->type_name("N");
   run->add_flag("--no-sandbox", args->noSandbox,
                 "Record only: run on the host without isolation (with --recipe: accept recipe files that ask for it)");
   run->add_option("--project", args->project,
@@ -539,7 +604,23 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_option("COMMAND", args->command, "The command to run and its arguments, after --")
       ->type_name("");
   run->positionals_at_end();
-  run->callback([args, &context] {
+  run->callback([args, &context, run, bind, roBind, tmpfs] {
+    // CLI11 keeps each option's values apart; parse_order() has one entry a
+    // use, in command-line order, which is the order the mounts apply in.
+    size_t next[3] = {0, 0, 0};
+    const std::vector<std::string>* values[3] = {&args->binds, &args->roBinds, &args->tmpfs};
+    const CLI::Option* options[3] = {bind, roBind, tmpfs};
+    const char* names[3] = {"--bind", "--ro-bind", "--tmpfs"};
+    for (const CLI::Option* used : run->parse_order()) {
+      for (size_t i = 0; i < 3; ++i) {
+        if (used == options[i] && next[i] < values[i]->size()) {
+          args->mountOptions.emplace_back(names[i], (*values[i])[next[i]++]);
+        }
+      }
+    }
+    for (size_t i = 0; i < 3; ++i) {  // several values given to one use
+      while (next[i] < values[i]->size()) args->mountOptions.emplace_back(names[i], (*values[i])[next[i]++]);
+    }
     context.action = [args, &context] { return runAction(*args, context); };
   });
 }

@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
     jobtape::HomeOptions options;
     if (argc > 1) options.home = argv[1];
     auto home = jobtape::Home::open(options);
-    home->markAbandoned();
     for (const auto& job : home->jobs({.limit = 10}).jobs) {
       // Commands come from the store: escaped before they reach a terminal.
       std::cout << home->shortId(job.id) << ' ' << jobtape::jobStatusName(job.status) << ' '

@@ -15,6 +15,7 @@
 #include "recorder/secret_env.h"
 #include "recorder/secret_mask.h"
 #include "sandbox/mount_tree.h"
+#include "sandbox/pid_cgroup.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
 
@@ -79,6 +80,9 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   try {
     sandbox::validateRecipe(recipe);
     refuseUnsafe(recipe, store.home(), options);
+    if (auto why = sandbox::pidsLimitUnavailable(recipe)) {
+      throw sandbox::RecipeError("limits.maxProcesses", "--max-processes cannot be enforced for root here: " + *why);
+    }
     job.mask = secretMaskOf(recipe);
     job.recorded = maskedRecipe(recipe, job.mask);
     job.recipeHash = sandbox::recipeHash(job.recorded);
@@ -363,6 +367,18 @@ bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::Ru
   return !removeStateTree(job.files.stateDir);
 }
 
+// One line for JobResult::recordProblem; empty when the record is whole.
+std::string recordProblemOf(const std::optional<std::string>& writeError,
+                            const std::optional<std::string>& rowError) {
+  std::string text;
+  if (writeError) text = "its events file is incomplete (" + *writeError + ")";
+  if (rowError) {
+    if (!text.empty()) text += " and ";
+    text += "its row in the store could not be finished (" + *rowError + ")";
+  }
+  return text;
+}
+
 }  // namespace
 
 JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,
@@ -393,12 +409,18 @@ JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe
   }
   writer.reset();
   bool stateKept = settleState(job, recipe, run, options.keepState);
-  store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });
+  std::optional<std::string> rowError;
+  try {
+    store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });
+  } catch (const Error& error) {
+    // The events file's finish record still tells (job_finish_recovery.h).
+    rowError = plainStoreFailure(error);
+  }
   if (supervisorError) {
     throw Error(Error::Kind::sandbox, run.message, {}, {}, supervisorError);
   }
   JobResult result = resultOf(job, run, stateKept);
-  if (writeError) result.message += " (events file incomplete: " + *writeError + ")";
+  result.recordProblem = recordProblemOf(writeError, rowError);
   return result;
 }
 

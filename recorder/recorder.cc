@@ -2,11 +2,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <mutex>
 #include <set>
 
 #include "recorder/job_files.h"
+#include "recorder/job_finish_recovery.h"
 #include "recorder/job_runner.h"
 #include "recorder/recorder_host.h"
 #include "recorder/recorder_store.h"
@@ -88,16 +90,36 @@ class BuildImpl final : public Build {
                     "project id " + std::to_string(projectId) + " was not added to build " + id_);
       }
     }
-    return recorder::runJob(*store_, {id_, projectId, host_}, recipe, options);
+    try {
+      return recorder::runJob(*store_, {id_, projectId, host_}, recipe, options);
+    } catch (...) {
+      // A run refused (the disk is full, the recipe is bad, the sandbox
+      // failed) fails its build, though it may have left no job row.
+      std::lock_guard lock(mutex_);
+      refused_ = true;
+      throw;
+    }
   }
 
   std::string finish() override {
+    bool refused = false;
     {
       std::lock_guard lock(mutex_);
       if (finished_) throw Error(Error::Kind::invalidArgument, "build " + id_ + " is finished already");
       finished_ = true;
+      refused = refused_;
     }
-    return store_->with([&](store::Store& s) { return s.finishBuild(id_); });
+    try {
+      if (refused) {
+        store_->with([&](store::Store& s) { s.failBuild(id_); });
+        return "failed";
+      }
+      return store_->with([&](store::Store& s) { return s.finishBuild(id_); });
+    } catch (const HomeError&) {
+      throw;
+    } catch (const Error& error) {
+      throw Error(Error::Kind::store, recorder::plainStoreFailure(error), {}, error.code(), error.cause());
+    }
   }
 
  private:
@@ -107,6 +129,7 @@ class BuildImpl final : public Build {
   std::mutex mutex_;
   std::set<int64_t> projects_;
   bool finished_ = false;
+  bool refused_ = false;  // a run threw: the build failed whatever its jobs say
 };
 
 class RecorderImpl final : public Recorder {
@@ -127,7 +150,12 @@ class RecorderImpl final : public Recorder {
     if (!start.parentJobId && options.parentFromEnvironment) {
       start.parentJobId = parentFromEnvironment(home());
     }
-    std::string id = store_->with([&](store::Store& s) { return s.beginBuild(start); });
+    std::string id = store_->with([&](store::Store& s) {
+      // A writer stores what readers only infer: jobs and builds whose
+      // recorder went away.
+      s.reapAbandoned();
+      return s.beginBuild(start);
+    });
     return std::make_unique<BuildImpl>(store_, std::move(id), start.host);
   }
 
@@ -140,7 +168,7 @@ class RecorderImpl final : public Recorder {
 std::unique_ptr<Recorder> Recorder::open(const RecorderOptions& options) {
   std::unique_ptr<store::Store> opened;
   try {
-    opened = store::Store::open(store::resolveHome(options.home));
+    opened = store::Store::open(store::resolveHome(options.home), recorder::finishRecordedIn);
   } catch (...) {
     recorder::rethrowAsStoreError();
   }

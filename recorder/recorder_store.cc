@@ -1,11 +1,23 @@
 #include "recorder/recorder_store.h"
 
+#include <sqlite3.h>
+
 #include <exception>
 #include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <system_error>
 
 namespace jobtape::recorder {
+
+std::string plainStoreFailure(const Error& error) {
+  try {
+    if (error.cause()) std::rethrow_exception(error.cause());
+  } catch (const store::SqliteError& sqlite) {
+    return sqlite3_errstr(sqlite.extendedCode());
+  } catch (...) {
+  }
+  return error.what();
+}
 
 void rethrowAsStoreError() {
   try {
@@ -15,6 +27,8 @@ void rethrowAsStoreError() {
   } catch (const store::SqliteError& error) {
     throw Error(Error::Kind::store, std::string("store: ") + error.what(), {}, {},
                 std::current_exception());
+  } catch (const store::StoreDamagedError& error) {
+    throw HomeError(HomeError::Reason::damaged, error.what(), error.hint(), std::current_exception());
   } catch (const store::StoreUnsafeError& error) {
     // An unsafe home carries the command that fixes it.
     throw HomeError(HomeError::Reason::unsafe, error.what(), error.hint(), std::current_exception());

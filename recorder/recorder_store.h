@@ -7,6 +7,8 @@
 #include <mutex>
 #include <utility>
 
+#include <jobtape/recorder.h>
+
 #include "store/store.h"
 
 namespace jobtape::recorder {
@@ -37,6 +39,10 @@ class LockedStore {
 // Rethrows the current store exception as jobtape::Error (Kind::store); an
 // unsafe home as HomeError (<jobtape/inspect.h>), with its fix.
 [[noreturn]] void rethrowAsStoreError();
+
+// What went wrong in words for people ("database or disk is full"): the
+// SQLite reason of a store error, without its SQL; else what() itself.
+std::string plainStoreFailure(const Error& error);
 
 template <typename Body>
 auto LockedStore::guarded(Body&& body) -> decltype(body()) {

@@ -13,6 +13,7 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::none: return "none";
     case SetupStep::stateDir: return "state directory";
     case SetupStep::memoryCgroup: return "memory cgroup";
+    case SetupStep::pidsCgroup: return "pids cgroup";
     case SetupStep::clone: return "clone";
     case SetupStep::setgroups: return "setgroups";
     case SetupStep::uidMap: return "uid_map";

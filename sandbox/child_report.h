@@ -58,6 +58,7 @@ enum class SetupStep : int32_t {
   // supervisor side
   stateDir,
   memoryCgroup,
+  pidsCgroup,
   clone,
   setgroups,
   uidMap,

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sandbox/seccomp_policy.h"
+#include "sandbox/setup_error.h"
 
 namespace jobtape::sandbox {
 
@@ -16,14 +17,6 @@ namespace {
 
 uint64_t timevalNs(const struct timeval& tv) {
   return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(tv.tv_usec) * 1000u;
-}
-
-std::string mountDetail(const Recipe& recipe, int index) {
-  if (index < 0 || static_cast<size_t>(index) >= recipe.mounts.size()) return {};
-  const Mount& m = recipe.mounts[static_cast<size_t>(index)];
-  const std::string& dest = m.destination.empty() ? m.source : m.destination;
-  if (m.kind == Mount::Kind::tmpfs) return fmt::format(" (mounts[{}]: tmpfs on {})", index, dest);
-  return fmt::format(" (mounts[{}]: {} on {})", index, m.source, dest);
 }
 
 void describeExecFailure(RunResult& r, const ChildMessage& m, const Recipe& recipe) {
@@ -126,7 +119,7 @@ RunResult describeOutcome(const SupervisionReport& report, const OutcomeContext&
   RunResult r;
   if (report.setupError) {
     const ChildMessage& m = *report.setupError;
-    r = setupFailure(m.step, m.error, mountDetail(recipe, m.index));
+    r = setupFailure(m.step, m.error, setupErrorDetail(recipe, m.step, m.error, m.index));
   } else if (report.execFailed) {
     describeExecFailure(r, *report.execFailed, recipe);
   } else {

@@ -38,9 +38,14 @@
 //   rlimits, chdir, find the program, unblock signals, execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
-// Record-only recipes (sandboxed == false) run the main process's checklist
-// directly as the child, without namespaces, announcement, privileges to
-// drop or seccomp.
+// Record-only recipes (sandboxed == false) get a pid namespace and its /proc
+// and nothing else (plus a user namespace mapping the caller to itself when
+// the caller is not root, which the kernel requires for the pid namespace):
+// pid 1 is the same small init, non-dumpable and dying with the supervisor,
+// so the job's tree ends with its main process and with the recorder like a
+// sandboxed one. The job sees the host's file system and network and keeps
+// its privileges; no mount tree, no privileges dropped, no seccomp, the
+// caller's umask.
 //
 // Die-with-parent: PR_SET_PDEATHSIG fires when the *thread* that cloned the
 // child ends (bubblewrap #692); run() holds that thread until the job is over,
@@ -54,6 +59,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -78,6 +84,7 @@
 #include "sandbox/memory_limit.h"
 #include "sandbox/mount_tree.h"
 #include "sandbox/net_ns.h"
+#include "sandbox/pid_cgroup.h"
 #include "sandbox/pid_init.h"
 #include "sandbox/pseudo_terminal.h"
 #include "sandbox/rlimits.h"
@@ -93,13 +100,12 @@ namespace {
 
 // Everything the child side reads, prepared before the clone.
 struct ChildPlan {
-  bool sandboxed = true;
+  bool sandboxed = true;  // false: record only, pid 1 is the only isolation
   bool network = false;
   int controllingTerminal = -1;  // the main process's fd to make its terminal
   bool sandboxTerminals = false;  // pid 1 opens the job's terminals (job_terminal.h)
   JobTerminalPlan terminalPlan;
   bool traceExecs = false;
-  pid_t supervisorPid = 0;
   int channel = -1;
   uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
   int stdio[3] = {-1, -1, -1};  // become 0, 1, 2; -1 keeps the caller's
@@ -144,8 +150,8 @@ void loadSeccomp(const ChildPlan& p) {
 // Sandboxed, it starts under pid 1's filters and without privileges (see
 // confineInit): all that is left is its own process state.
 [[noreturn]] void mainProcess(const ChildPlan& p) {
-  if (p.sandboxed && !announceMainProcess(p.channel)) failSetup(p, {SetupStep::announceMain, errno, -1});
-  check(p, dieWithParent(p.sandboxed ? 1 : p.supervisorPid));
+  if (!announceMainProcess(p.channel)) failSetup(p, {SetupStep::announceMain, errno, -1});
+  check(p, dieWithParent(1));
   // Sandboxed, the session pid 1 made is the job's (no controlling
   // terminal); a second one would only cost a scheduler autogroup. A pty
   // needs a session leader to become its controlling terminal.
@@ -249,11 +255,31 @@ void confineInit(const ChildPlan& p) {
   runPidInit(static_cast<pid_t>(mainPid), p.channel);
 }
 
-[[noreturn]] void directChild(ChildPlan p) {
+// Record only: pid 1 of a pid namespace of its own. Not dumpable, because
+// the job runs as the same user and could otherwise ptrace it and clear its
+// death signal; a job cannot leave the namespace. The host's /proc would
+// name other processes by the job's pids (a nested jobtape writing its
+// child's /proc/PID/uid_map would reach a host process), so the job gets a
+// mount namespace whose only change is a /proc of its pid namespace; host
+// mounts still propagate into it.
+[[noreturn]] void recordOnlyInit(ChildPlan p) {
   check(p, resetSignalDispositions());
+  check(p, dieWithParent(0));
+  check(p, newSession(false));
   check(p, arrangeStdio(p.stdio, &p.channel));
+  if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
+  if (::unshare(CLONE_NEWNS) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0) {
+    failSetup(p, {SetupStep::mountPropagation, errno, -1});
+  }
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
+    failSetup(p, {SetupStep::procfs, errno, -1});
+  }
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
   if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
-  mainProcess(p);
+  long mainPid = spawnMainProcess(p);
+  if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
+  runPidInit(static_cast<pid_t>(mainPid), p.channel);
 }
 
 // --- supervisor side -------------------------------------------------------
@@ -330,6 +356,10 @@ Stdio openStdio(StdioMode mode, InputKind input, bool sandboxed, const JobTermin
 // the child unshares the rest (see the top of this file).
 constexpr uint64_t kCloneNamespaces = CLONE_NEWUSER | CLONE_NEWPID;
 
+// Record only: a pid namespace, in a user namespace unless the caller is
+// root (root keeps its real privileges: record only promises no isolation).
+uint64_t recordOnlyNamespaces() { return ::geteuid() == 0 ? CLONE_NEWPID : CLONE_NEWUSER | CLONE_NEWPID; }
+
 uint64_t unshareNamespaces(const Recipe& recipe) {
   uint64_t flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (!recipe.network) flags |= CLONE_NEWNET;
@@ -366,15 +396,20 @@ class ChildGuard {
 };
 
 // The id maps, the cgroup when clone3 could not place the child in it, "go".
-std::optional<RunResult> releaseChild(const Recipe& recipe, const MemoryLimit& memory, const ClonedChild& child,
-                                      int channel) {
+std::optional<RunResult> releaseChild(const Recipe& recipe, const MemoryLimit& memory, const PidsCgroup& pids,
+                                      const ClonedChild& child, int channel, bool userNamespace) {
   if (memory.cgroupFd() >= 0 && !child.inCgroup) {
     std::string pid = std::to_string(child.pid);
     UniqueFd procs(::openat(memory.cgroupFd(), "cgroup.procs", O_WRONLY | O_CLOEXEC));
     if (!procs || ::write(procs.get(), pid.data(), pid.size()) < 0) return setupFailure(SetupStep::memoryCgroup, errno, "");
   }
-  IdMapFailure maps = writeIdMaps(child.pid, IdMapping::forRecipe(recipe));
-  if (maps.step != SetupStep::none) return setupFailure(maps.step, maps.error, "");
+  if (int e = pids.enter(child.pid, memory.cgroupFd() < 0 && child.inCgroup)) {
+    return setupFailure(SetupStep::pidsCgroup, e, "");
+  }
+  if (userNamespace) {
+    IdMapFailure maps = writeIdMaps(child.pid, IdMapping::forRecipe(recipe));
+    if (maps.step != SetupStep::none) return setupFailure(maps.step, maps.error, "");
+  }
   if (!sendGo(channel)) return setupFailure(SetupStep::waitForParent, errno, "");
   return std::nullopt;
 }
@@ -382,6 +417,7 @@ std::optional<RunResult> releaseChild(const Recipe& recipe, const MemoryLimit& m
 // Everything planned before the clone, owned here for the whole run.
 struct Preparation {
   MemoryLimit memory;
+  PidsCgroup pids;  // root's maxProcesses (pid_cgroup.h)
   RlimitPlan rlimits;
   ExecPlan exec;
   MountPlan mounts;
@@ -394,6 +430,7 @@ struct Preparation {
 
 void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, const StateDirs& state) {
   p.memory = MemoryLimit::prepare(recipe.limits.memoryBytes);
+  if (needsPidsCgroup(recipe)) p.pids = PidsCgroup::prepare(recipe.limits.maxProcesses, p.memory.cgroupFd());
   p.rlimits = RlimitPlan::build(recipe.limits, p.memory.addressSpaceBytes());
   p.exec = ExecPlan::build(recipe, options.extraEnv);
   if (recipe.sandboxed) {
@@ -423,7 +460,6 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   plan.sandboxTerminals = jobTerminal && recipe.sandboxed;
   plan.terminalPlan = p.terminalPlan;
   plan.traceExecs = recipe.sandboxed && options.traceExecs;
-  plan.supervisorPid = ::getpid();
   plan.channel = p.childChannel.get();
   plan.unshareFlags = unshareNamespaces(recipe);
   plan.stdio[0] = p.stdio.childIn.get();
@@ -437,7 +473,7 @@ ChildPlan childPlan(const Recipe& recipe, const RunOptions& options, const Prepa
   return plan;
 }
 
-SupervisedChild supervisedChild(ClonedChild& child, Preparation& p, bool sandboxed) {
+SupervisedChild supervisedChild(ClonedChild& child, Preparation& p) {
   SupervisedChild supervised;
   supervised.pid = child.pid;
   supervised.pidfd = std::move(child.pidfd);
@@ -445,7 +481,7 @@ SupervisedChild supervisedChild(ClonedChild& child, Preparation& p, bool sandbox
   supervised.stdoutRead = std::move(p.stdio.outRead);
   supervised.stderrRead = std::move(p.stdio.errRead);
   supervised.ptyMaster = std::move(p.stdio.ptyMaster);
-  supervised.sandboxed = sandboxed;
+  supervised.sandboxed = true;  // record only too: pid 1 is ours
   return supervised;
 }
 
@@ -463,11 +499,14 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   if (state.error != 0) return setupFailure(SetupStep::stateDir, state.error, " (" + state.failedPath + ")");
   Preparation p;
   prepare(p, recipe, options, state);
+  if (p.pids.error()) return setupFailure(SetupStep::pidsCgroup, EOPNOTSUPP, ": " + *p.pids.error());
   const ChildPlan plan = childPlan(recipe, options, p);
 
   // 2. Clone; the child never returns from here.
-  ClonedChild child = cloneChild(sandboxed ? kCloneNamespaces : 0, p.memory.cgroupFd());
-  if (child.pid == 0) sandboxed ? sandboxInit(plan) : directChild(plan);
+  const uint64_t namespaces = sandboxed ? kCloneNamespaces : recordOnlyNamespaces();
+  const int cgroupFd = p.memory.cgroupFd() >= 0 ? p.memory.cgroupFd() : p.pids.cloneCgroupFd();
+  ClonedChild child = cloneChild(namespaces, cgroupFd);
+  if (child.pid == 0) sandboxed ? sandboxInit(plan) : recordOnlyInit(plan);
   if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
   ChildGuard guard(child.pid);
   p.stdio.childIn.reset();
@@ -476,8 +515,9 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   p.childChannel.reset();
 
   // 3. Id maps, then let it go.
-  if (sandboxed) {
-    if (std::optional<RunResult> failed = releaseChild(recipe, p.memory, child, p.channel.get())) return *failed;
+  if (std::optional<RunResult> failed =
+          releaseChild(recipe, p.memory, p.pids, child, p.channel.get(), (namespaces & CLONE_NEWUSER) != 0)) {
+    return *failed;
   }
 
   // 4. The observer records while the child builds the sandbox. A child
@@ -497,7 +537,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
     input.emplace(0);
     if (!sandboxed) input->setTerminalTarget(p.stdio.outRead.get());  // sandboxed: once pid 1 sends it
   }
-  SupervisedChild supervised = supervisedChild(child, p, sandboxed);
+  SupervisedChild supervised = supervisedChild(child, p);
   SupervisorConfig config;
   config.startNs = startNs;
   config.timeoutMs = recipe.limits.timeoutMs;
@@ -507,10 +547,11 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   config.callerTerminal = callerTerminal ? &*callerTerminal : nullptr;
   config.input = input ? &*input : nullptr;
   SupervisionReport report = supervise(supervised, config, observer);
-  // pid 1 may still be exiting (deferred_reap.h). A memory cgroup is removed
+  // pid 1 may still be exiting (deferred_reap.h). A job cgroup is removed
   // below, which needs it gone: then the guard waits for it.
-  if (!report.reaped && p.memory.cgroupFd() < 0) reapLater(child.pid, std::move(supervised.pidfd));
-  if (report.reaped || p.memory.cgroupFd() < 0) guard.release();
+  const bool jobCgroup = p.memory.cgroupFd() >= 0 || p.pids.ownsCgroup();
+  if (!report.reaped && !jobCgroup) reapLater(child.pid, std::move(supervised.pidfd));
+  if (report.reaped || !jobCgroup) guard.release();
   relay.reset();
   callerTerminal.reset();
   return describeOutcome(report, {.recipe = &recipe, .sandboxed = sandboxed, .oomKilled = p.memory.oomKilled(), .startNs = startNs});

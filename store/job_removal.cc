@@ -1,5 +1,7 @@
 #include "store/job_removal.h"
 
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -41,14 +43,33 @@ std::optional<fs::path> moveToTrash(RemovedJob& job, const fs::path& dir) {
   return target;
 }
 
-// Steps 2 to 4 of a removal, for rows already marked deleting: move each
-// directory to the trash, delete the rows, empty the trash. A job whose
-// directory cannot be moved keeps its marked row; a trash that cannot be
-// emptied stays for the next gc's sweep. Neither stops the others.
-void finishRemoval(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vector<std::string>& problems) {
-  std::vector<std::pair<size_t, fs::path>> trash;
-  std::vector<std::string> rowsDone;
-  std::vector<RemovedJob> removed;
+bool diskFull(const SqliteError& error) { return (error.extendedCode() & 0xff) == SQLITE_FULL; }
+
+void deleteRows(SqliteStore& store, const std::vector<std::string>& ids, const char* sql) {
+  auto locked = store.lockDatabase();
+  sqlite::Transaction transaction(locked.db);
+  for (const auto& id : ids) sqlite::Statement(locked.db, sql).bind(1, id).run();
+  transaction.commit();
+}
+
+// Empties each trash directory into its job's bytes; what cannot be removed
+// stays for the next gc's sweep.
+void emptyTrash(std::vector<RemovedJob>& removed, std::vector<std::pair<size_t, fs::path>>& trash,
+                std::vector<std::string>& problems) {
+  for (const auto& [index, dir] : trash) {
+    try {
+      removed[index].bytes = removeTree(dir);
+    } catch (const fs::filesystem_error& error) {
+      problems.push_back(fmt::format("job {}: {}; left for the next gc", removed[index].id, error.what()));
+    }
+  }
+  trash.clear();
+}
+
+// Moves each job's directory to the trash; `removed` gets the jobs whose
+// files are out of the way (or never existed), `trash` what to empty.
+void trashJobDirs(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vector<RemovedJob>& removed,
+                  std::vector<std::pair<size_t, fs::path>>& trash, std::vector<std::string>& problems) {
   for (auto& job : jobs) {
     try {
       fs::path dir = store.jobDir(job.id);
@@ -59,23 +80,60 @@ void finishRemoval(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vecto
       problems.push_back(fmt::format("job {}: {}; left for the next gc", job.id, error.what()));
       continue;
     }
-    rowsDone.push_back(job.id);
     removed.push_back(std::move(job));
   }
-  {
-    auto locked = store.lockDatabase();
-    sqlite::Transaction transaction(locked.db);
-    for (const auto& id : rowsDone) {
-      sqlite::Statement(locked.db, "DELETE FROM jobs WHERE id = ? AND deleting != 0").bind(1, id).run();
-    }
-    transaction.commit();
-  }
-  for (const auto& [index, dir] : trash) {
+}
+
+std::vector<std::string> idsOf(const std::vector<RemovedJob>& jobs) {
+  std::vector<std::string> ids;
+  for (const auto& job : jobs) ids.push_back(job.id);
+  return ids;
+}
+
+// Steps 2 to 4 of a removal, for rows already marked deleting: move each
+// directory to the trash, delete the rows, empty the trash. A job whose
+// directory cannot be moved keeps its marked row; a trash that cannot be
+// emptied stays for the next gc's sweep. Neither stops the others. On a full
+// disk the trash is emptied first (readers no longer see the marked rows),
+// and the rows deleted once that freed room.
+void finishRemoval(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vector<std::string>& problems) {
+  std::vector<std::pair<size_t, fs::path>> trash;
+  std::vector<RemovedJob> removed;
+  trashJobDirs(store, jobs, removed, trash, problems);
+  constexpr const char* kDelete = "DELETE FROM jobs WHERE id = ? AND deleting != 0";
+  try {
+    deleteRows(store, idsOf(removed), kDelete);
+  } catch (const SqliteError& error) {
+    if (!diskFull(error)) throw;
+    emptyTrash(removed, trash, problems);
     try {
-      removed[index].bytes = removeTree(dir);
-    } catch (const fs::filesystem_error& error) {
-      problems.push_back(fmt::format("job {}: {}; left for the next gc", removed[index].id, error.what()));
+      deleteRows(store, idsOf(removed), kDelete);
+    } catch (const SqliteError& again) {
+      if (!diskFull(again)) throw;
+      problems.push_back(fmt::format("the disk is full: the rows of {} removed job(s) stay marked in {}; "
+                                     "the next gc deletes them", removed.size(), kDatabaseName));
     }
+  }
+  emptyTrash(removed, trash, problems);
+  jobs = std::move(removed);
+}
+
+// Removal on a disk too full to mark the rows first: the files go first
+// (each directory renamed into the trash, then emptied), then the rows. A
+// crash in between leaves finished jobs whose directory is gone, which
+// readers report as such and the next gc removes; never a running job's
+// files, and never a directory of a row that stays.
+void removeFilesFirst(SqliteStore& store, std::vector<RemovedJob>& jobs, std::vector<std::string>& problems) {
+  std::vector<std::pair<size_t, fs::path>> trash;
+  std::vector<RemovedJob> removed;
+  trashJobDirs(store, jobs, removed, trash, problems);
+  emptyTrash(removed, trash, problems);
+  try {
+    deleteRows(store, idsOf(removed), "DELETE FROM jobs WHERE id = ? AND result IS NOT NULL");
+  } catch (const SqliteError& error) {
+    if (!diskFull(error)) throw;
+    problems.push_back(fmt::format("the disk is full: the files of {} job(s) were removed, their rows stay in {}; "
+                                   "the next gc deletes them", removed.size(), kDatabaseName));
   }
   jobs = std::move(removed);
 }
@@ -91,7 +149,7 @@ JobStatus statusFromText(const std::string& text) {
 std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::string>& ids,
                                    std::vector<std::string>& problems) {
   std::vector<RemovedJob> marked;
-  {
+  try {
     auto locked = store.lockDatabase();
     sqlite::Transaction transaction(locked.db);
     for (const auto& id : ids) {
@@ -102,6 +160,10 @@ std::vector<RemovedJob> removeJobs(SqliteStore& store, const std::vector<std::st
       sqlite::Statement(locked.db, "UPDATE jobs SET deleting = 1 WHERE id = ?").bind(1, id).run();
     }
     transaction.commit();
+  } catch (const SqliteError& error) {
+    if (!diskFull(error)) throw;
+    removeFilesFirst(store, marked, problems);
+    return marked;
   }
   finishRemoval(store, marked, problems);
   return marked;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/home_safety.h"
 #include "store/test_support.h"
 
 namespace jobtape::store {
@@ -64,8 +65,50 @@ TEST(Lease, RecorderKilledMidJobLeavesAnAbandonedJobAndAFailedBuild) {
   ASSERT_TRUE(job);
   EXPECT_EQ(job->status, JobStatus::abandoned);
   EXPECT_EQ(job->stoppedAtMs, job->heartbeatAtMs);
-  EXPECT_EQ(store->build(recorder.buildId)->result, "failed");
+  EXPECT_EQ(store->build(recorder.buildId)->result, "abandoned");
+  auto locked = [&] {
+    auto db = sqlite::Database::open(home.path() / kDatabaseName, sqlite::Database::Mode::readWrite);
+    return db.queryInt("SELECT count(*) FROM jobs WHERE result IS NULL");
+  };
+  EXPECT_EQ(locked(), 1) << "readers infer, they do not write";
+  EXPECT_EQ(store->reapAbandoned(), 2) << "the job and its build";
+  EXPECT_EQ(locked(), 0);
   EXPECT_EQ(store->reapAbandoned(), 0) << "already marked";
+  EXPECT_EQ(store->job(recorder.jobId)->status, JobStatus::abandoned);
+  EXPECT_EQ(store->build(recorder.buildId)->result, "abandoned");
+}
+
+TEST(Lease, StoppedRecorderIsNeverAbandonedHoweverOldItsHeartbeat) {
+  TempHome home;
+  auto recorder = startRecorder(home.path());
+  ASSERT_EQ(kill(recorder.pid, SIGSTOP), 0);
+  {
+    auto db = sqlite::Database::open(home.path() / kDatabaseName, sqlite::Database::Mode::readWrite);
+    db.exec("UPDATE jobs SET heartbeat_at = 0; UPDATE builds SET heartbeat_at = 0");
+  }
+  auto store = Store::open(home.path());
+  EXPECT_EQ(store->job(recorder.jobId)->status, JobStatus::running);
+  EXPECT_EQ(store->build(recorder.buildId)->result, std::nullopt);
+  EXPECT_EQ(store->reapAbandoned(), 0);
+  kill(recorder.pid, SIGKILL);
+  waitExit(recorder.pid);
+  EXPECT_EQ(store->job(recorder.jobId)->status, JobStatus::abandoned);
+}
+
+TEST(Lease, RecorderKilledBeforeItsFirstJobLeavesAnAbandonedBuild) {
+  TempHome home;
+  pid_t pid = forkChild([&] {
+    auto store = Store::open(home.path());
+    beginTestBuild(*store, "/src/app");
+    kill(getpid(), SIGKILL);
+  });
+  waitExit(pid);
+  auto store = Store::open(home.path());
+  auto builds = store->builds(10);
+  ASSERT_EQ(builds.size(), 1u);
+  EXPECT_EQ(builds[0].result, "abandoned");
+  EXPECT_EQ(store->reapAbandoned(), 1);
+  EXPECT_EQ(store->build(builds[0].id)->result, "abandoned");
 }
 
 TEST(Lease, KilledRecorderNotYetReapedByItsParentCountsAsGone) {
@@ -97,8 +140,11 @@ TEST(Lease, AbandonedJobInANestedBuildFailsTheFinishedParent) {
   EXPECT_EQ(store->finishBuild(parent.buildId), "succeeded");
   kill(recorder.pid, SIGKILL);
   waitExit(recorder.pid);
+  EXPECT_EQ(store->build(recorder.buildId)->result, "abandoned");
+  // Carried to the finished parent when a writer stores the abandonment.
+  EXPECT_GT(store->reapAbandoned(), 0);
   EXPECT_EQ(store->build(parent.buildId)->result, "failed");
-  EXPECT_EQ(store->build(recorder.buildId)->result, "failed");
+  EXPECT_EQ(store->build(recorder.buildId)->result, "abandoned");
 }
 
 class StaleLease : public ::testing::Test {
@@ -112,6 +158,7 @@ class StaleLease : public ::testing::Test {
 TEST_F(StaleLease, HeartbeatKeepsAJobRunningAndItsAbsenceAbandonsIt) {
   auto build = beginTestBuild(*store);
   auto id = runTestJob(*store, build, JobStatus::running);
+  probe->owner = "other-boot:pid:[2]";  // only the heartbeat counts
   for (int i = 0; i < 30; ++i) {
     clock.advance(kHeartbeatIntervalMs);
     store->heartbeat(id);
@@ -124,7 +171,15 @@ TEST_F(StaleLease, HeartbeatKeepsAJobRunningAndItsAbsenceAbandonsIt) {
   auto row = store->job(id);
   EXPECT_EQ(row->status, JobStatus::abandoned);
   EXPECT_EQ(row->stoppedAtMs, lastHeartbeat);
-  EXPECT_EQ(store->build(build.buildId)->result, "failed");
+  EXPECT_EQ(store->build(build.buildId)->result, "abandoned") << "its heartbeat is the job's";
+}
+
+TEST_F(StaleLease, StaleHeartbeatOfALiveLocalRecorderIsNotEnough) {
+  auto build = beginTestBuild(*store);
+  auto id = runTestJob(*store, build, JobStatus::running);
+  clock.advance(10 * kLeaseTimeoutMs);
+  EXPECT_EQ(store->job(id)->status, JobStatus::running);
+  EXPECT_EQ(store->reapAbandoned(), 0);
 }
 
 TEST_F(StaleLease, PidOfAnotherMachineOrNamespaceIsNotTrusted) {
@@ -141,8 +196,10 @@ TEST_F(StaleLease, PidOfAnotherMachineOrNamespaceIsNotTrusted) {
 TEST_F(StaleLease, RecorderThatComesBackStillRecordsItsResult) {
   auto build = beginTestBuild(*store);
   auto id = runTestJob(*store, build, JobStatus::running);
-  clock.advance(kLeaseTimeoutMs + 1);  // e.g. the recorder was stopped (SIGSTOP)
-  EXPECT_EQ(store->reapAbandoned(), 1);
+  probe->owner = "other-boot:pid:[2]";  // the reader cannot see the recorder
+  clock.advance(kLeaseTimeoutMs + 1);
+  EXPECT_EQ(store->reapAbandoned(), 2);
+  probe->owner = "test-boot:pid:[1]";
   store->finishJob(id, JobFinish{JobStatus::succeeded, 0, {}, "exited", {}, false});
   EXPECT_EQ(store->job(id)->status, JobStatus::succeeded);
   EXPECT_EQ(store->finishBuild(build.buildId), "succeeded");

@@ -2,7 +2,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 
 #include "store/lease.h"
@@ -11,11 +15,36 @@ namespace jobtape::store {
 
 namespace {
 
-std::string firstLine(const char* path) {
+std::string firstLine(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);
   return line;
+}
+
+struct StatFields {
+  char state = '?';
+  uint64_t startTime = 0;
+};
+
+// /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and
+// parentheses, so fields are counted from the last ')'. Field 3 is the
+// state, field 22 the start time.
+std::optional<StatFields> readStat(pid_t pid) {
+  std::string content = firstLine("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = content.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= content.size()) return std::nullopt;
+  std::istringstream rest(content.substr(paren + 2));
+  StatFields fields;
+  std::string field;
+  for (int index = 3; rest >> field; ++index) {
+    if (index == 3) fields.state = field.empty() ? '?' : field[0];
+    if (index == 22) {
+      std::from_chars(field.data(), field.data() + field.size(), fields.startTime);
+      break;
+    }
+  }
+  return fields;
 }
 
 class SystemProcessProbe final : public ProcessProbe {
@@ -30,18 +59,20 @@ class SystemProcessProbe final : public ProcessProbe {
 
   std::string leaseOwner() override { return owner_; }
 
-  bool isGone(pid_t pid) override {
+  uint64_t startTime(pid_t pid) override {
+    auto fields = readStat(pid);
+    return fields ? fields->startTime : 0;
+  }
+
+  bool isGone(pid_t pid, uint64_t startTime) override {
     if (pid <= 0) return false;
     if (kill(pid, 0) != 0) return errno == ESRCH;
     // A killed recorder whose parent has not reaped it yet still answers
-    // kill(); its state in /proc tells.
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string content;
-    if (!std::getline(stat, content)) return false;
-    auto paren = content.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= content.size()) return false;
-    char state = content[paren + 2];
-    return state == 'Z' || state == 'X';
+    // kill(); its state in /proc tells, and so does a reused pid's start time.
+    auto fields = readStat(pid);
+    if (!fields) return false;
+    if (fields->state == 'Z' || fields->state == 'X') return true;
+    return startTime != 0 && fields->startTime != 0 && fields->startTime != startTime;
   }
 
  private:
@@ -49,6 +80,15 @@ class SystemProcessProbe final : public ProcessProbe {
 };
 
 }  // namespace
+
+int64_t leaseTimeoutFromEnvironment() {
+  const char* text = std::getenv("JOBTAPE_LEASE_TIMEOUT_MS");
+  if (!text || !*text) return kLeaseTimeoutMs;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text, text + std::char_traits<char>::length(text), value);
+  if (error != std::errc() || *end != '\0' || value <= 0) return kLeaseTimeoutMs;
+  return value;
+}
 
 std::shared_ptr<ProcessProbe> systemProcessProbe() {
   static auto probe = std::make_shared<SystemProcessProbe>();

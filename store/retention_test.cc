@@ -22,8 +22,8 @@ class RetentionTest : public ::testing::Test {
  protected:
   TempHome home;
   testing::ManualClock clock;
-  std::unique_ptr<SqliteStore> store = openSqliteStore(
-      home.path(), StoreOptions{clock.function(), std::make_shared<testing::ScriptedProbe>()});
+  std::shared_ptr<testing::ScriptedProbe> probe = std::make_shared<testing::ScriptedProbe>();
+  std::unique_ptr<SqliteStore> store = openSqliteStore(home.path(), StoreOptions{clock.function(), probe});
 
   // Per day: one build with a failed and a succeeded job, each with a
   // directory holding an events file and some kept state.
@@ -156,7 +156,7 @@ TEST_F(RetentionTest, NeverTouchesRunningJobs) {
 
 TEST_F(RetentionTest, AbandonedJobsAreFailedJobs) {
   recordThreeDays();
-  clock.advance(kLeaseTimeoutMs + 1);  // the running job's recorder stopped heart-beating
+  probe->gone.insert(store->job(running)->recorderPid);  // the running job's recorder died
   auto report = collectGarbage(*store, RetentionPolicy{0, {}, {}, false});
   EXPECT_EQ(report.jobs.size(), 4u);
   EXPECT_EQ(report.jobs.front().id, days[2].failed);

@@ -12,14 +12,15 @@
 //
 // Layout
 //   builds(id ULID, started_at, stopped_at, result, command_line, cwd, host,
-//          parent_job_id, retry_of)
+//          parent_job_id, retry_of, recorder_pid, recorder_start_time,
+//          lease_owner, heartbeat_at, abandoned)
 //   build_projects(id, build_id -> builds, project_hash, local_project_path,
 //          registry_project_name)
 //   jobs(id ULID, build_id -> builds, build_projects_id -> build_projects,
 //          started_at, stopped_at, result, exit_code, signal, outcome,
 //          recipe_hash, recipe_meta, command, name, pid, recorder_pid,
 //          lease_owner, local_path, heartbeat_at, user_cpu_ns, sys_cpu_ns,
-//          max_rss_bytes, state_kept, deleting)
+//          max_rss_bytes, state_kept, deleting, recorder_start_time)
 //   job_counts(result, n): visible jobs per result ('running' for NULL),
 //          kept by triggers in the same transactions as the jobs rows, so
 //          "-N: only 3 failed jobs recorded" needs no count over the table.
@@ -29,7 +30,8 @@
 //   Recipe hashes are lower-case hex SHA-256 and use the same range trick.
 //   jobs.result is NULL while the job runs; 'abandoned' when its recorder went
 //   away (see lease.h). builds.result is NULL until the build finishes, and
-//   'failed' as soon as a job or a nested build failed. parent_job_id and
+//   'failed' as soon as a job or a nested build failed, or its recorder went
+//   away (then builds.abandoned = 1: shown as 'abandoned'). parent_job_id and
 //   retry_of are deliberately not foreign keys: a nested build may be recorded
 //   in another home than its parent job, and retention may remove the build
 //   that was retried. jobs.deleting marks rows that retention is removing:
@@ -50,9 +52,9 @@
 // Recovery
 //   WAL with synchronous=NORMAL: a crash of jobtape or of the machine's
 //   processes loses nothing committed; a power loss may lose the last
-//   transactions but never corrupts the file. Rows of jobs whose recorder
-//   died are repaired by readers (abandoned); rows marked deleting are
-//   finished by the next gc.
+//   transactions but never corrupts the file. Rows of jobs and builds whose
+//   recorder died read as abandoned (inferred in memory by readers, stored by
+//   the next writer); rows marked deleting are finished by the next gc.
 #include "store/schema.h"
 
 #include <sqlite3.h>
@@ -60,6 +62,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <fstream>
 #include <chrono>
 #include <thread>
 #include <string_view>
@@ -146,8 +149,23 @@ CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs WHEN OLD.deleting = 0 BEGI
 END;
 )sql";
 
+// Builds get the jobs' lease (lease.h): the recorder's pid, its process
+// start time, the lease owner and a heartbeat; jobs the recorder's start
+// time. builds.abandoned marks a build whose recorder went away before it
+// finished (its result is then 'failed', so every count of failures holds).
+constexpr std::string_view kStep2 = R"sql(
+ALTER TABLE builds ADD COLUMN recorder_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN recorder_start_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE builds ADD COLUMN heartbeat_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE builds ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+UPDATE builds SET heartbeat_at = started_at;
+CREATE INDEX builds_running ON builds(id) WHERE result IS NULL;
+ALTER TABLE jobs ADD COLUMN recorder_start_time INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append-only: step N takes user_version N-1 to N.
-constexpr std::array<std::string_view, kSchemaVersion> kSteps = {kStep1};
+constexpr std::array<std::string_view, kSchemaVersion> kSteps = {kStep1, kStep2};
 
 struct Header {
   int64_t applicationId = 0;
@@ -220,12 +238,6 @@ void checkHeader(const Header& header, const std::filesystem::path& path) {
 [[noreturn]] void refuseUnreadable(const SqliteError& error, const std::filesystem::path& path) {
   int primary = error.extendedCode() & 0xff;
   auto file = path.string();
-  if (primary == SQLITE_NOTADB) {
-    throw StoreOpenError(fmt::format("{} is not an SQLite database; it was left untouched", file));
-  }
-  if (primary == SQLITE_CORRUPT) {
-    throw StoreOpenError(fmt::format("{} is a corrupt SQLite database; it was left untouched", file));
-  }
   if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY) {
     throw StoreOpenError(fmt::format("cannot open {} for writing ({}); check its permissions", file,
                                      sqlite3_errstr(error.extendedCode())));
@@ -249,7 +261,22 @@ void migrate(sqlite::Database& db, const std::filesystem::path& path) {
   transaction.commit();
 }
 
+// A database found damaged once stays refused until `gc --recover`.
+void refuseIfMarkedDamaged(const std::filesystem::path& path) {
+  std::filesystem::path marker = path.string() + kDamagedMarkerSuffix;
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(marker, ec))) return;
+  std::ifstream in(marker);
+  std::string reason;
+  std::getline(in, reason);
+  throw StoreDamagedError(path, reason.empty() ? std::string("marked damaged") : reason);
+}
+
 }  // namespace
+
+StoreDamagedError::StoreDamagedError(const std::filesystem::path& database, const std::string& reason)
+    : StoreOpenError(fmt::format("the store {} is damaged ({})", database.string(), reason)),
+      hint_("see: jobtape gc --recover (rebuilds it from the events files)") {}
 
 void migrateTo(sqlite::Database& db, int version) {
   sqlite::Transaction transaction(db);
@@ -263,6 +290,7 @@ void migrateTo(sqlite::Database& db, int version) {
 }
 
 sqlite::Database openStoreDatabase(const std::filesystem::path& path, bool createIfMissing) {
+  refuseIfMarkedDamaged(path);
   try {
     auto db = sqlite::Database::open(
         path, createIfMissing ? sqlite::Database::Mode::readWriteCreate : sqlite::Database::Mode::readWrite);
@@ -271,6 +299,9 @@ sqlite::Database openStoreDatabase(const std::filesystem::path& path, bool creat
     if (!fresh) checkHeader(header, path);
     enableWal(db);
     db.exec("PRAGMA synchronous = NORMAL");
+    // Readers keep what they infer (temp.lapsed_*) in memory: they write
+    // nothing to the disk, which may be full.
+    db.exec("PRAGMA temp_store = MEMORY");
     db.exec("PRAGMA foreign_keys = ON");
     // The WAL outlives each command (see Database::open), and the first
     // connection of a process rebuilds its index by reading every frame.

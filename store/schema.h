@@ -10,7 +10,7 @@ namespace jobtape::store {
 // 'JbTp': PRAGMA application_id of every jobtape store.
 inline constexpr int32_t kApplicationId = 0x4A625470;
 // PRAGMA user_version this jobtape writes and reads.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Opens the database at `path` (created when missing, if allowed), checks that it is a
 // jobtape store this version can read, switches it to WAL and migrates it to

@@ -113,7 +113,7 @@ TEST(Schema, RandomBytesAreRefused) {
   std::string bytes(8192, '\0');
   for (char& c : bytes) c = static_cast<char>(random());
   writeFile(home.db(), bytes);
-  expectRefused(home, "is not an SQLite database");
+  expectRefused(home, "is damaged (file is not a database)");
 }
 
 TEST(Schema, CorruptStoreIsRefused) {
@@ -129,7 +129,8 @@ TEST(Schema, CorruptStoreIsRefused) {
   // overwritten.
   for (size_t i = 100; i < 4096; ++i) bytes[i] = static_cast<char>(0xA5);
   writeFile(home.db(), bytes);
-  expectRefused(home, "corrupt");
+  expectRefused(home, "is damaged (database disk image is malformed)");
+  EXPECT_TRUE(std::filesystem::exists(home.db().string() + kDamagedMarkerSuffix)) << "nothing more is written";
 }
 
 TEST(Schema, OurIdsWithoutOurTablesIsRefused) {

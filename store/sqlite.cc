@@ -1,6 +1,8 @@
 #include "store/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -13,6 +15,30 @@ std::string describe(sqlite3* db, int code, std::string_view sql, const std::fil
   std::string text = fmt::format("sqlite: {} ({}, code {})", message, path.string(), code);
   if (!sql.empty()) text += fmt::format(" in: {}", sql);
   return text;
+}
+
+bool damage(int code) {
+  int primary = code & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+// Leaves DATABASE-damaged (best effort: the disk may be full) so that no
+// later command writes to the file, then throws.
+[[noreturn]] void refuseDamaged(sqlite3* db, int code, const std::filesystem::path& path) {
+  std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  std::string marker = path.string() + kDamagedMarkerSuffix;
+  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string line = reason + "\n";
+    [[maybe_unused]] ssize_t written = ::write(fd, line.data(), line.size());
+    ::close(fd);
+  }
+  throw StoreDamagedError(path, reason);
+}
+
+[[noreturn]] void throwSqliteError(sqlite3* db, int code, std::string_view sql, const std::filesystem::path& path) {
+  if (damage(code)) refuseDamaged(db, code, path);
+  throw SqliteError(code, std::string(sql), describe(db, code, sql, path));
 }
 
 }  // namespace
@@ -28,6 +54,7 @@ Database Database::open(const std::filesystem::path& path, Mode mode, int busyTi
     int code = db ? sqlite3_extended_errcode(db) : rc;
     std::string message = describe(db, code, "", path);
     sqlite3_close_v2(db);
+    if (damage(code)) refuseDamaged(nullptr, code, path);
     throw SqliteError(code, "", message);
   }
   sqlite3_extended_result_codes(db, 1);
@@ -69,11 +96,11 @@ void Database::close() noexcept {
   db_ = nullptr;
 }
 
+void Database::setBusyTimeout(int busyTimeoutMs) { sqlite3_busy_timeout(db_, busyTimeoutMs); }
+
 void Database::fail(std::string_view sql) const { fail(sqlite3_extended_errcode(db_), sql); }
 
-void Database::fail(int code, std::string_view sql) const {
-  throw SqliteError(code, std::string(sql), describe(db_, code, sql, path_));
-}
+void Database::fail(int code, std::string_view sql) const { throwSqliteError(db_, code, sql, path_); }
 
 void Database::exec(std::string_view sql) {
   std::string owned(sql);
@@ -144,6 +171,7 @@ bool Statement::step() {
   int code = sqlite3_extended_errcode(db_.db_);
   std::string message = describe(db_.db_, code, sql_, db_.path_);
   sqlite3_reset(stmt_);
+  if (damage(code)) refuseDamaged(nullptr, code, db_.path_);
   throw SqliteError(code, std::string(sql_), message);
 }
 

@@ -38,6 +38,9 @@ class Database {
   // First column of the first row of a one-value query (e.g. a PRAGMA).
   int64_t queryInt(std::string_view sql);
 
+  // Replaces the busy handler's timeout (e.g. short for a write that may wait).
+  void setBusyTimeout(int busyTimeoutMs);
+
   int64_t lastInsertRowid() const;
   int changes() const;
   const std::filesystem::path& path() const { return path_; }

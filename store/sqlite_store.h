@@ -16,8 +16,9 @@ namespace jobtape::store {
 struct StoreOptions {
   std::function<int64_t()> nowMs;          // default: wall clock
   std::shared_ptr<ProcessProbe> probe;     // default: systemProcessProbe()
-  int64_t leaseTimeoutMs = kLeaseTimeoutMs;
+  int64_t leaseTimeoutMs = leaseTimeoutFromEnvironment();
   bool createIfMissing = true;  // false: a missing jobtape.db is an error
+  FinishRecovery recoverFinish;  // default: lapsed jobs read as abandoned
 };
 
 int64_t wallClockMs();
@@ -37,6 +38,7 @@ class SqliteStore final : public Store, public JobIndex {
   void heartbeat(const std::string& jobId) override;
   void finishJob(const std::string& jobId, const JobFinish& finish) override;
   std::string finishBuild(const std::string& buildId) override;
+  void failBuild(const std::string& buildId) override;
   int reapAbandoned() override;
 
   std::optional<JobRow> job(const std::string& jobId) override;
@@ -61,6 +63,15 @@ class SqliteStore final : public Store, public JobIndex {
   std::optional<BuildRow> recentBuild(JobKind kind) override;
   std::vector<BuildRow> buildsWithIdPrefix(const std::string& prefix, int limit) override;
 
+  // For `gc --recover` (store_restore.cc): a job's row and its build's,
+  // rebuilt from its events file, then every build's result from its jobs.
+  struct RestoredBuild {
+    std::string host;
+    std::optional<std::string> parentJobId;
+  };
+  void restoreJob(const JobRow& job, const RestoredBuild& build);
+  void settleRestoredBuilds();
+
   // For retention: the connection, held under the store's lock.
   struct Locked {
     std::unique_lock<std::mutex> lock;
@@ -70,7 +81,16 @@ class SqliteStore final : public Store, public JobIndex {
   int64_t now() const { return options_.nowMs(); }
 
  private:
+  // The running jobs and builds whose lease lapsed, into temp.lapsed_jobs
+  // and temp.lapsed_builds (in memory): what every query reads as abandoned.
+  void inferLapsedLocked();
   int reapLocked();
+  struct LapsedJob {
+    std::string id;
+    int64_t heartbeatAt = 0;
+    std::optional<JobFinish> finish;  // from its events file; none: abandoned
+  };
+  std::optional<std::string> storeLapsedJob(const LapsedJob& job);
   // Marks the build failed and carries the failure to the builds above it
   // that already finished (a running parent sees it when it finishes).
   void failBuildUpward(const std::string& buildId, bool evenIfRunning);
@@ -80,6 +100,8 @@ class SqliteStore final : public Store, public JobIndex {
   StoreOptions options_;
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite::Database db_;
+  int64_t lapsedJobs_ = 0;    // rows in temp.lapsed_jobs
+  int64_t lapsedBuilds_ = 0;  // rows in temp.lapsed_builds
 };
 
 // Creates home and home/jobs, opens home/jobtape.db. Throws StoreOpenError.

@@ -53,14 +53,19 @@ std::unique_ptr<SqliteStore> openSqliteStore(const fs::path& home, StoreOptions 
   return std::make_unique<SqliteStore>(home, std::move(options));
 }
 
-std::unique_ptr<Store> Store::open(const fs::path& home) { return openSqliteStore(home); }
+std::unique_ptr<Store> Store::open(const fs::path& home, FinishRecovery recover) {
+  StoreOptions options;
+  options.recoverFinish = std::move(recover);
+  return openSqliteStore(home, std::move(options));
+}
 
-std::unique_ptr<Store> Store::openReadOnlyIfExists(const fs::path& home) {
+std::unique_ptr<Store> Store::openReadOnlyIfExists(const fs::path& home, FinishRecovery recover) {
   prepareHome(home, false);
   struct stat st {};
   if (::lstat(databasePath(home).c_str(), &st) != 0) return nullptr;
   StoreOptions options;
   options.createIfMissing = false;
+  options.recoverFinish = std::move(recover);
   return std::make_unique<SqliteStore>(home, std::move(options));
 }
 
@@ -70,6 +75,11 @@ SqliteStore::SqliteStore(fs::path home, StoreOptions options)
       db_(openStoreDatabase(databasePath(home_), options_.createIfMissing)) {
   if (!options_.nowMs) options_.nowMs = wallClockMs;
   if (!options_.probe) options_.probe = systemProcessProbe();
+  // result NULL: abandoned; else what the job's events file says it ended with.
+  db_.exec("CREATE TEMP TABLE lapsed_jobs (id TEXT PRIMARY KEY, heartbeat_at INTEGER, result TEXT, "
+           "exit_code INTEGER, signal INTEGER, outcome TEXT, user_cpu_ns INTEGER, sys_cpu_ns INTEGER, "
+           "max_rss_bytes INTEGER) WITHOUT ROWID; "
+           "CREATE TEMP TABLE lapsed_builds (id TEXT PRIMARY KEY, heartbeat_at INTEGER) WITHOUT ROWID");
 }
 
 std::string SqliteStore::beginBuild(const BuildStart& start) {
@@ -78,10 +88,13 @@ std::string SqliteStore::beginBuild(const BuildStart& start) {
   std::string id = processUlidGenerator().next(static_cast<uint64_t>(now));
   sqlite::Transaction transaction(db_);
   sqlite::Statement insert(db_,
-                           "INSERT INTO builds (id, started_at, command_line, cwd, host, parent_job_id, retry_of) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                           "INSERT INTO builds (id, started_at, command_line, cwd, host, parent_job_id, retry_of, "
+                           "recorder_pid, recorder_start_time, lease_owner, heartbeat_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  pid_t recorder = start.recorderPid > 0 ? start.recorderPid : getpid();
   insert.bind(1, id).bind(2, now).bind(3, start.commandLine).bind(4, start.cwd).bind(5, start.host);
-  insert.bind(6, start.parentJobId).bind(7, start.retryOf).run();
+  insert.bind(6, start.parentJobId).bind(7, start.retryOf).bind(8, static_cast<int64_t>(recorder));
+  insert.bind(9, options_.probe->startTime(recorder)).bind(10, options_.probe->leaseOwner()).bind(11, now).run();
   transaction.commit();
   return id;
 }
@@ -108,8 +121,8 @@ void SqliteStore::beginJob(const std::string& jobId, const JobStart& start) {
   sqlite::Transaction transaction(db_);
   sqlite::Statement insert(db_,
                            "INSERT INTO jobs (id, build_id, build_projects_id, started_at, recipe_hash, "
-                           "recipe_meta, command, name, pid, recorder_pid, lease_owner, local_path, heartbeat_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                           "recipe_meta, command, name, pid, recorder_pid, lease_owner, local_path, heartbeat_at, "
+                           "recorder_start_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, jobId).bind(2, start.buildId);
   if (start.buildProjectId > 0) {
     insert.bind(3, start.buildProjectId);
@@ -118,8 +131,10 @@ void SqliteStore::beginJob(const std::string& jobId, const JobStart& start) {
   }
   insert.bind(4, now).bind(5, start.recipeHash).bind(6, start.recipeMeta).bind(7, start.command);
   insert.bind(8, start.name).bind(9, static_cast<int64_t>(start.pid));
-  insert.bind(10, static_cast<int64_t>(start.recorderPid > 0 ? start.recorderPid : getpid()));
-  insert.bind(11, options_.probe->leaseOwner()).bind(12, start.localPath).bind(13, now).run();
+  pid_t recorder = start.recorderPid > 0 ? start.recorderPid : getpid();
+  insert.bind(10, static_cast<int64_t>(recorder));
+  insert.bind(11, options_.probe->leaseOwner()).bind(12, start.localPath).bind(13, now);
+  insert.bind(14, options_.probe->startTime(recorder)).run();
   transaction.commit();
 }
 
@@ -133,8 +148,16 @@ void SqliteStore::setJobPid(const std::string& jobId, pid_t pid) {
 void SqliteStore::heartbeat(const std::string& jobId) {
   std::lock_guard lock(mutex_);
   sqlite::Transaction transaction(db_);
+  int64_t now = options_.nowMs();
   sqlite::Statement(db_, "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND result IS NULL")
-      .bind(1, options_.nowMs())
+      .bind(1, now)
+      .bind(2, jobId)
+      .run();
+  // The job's build holds the same lease while one of its jobs runs.
+  sqlite::Statement(db_,
+                    "UPDATE builds SET heartbeat_at = ?1 WHERE id = (SELECT build_id FROM jobs WHERE id = ?2) "
+                    "AND result IS NULL")
+      .bind(1, now)
       .bind(2, jobId)
       .run();
   transaction.commit();
@@ -181,7 +204,9 @@ std::string SqliteStore::finishBuild(const std::string& buildId) {
     failed = check.int64(0) != 0;
   }
   const char* result = failed ? "failed" : "succeeded";
-  int changed = sqlite::Statement(db_, "UPDATE builds SET stopped_at = ?, result = ? WHERE id = ?")
+  // A build given up on (its recorder seemed gone) that finishes after all
+  // records its own result.
+  int changed = sqlite::Statement(db_, "UPDATE builds SET stopped_at = ?, result = ?, abandoned = 0 WHERE id = ?")
                     .bind(1, options_.nowMs())
                     .bind(2, result)
                     .bind(3, buildId)
@@ -192,6 +217,17 @@ std::string SqliteStore::finishBuild(const std::string& buildId) {
   }
   transaction.commit();
   return result;
+}
+
+void SqliteStore::failBuild(const std::string& buildId) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction transaction(db_);
+  sqlite::Statement(db_, "UPDATE builds SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL")
+      .bind(1, options_.nowMs())
+      .bind(2, buildId)
+      .run();
+  failBuildUpward(buildId, true);
+  transaction.commit();
 }
 
 std::optional<std::string> SqliteStore::parentBuildOf(const std::string& buildId) {
@@ -219,57 +255,6 @@ void SqliteStore::failBuildUpward(const std::string& buildId, bool evenIfRunning
     sqlite::Statement(db_, "UPDATE builds SET result = 'failed' WHERE id = ?").bind(1, *current).run();
     current = parentBuildOf(*current);
   }
-}
-
-int SqliteStore::reapAbandoned() {
-  std::lock_guard lock(mutex_);
-  return reapLocked();
-}
-
-int SqliteStore::reapLocked() {
-  struct Candidate {
-    std::string id;
-    std::string buildId;
-    int64_t heartbeatAt;
-  };
-  int64_t now = options_.nowMs();
-  std::string owner = options_.probe->leaseOwner();
-  std::vector<Candidate> candidates;
-  {
-    sqlite::Statement running(db_,
-                              "SELECT id, build_id, recorder_pid, lease_owner, heartbeat_at FROM jobs "
-                              "WHERE result IS NULL");
-    while (running.step()) {
-      int64_t heartbeatAt = running.int64(4);
-      bool stale = now - heartbeatAt > options_.leaseTimeoutMs;
-      bool gone = !stale && running.text(3) == owner &&
-                  options_.probe->isGone(static_cast<pid_t>(running.int64(2)));
-      if (stale || gone) candidates.push_back({running.text(0), running.text(1), heartbeatAt});
-    }
-  }
-  if (candidates.empty()) return 0;
-  int reaped = 0;
-  try {
-    sqlite::Transaction transaction(db_);
-    for (const auto& candidate : candidates) {
-      // Unchanged heartbeat: the recorder did not come back meanwhile.
-      int changed = sqlite::Statement(db_,
-                                      "UPDATE jobs SET result = 'abandoned', stopped_at = heartbeat_at "
-                                      "WHERE id = ? AND result IS NULL AND heartbeat_at = ?")
-                        .bind(1, candidate.id)
-                        .bind(2, candidate.heartbeatAt)
-                        .run();
-      if (changed == 0) continue;
-      ++reaped;
-      failBuildUpward(candidate.buildId, true);
-    }
-    transaction.commit();
-  } catch (const SqliteError& error) {
-    // A reader without write access still answers; the next writer reaps.
-    if ((error.extendedCode() & 0xff) == 8 /* SQLITE_READONLY */) return 0;
-    throw;
-  }
-  return reaped;
 }
 
 void SqliteStore::deleteJob(const std::string& jobId) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -39,6 +40,23 @@ class StoreUnsafeError : public StoreOpenError {
  private:
   std::string hint_;
 };
+
+// jobtape.db is damaged (SQLite reported SQLITE_CORRUPT or SQLITE_NOTADB,
+// at open or in any later statement). what() is one line naming the file;
+// hint() how to recover. The first detection leaves a marker file beside
+// the database (kDamagedMarkerSuffix) and every later open refuses the
+// store, so nothing more is written to a database known to be damaged.
+class StoreDamagedError : public StoreOpenError {
+ public:
+  StoreDamagedError(const std::filesystem::path& database, const std::string& reason);
+  const std::string& hint() const { return hint_; }
+
+ private:
+  std::string hint_;
+};
+
+// "jobtape.db" + this: the marker of a damaged database.
+inline constexpr const char* kDamagedMarkerSuffix = "-damaged";
 
 // A job row the store cannot vouch for: its id is not a ULID, or the path it
 // records is not the job's directory in this home (job_dir.h). Listings skip
@@ -81,6 +99,7 @@ struct BuildStart {
   std::string host;
   std::optional<std::string> parentJobId;  // nested build
   std::optional<std::string> retryOf;      // build id this one retries
+  pid_t recorderPid = 0;                   // process holding the lease (0: this one)
 };
 
 struct ProjectSpec {
@@ -110,6 +129,12 @@ struct JobFinish {
   bool stateKept = false;
 };
 
+// What a job's events file says the job finished with (its finish record),
+// read from the job's directory; nullopt when the file has none. Lets a job
+// whose recorder died after writing that record, before finishing the row,
+// read as what it was rather than abandoned. Must not throw.
+using FinishRecovery = std::function<std::optional<JobFinish>(const std::filesystem::path& jobDir)>;
+
 struct JobRow {
   std::string id;
   std::string buildId;
@@ -137,7 +162,9 @@ struct BuildRow {
   std::string id;
   int64_t startedAtMs = 0;
   std::optional<int64_t> stoppedAtMs;
-  std::optional<std::string> result;  // "succeeded" | "failed" | NULL while running
+  // "succeeded" | "failed" | "abandoned" (its recorder went away before it
+  // finished; counts as failed) | NULL while running
+  std::optional<std::string> result;
   std::string commandLine;
   std::string cwd;
   std::string host;
@@ -166,8 +193,9 @@ class Store {
   // Opens (creating and migrating if needed) home/jobtape.db. Throws
   // StoreOpenError. tryOpen returns nullopt only when the file does not
   // exist and `create` is false.
-  static std::unique_ptr<Store> open(const std::filesystem::path& home);
-  static std::unique_ptr<Store> openReadOnlyIfExists(const std::filesystem::path& home);
+  static std::unique_ptr<Store> open(const std::filesystem::path& home, FinishRecovery recover = {});
+  static std::unique_ptr<Store> openReadOnlyIfExists(const std::filesystem::path& home,
+                                                     FinishRecovery recover = {});
   virtual ~Store() = default;
 
   virtual const std::filesystem::path& home() const = 0;
@@ -187,9 +215,15 @@ class Store {
   virtual void finishJob(const std::string& jobId, const JobFinish& finish) = 0;
   // Result is computed: failed if any job or nested build failed.
   virtual std::string finishBuild(const std::string& buildId) = 0;
+  // Ends a build as failed whatever its jobs say: a run it asked for was
+  // refused (e.g. the disk is full) before it had a row.
+  virtual void failBuild(const std::string& buildId) = 0;
 
-  // Marks running jobs whose recorder is gone or whose heartbeat is stale as
-  // abandoned (and their builds failed). Readers call it before answering.
+  // Stores as abandoned the running jobs and builds whose lease lapsed
+  // (lease.h), and fails the builds above them. A writer's step: readers
+  // infer the same in memory and never write. Does nothing, without an
+  // error, when the store cannot be written now (read-only, full, busy).
+  // Returns the number of jobs and builds it marked.
   virtual int reapAbandoned() = 0;
 
   // Queries.

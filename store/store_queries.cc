@@ -1,5 +1,7 @@
 // Read side of the SQLite store. Every query is answered from an index (see
-// schema.cc); each first lets the reaper mark jobs whose recorder is gone.
+// schema.cc); each first infers, in memory, which running jobs and builds
+// lost their recorder (store_leases.cc), and reads them as abandoned. No
+// query writes to the database.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,17 +13,31 @@ namespace jobtape::store {
 
 namespace {
 
+// A running row's column as a lapsed job (temp.lapsed_jobs) reads it.
+std::string lapsed(const std::string& column, const std::string& otherwise) {
+  return "CASE WHEN j.result IS NULL THEN COALESCE((SELECT l." + column +
+         " FROM temp.lapsed_jobs l WHERE l.id = j.id), " + otherwise + ") ELSE " + otherwise + " END";
+}
+
 // Columns of a JobRow, in readJob()'s order.
 const std::string kJobSelect =
     "SELECT j.id, j.build_id, j.build_projects_id, "
     "COALESCE(NULLIF(p.local_project_path, ''), p.registry_project_name, ''), "
-    "j.started_at, j.stopped_at, j.result, j.exit_code, j.signal, j.outcome, j.recipe_hash, j.recipe_meta, "
-    "j.command, j.name, j.pid, j.recorder_pid, j.local_path, j.heartbeat_at, j.user_cpu_ns, j.sys_cpu_ns, "
-    "j.max_rss_bytes, j.state_kept "
+    "j.started_at, " + lapsed("heartbeat_at", "j.stopped_at") + ", " +
+    "COALESCE(j.result, (SELECT COALESCE(l.result, 'abandoned') FROM temp.lapsed_jobs l WHERE l.id = j.id)), " +
+    lapsed("exit_code", "j.exit_code") + ", " + lapsed("signal", "j.signal") + ", " +
+    lapsed("outcome", "j.outcome") + ", j.recipe_hash, j.recipe_meta, "
+    "j.command, j.name, j.pid, j.recorder_pid, j.local_path, j.heartbeat_at, " +
+    lapsed("user_cpu_ns", "j.user_cpu_ns") + ", " + lapsed("sys_cpu_ns", "j.sys_cpu_ns") + ", " +
+    lapsed("max_rss_bytes", "j.max_rss_bytes") + ", j.state_kept "
     "FROM jobs j LEFT JOIN build_projects p ON p.id = j.build_projects_id ";
 
 const std::string kBuildSelect =
-    "SELECT b.id, b.started_at, b.stopped_at, b.result, b.command_line, b.cwd, b.host, b.parent_job_id, "
+    "SELECT b.id, b.started_at, "
+    "COALESCE(b.stopped_at, (SELECT max(l.heartbeat_at, b.started_at) FROM temp.lapsed_builds l WHERE l.id = b.id)), "
+    "CASE WHEN b.abandoned != 0 THEN 'abandoned' "
+    "ELSE COALESCE(b.result, (SELECT 'abandoned' FROM temp.lapsed_builds l WHERE l.id = b.id)) END, "
+    "b.command_line, b.cwd, b.host, b.parent_job_id, "
     "b.retry_of FROM builds b ";
 
 // End of the index range of ids or hashes starting with a prefix: every
@@ -119,7 +135,7 @@ size_t commonPrefix(const std::string& a, const std::string& b) {
 
 std::optional<JobRow> SqliteStore::job(const std::string& jobId) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kJobSelect + "WHERE j.id = ? AND j.deleting = 0";
   sqlite::Statement s(db_, sql);
   s.bind(1, upper(jobId));
@@ -128,9 +144,15 @@ std::optional<JobRow> SqliteStore::job(const std::string& jobId) {
 
 std::vector<JobRow> SqliteStore::jobs(const JobFilter& filter) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   std::string sql = kJobSelect + "WHERE j.deleting = 0";
-  if (filter.status) sql += filter.status == JobStatus::running ? " AND j.result IS NULL" : " AND j.result = ?";
+  if (filter.status == JobStatus::running) {
+    sql += " AND j.result IS NULL AND j.id NOT IN (SELECT id FROM temp.lapsed_jobs)";
+  } else if (filter.status == JobStatus::abandoned) {
+    sql += " AND (j.result = 'abandoned' OR j.id IN (SELECT id FROM temp.lapsed_jobs WHERE result IS NULL))";
+  } else if (filter.status) {
+    sql += " AND (j.result = ? OR j.id IN (SELECT id FROM temp.lapsed_jobs WHERE result = ?))";
+  }
   if (filter.project) {
     sql += " AND j.build_projects_id IN (SELECT id FROM build_projects WHERE local_project_path = ? "
            "UNION SELECT id FROM build_projects WHERE registry_project_name = ?)";
@@ -140,7 +162,10 @@ std::vector<JobRow> SqliteStore::jobs(const JobFilter& filter) {
   sql += " ORDER BY j.id DESC LIMIT ?";
   sqlite::Statement s(db_, sql);
   int index = 1;
-  if (filter.status && filter.status != JobStatus::running) s.bind(index++, jobStatusName(*filter.status));
+  if (filter.status == JobStatus::succeeded || filter.status == JobStatus::failed) {
+    s.bind(index++, jobStatusName(*filter.status));
+    s.bind(index++, jobStatusName(*filter.status));
+  }
   if (filter.project) {
     s.bind(index++, *filter.project);
     s.bind(index++, *filter.project);
@@ -156,7 +181,7 @@ std::vector<JobRow> SqliteStore::jobs(const JobFilter& filter) {
 
 std::optional<BuildRow> SqliteStore::build(const std::string& buildId) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kBuildSelect + "WHERE b.id = ?";
   sqlite::Statement s(db_, sql);
   s.bind(1, upper(buildId));
@@ -167,7 +192,7 @@ std::optional<BuildRow> SqliteStore::build(const std::string& buildId) {
 
 std::vector<BuildRow> SqliteStore::builds(int limit) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kBuildSelect + "ORDER BY b.id DESC LIMIT ?";
   sqlite::Statement s(db_, sql);
   s.bind(1, limit > 0 ? static_cast<int64_t>(limit) : int64_t{-1});
@@ -176,7 +201,7 @@ std::vector<BuildRow> SqliteStore::builds(int limit) {
 
 std::vector<BuildRow> SqliteStore::buildsStartedSince(int64_t sinceMs) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kBuildSelect + "WHERE b.id >= ? AND b.started_at >= ? ORDER BY b.id DESC";
   sqlite::Statement s(db_, sql);
   s.bind(1, firstIdAt(sinceMs));
@@ -197,7 +222,7 @@ std::vector<ProjectRow> SqliteStore::projects(const std::string& buildId) {
 
 std::vector<BuildRow> SqliteStore::childBuilds(const std::string& buildId) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql =
       kBuildSelect + "WHERE b.parent_job_id IN (SELECT id FROM jobs WHERE build_id = ?) ORDER BY b.id";
   sqlite::Statement s(db_, sql);
@@ -207,7 +232,7 @@ std::vector<BuildRow> SqliteStore::childBuilds(const std::string& buildId) {
 
 std::vector<JobRow> SqliteStore::jobsOfBuild(const std::string& buildId) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kJobSelect + "WHERE j.build_id = ? AND j.deleting = 0 ORDER BY j.id";
   sqlite::Statement s(db_, sql);
   s.bind(1, upper(buildId));
@@ -230,38 +255,44 @@ std::string SqliteStore::shortestUniquePrefix(const std::string& jobId, size_t m
 
 std::optional<JobRow> SqliteStore::recentJob(JobKind kind, int64_t offset) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   // The offset walks the index alone; only the row found is read.
   static const std::string any =
       kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE deleting = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)";
   static const std::string failed =
       kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE result IN ('failed', 'abandoned') AND deleting = 0 "
                    "ORDER BY id DESC LIMIT 1 OFFSET ?)";
-  sqlite::Statement s(db_, kind == JobKind::failed ? failed : any);
+  // Only when some job lapsed: the union costs a sort of the failed ones.
+  static const std::string failedOrLapsed =
+      kJobSelect + "WHERE j.id = (SELECT id FROM (SELECT id FROM jobs WHERE result IN ('failed', 'abandoned') "
+                   "AND deleting = 0 UNION SELECT id FROM temp.lapsed_jobs WHERE result IS NULL OR result = 'failed') "
+                   "ORDER BY id DESC LIMIT 1 OFFSET ?)";
+  sqlite::Statement s(db_, kind == JobKind::failed ? (lapsedJobs_ > 0 ? failedOrLapsed : failed) : any);
   s.bind(1, offset);
   return readOneJob(s);
 }
 
 std::optional<JobRow> SqliteStore::recentRunningJob() {
   std::lock_guard lock(mutex_);
-  reapLocked();  // a job whose recorder is gone is abandoned, not running
+  inferLapsedLocked();  // a job whose recorder is gone is abandoned, not running
   static const std::string sql =
-      kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE result IS NULL AND deleting = 0 ORDER BY id DESC LIMIT 1)";
+      kJobSelect + "WHERE j.id = (SELECT id FROM jobs WHERE result IS NULL AND deleting = 0 "
+                   "AND id NOT IN (SELECT id FROM temp.lapsed_jobs) ORDER BY id DESC LIMIT 1)";
   sqlite::Statement s(db_, sql);
   return readOneJob(s);
 }
 
 int64_t SqliteStore::countJobs(JobKind kind) {
   std::lock_guard lock(mutex_);
-  reapLocked();
-  return db_.queryInt(kind == JobKind::failed
-                          ? "SELECT COALESCE(sum(n), 0) FROM job_counts WHERE result IN ('failed', 'abandoned')"
-                          : "SELECT COALESCE(sum(n), 0) FROM job_counts");
+  inferLapsedLocked();
+  if (kind != JobKind::failed) return db_.queryInt("SELECT COALESCE(sum(n), 0) FROM job_counts");
+  return db_.queryInt("SELECT count(*) FROM temp.lapsed_jobs WHERE result IS NULL OR result = 'failed'") +
+         db_.queryInt("SELECT COALESCE(sum(n), 0) FROM job_counts WHERE result IN ('failed', 'abandoned')");
 }
 
 std::vector<JobRow> SqliteStore::jobsWithIdPrefix(const std::string& prefix, int limit) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kJobSelect + "WHERE j.id >= ? AND j.id < ? AND j.deleting = 0 ORDER BY j.id LIMIT ?";
   sqlite::Statement s(db_, sql);
   s.bind(1, prefix).bind(2, rangeEnd(prefix)).bind(3, static_cast<int64_t>(limit));
@@ -288,7 +319,7 @@ std::vector<std::string> SqliteStore::recipeHashesWithPrefix(const std::string& 
 
 std::optional<JobRow> SqliteStore::recentJobOfRecipe(const std::string& recipeHash) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql =
       kJobSelect + "WHERE j.recipe_hash = ? AND j.deleting = 0 ORDER BY j.id DESC LIMIT 1";
   sqlite::Statement s(db_, sql);
@@ -298,7 +329,7 @@ std::optional<JobRow> SqliteStore::recentJobOfRecipe(const std::string& recipeHa
 
 std::optional<JobRow> SqliteStore::recentJobWithPid(pid_t pid) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kJobSelect + "WHERE j.pid = ? AND j.deleting = 0 ORDER BY j.id DESC LIMIT 1";
   sqlite::Statement s(db_, sql);
   s.bind(1, static_cast<int64_t>(pid));
@@ -307,13 +338,16 @@ std::optional<JobRow> SqliteStore::recentJobWithPid(pid_t pid) {
 
 std::optional<BuildRow> SqliteStore::recentBuild(JobKind kind) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   // A nested build starts after its parent but belongs to it: `last` and
   // `failed` name top-level builds (nested ones are shown in their tree).
   static const std::string any = kBuildSelect + "WHERE b.parent_job_id IS NULL ORDER BY b.id DESC LIMIT 1";
   static const std::string failed =
       kBuildSelect + "WHERE b.result = 'failed' AND b.parent_job_id IS NULL ORDER BY b.id DESC LIMIT 1";
-  sqlite::Statement s(db_, kind == JobKind::failed ? failed : any);
+  static const std::string failedOrLapsed =
+      kBuildSelect + "WHERE (b.result = 'failed' OR b.id IN (SELECT id FROM temp.lapsed_builds)) "
+                     "AND b.parent_job_id IS NULL ORDER BY b.id DESC LIMIT 1";
+  sqlite::Statement s(db_, kind == JobKind::failed ? (lapsedBuilds_ > 0 ? failedOrLapsed : failed) : any);
   auto rows = readBuilds(s);
   if (rows.empty()) return std::nullopt;
   return rows.front();
@@ -321,7 +355,7 @@ std::optional<BuildRow> SqliteStore::recentBuild(JobKind kind) {
 
 std::vector<BuildRow> SqliteStore::buildsWithIdPrefix(const std::string& prefix, int limit) {
   std::lock_guard lock(mutex_);
-  reapLocked();
+  inferLapsedLocked();
   static const std::string sql = kBuildSelect + "WHERE b.id >= ? AND b.id < ? ORDER BY b.id LIMIT ?";
   sqlite::Statement s(db_, sql);
   s.bind(1, prefix).bind(2, rangeEnd(prefix)).bind(3, static_cast<int64_t>(limit));

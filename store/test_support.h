@@ -54,7 +54,8 @@ class ScriptedProbe final : public ProcessProbe {
   std::string owner = "test-boot:pid:[1]";
   std::set<pid_t> gone;
   std::string leaseOwner() override { return owner; }
-  bool isGone(pid_t pid) override { return gone.count(pid) != 0; }
+  uint64_t startTime(pid_t pid) override { return static_cast<uint64_t>(pid) + 1000; }
+  bool isGone(pid_t pid, uint64_t) override { return gone.count(pid) != 0; }
 };
 
 inline std::string readFile(const std::filesystem::path& path) {

@@ -2,15 +2,25 @@
 //
 // Files are untrusted: they may be cut short, damaged, or not ours at all.
 // The limits below keep a hostile file from choosing our memory use or
-// sending Cap'n Proto's lazy pointer checks into a loop:
+// sending Cap'n Proto's lazy pointer checks into a loop, so that reading any
+// file costs at most a constant (about 3 frames' worth: ~100 MiB) plus what
+// the caller keeps, and time proportional to its decompressed size:
 //  - zstd windows above 16 MiB are refused (the writer uses 2 MiB);
-//  - a frame's content is at most 64 MiB (the writer's are ~1 MiB) and one
+//  - a frame's content is at most 32 MiB (the writer's are ~1 MiB) and one
 //    message at most 16 MiB (the largest real one is a description with a
 //    big environment);
-//  - Cap'n Proto reads each message with a traversal limit of 8 Mi words and
-//    a nesting limit of 64; its kj::Exceptions become Damage, never crashes.
-// A frame's messages are handed out only once the frame ended and zstd
-// checked its checksum, so a damaged frame yields no events at all.
+//  - Cap'n Proto reads each message with a traversal limit proportional to
+//    its size (8 words per word of message, plus 4 Ki words: a list of
+//    empty elements, which takes no room, still costs a word each) and a
+//    nesting limit of 64; its kj::Exceptions become Damage, never crashes;
+//  - no list of an event holds more than kMaxListEntries (65,536) entries
+//    (events_codec.h): a longer one is damage before one entry is copied;
+//  - a frame's messages are checked when the frame ends and decoded one at
+//    a time as they are handed out: a frame of many messages never exists
+//    decoded all at once.
+// A frame's messages are handed out only once the frame ended, zstd checked
+// its checksum and every message decoded, so a damaged frame yields no
+// events at all.
 #include "recorder/events/event_reader.h"
 
 #include <capnp/serialize.h>
@@ -35,14 +45,14 @@ namespace jobtape::recorder {
 namespace {
 
 constexpr int kWindowLogMax = 24;
-constexpr size_t kMaxFrameBytes = size_t{64} << 20;
+constexpr size_t kMaxFrameBytes = size_t{32} << 20;
 constexpr size_t kMaxMessageWords = (size_t{16} << 20) / sizeof(capnp::word);
 constexpr size_t kInitialFrameBytes = size_t{256} << 10;
 constexpr std::chrono::milliseconds kFollowPoll{100};
 
-capnp::ReaderOptions untrustedOptions() {
+capnp::ReaderOptions untrustedOptions(size_t messageWords) {
   capnp::ReaderOptions options;
-  options.traversalLimitInWords = size_t{8} << 20;
+  options.traversalLimitInWords = messageWords * 8 + 4096;
   options.nestingLimit = 64;
   return options;
 }
@@ -80,6 +90,11 @@ class ReaderImpl final : public EventReader {
   void growFrame();
   void splitMessages();
   Event decodeMessage(kj::ArrayPtr<const capnp::word> words);
+  // Where one message of the current frame lies in frame_, in words.
+  struct Span {
+    size_t offset;
+    size_t words;
+  };
   void checkDescription(schema::Event::Reader root) const;
   void endFrame();
   Event pop();
@@ -95,8 +110,8 @@ class ReaderImpl final : public EventReader {
   kj::Array<capnp::word> frame_;  // the current frame's content so far
   size_t frameBytes_ = 0;
   size_t scanned_ = 0;       // bytes of frame_ split into whole messages
-  std::vector<Event> pending_;  // messages of the current, unfinished frame
-  std::deque<Event> ready_;     // messages of ended, checked frames
+  std::vector<Span> pending_;  // messages of the current, unfinished frame
+  std::deque<Span> ready_;     // messages of the ended, checked frame, still in frame_
   bool inDescription_ = true;
   bool finished_ = false;
   bool broken_ = false;  // hard damage: the zstd state cannot go on
@@ -158,7 +173,8 @@ void ReaderImpl::splitMessages() {
                                    : "a message claims more than 16 MiB");
     }
     if (need > available) return;
-    pending_.push_back(decodeMessage(rest.slice(0, need)));
+    decodeMessage(rest.slice(0, need));  // checked now, decoded again when handed out
+    pending_.push_back(Span{scanned_ / sizeof(capnp::word), need});
     scanned_ += need * sizeof(capnp::word);
   }
 }
@@ -178,7 +194,7 @@ void ReaderImpl::checkDescription(schema::Event::Reader root) const {
 
 Event ReaderImpl::decodeMessage(kj::ArrayPtr<const capnp::word> words) {
   try {
-    capnp::FlatArrayMessageReader message(words, untrustedOptions());
+    capnp::FlatArrayMessageReader message(words, untrustedOptions(words.size()));
     auto root = message.getRoot<schema::Event>();
     if (inDescription_) checkDescription(root);
     return decodeEvent(root);
@@ -193,7 +209,9 @@ Event ReaderImpl::decodeMessage(kj::ArrayPtr<const capnp::word> words) {
 
 void ReaderImpl::endFrame() {
   if (scanned_ != frameBytes_) throw BadData("a zstd frame ends inside a message");
-  for (Event& event : pending_) ready_.push_back(std::move(event));
+  // frame_ keeps the frame's bytes until its messages were handed out: the
+  // next frame is decoded only once ready_ is empty.
+  ready_.assign(pending_.begin(), pending_.end());
   pending_.clear();
   frameBytes_ = 0;
   scanned_ = 0;
@@ -216,14 +234,15 @@ void ReaderImpl::readDescription() {
     throw NotAnEventsFile(
         fmt::format("{}: not an events file: the first zstd frame holds no message", path_.string()));
   }
-  description_ = std::move(ready_.front().started);
-  ready_.clear();
+  description_ = std::move(pop().started);
   inDescription_ = false;
 }
 
 Event ReaderImpl::pop() {
-  Event event = std::move(ready_.front());
+  Span span = ready_.front();
   ready_.pop_front();
+  // Checked when its frame ended: decoding it again cannot fail.
+  Event event = decodeMessage(kj::ArrayPtr<const capnp::word>(frame_.begin() + span.offset, span.words));
   if (event.kind == Event::Kind::jobFinished) {
     finished_ = true;  // the last event: anything after it is not the job's
     ready_.clear();

@@ -13,7 +13,10 @@
 //    readable prefix is as long as possible and clearly delimited; a crash
 //    of the machine must not lose the logs of a failed job.
 //  - Files are untrusted when read: copied between machines, cut short,
-//    damaged. See event_reader.cc for the limits the reader applies.
+//    damaged, or crafted. See event_reader.cc for the limits the reader
+//    applies; what a writer must keep within them: a zstd frame at most
+//    32 MiB of content, a message at most 16 MiB, every list at most
+//    kMaxListEntries (65,536) entries (an exec's argv is cut there).
 //  - Output dominates the bytes (compiler logs, which zstd shrinks ~10x), so
 //    the writer must keep up with `zstd -3` over the same bytes.
 //

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 #include <string>
 
@@ -149,8 +150,26 @@ const char* resultName(schema::Result result) {
   return "failed";
 }
 
+// Throws before a list's entries are copied (decodeEvent's callers treat any
+// exception as damage).
+void checkListLength(size_t entries, const char* what) {
+  if (entries > kMaxListEntries) {
+    throw std::length_error(std::string(what) + " holds " + std::to_string(entries) + " entries, more than " +
+                            std::to_string(kMaxListEntries));
+  }
+}
+
+void checkRecipeLists(schema::Recipe::Reader recipe) {
+  checkListLength(recipe.getArgs().size(), "recipe.args");
+  checkListLength(recipe.getEnv().size(), "recipe.env");
+  checkListLength(recipe.getMounts().size(), "recipe.mounts");
+  checkListLength(recipe.getMeta().size(), "recipe.meta");
+  checkListLength(recipe.getSecretEnv().size(), "recipe.secretEnv");
+}
+
 JobDescription decodeStarted(schema::JobStarted::Reader from) {
   JobDescription to;
+  checkRecipeLists(from.getRecipe());
   to.jobId = from.getJobId();
   to.buildId = from.getBuildId();
   to.recipe = sandbox::recipeFromCapnp(from.getRecipe());
@@ -172,7 +191,10 @@ ExecEvent decodeExec(schema::ProcessExec::Reader from) {
   to.record.pid = from.getPid();
   to.record.ppid = from.getPpid();
   to.record.executable = fromData(from.getExecutable());
-  for (auto arg : from.getArgv()) to.record.argv.push_back(fromData(arg));
+  auto argv = from.getArgv();
+  checkListLength(argv.size(), "processExec.argv");
+  to.record.argv.reserve(argv.size());
+  for (auto arg : argv) to.record.argv.push_back(fromData(arg));
   to.record.cwd = fromData(from.getCwd());
   to.spawned = from.getKind() == schema::ProcessExec::Kind::SPAWNED;
   return to;
@@ -251,8 +273,9 @@ EncodedEvent encodeExec(const sandbox::ExecRecord& exec, bool spawned) {
     out.setElapsedNs(exec.elapsedNs);
     out.setPid(exec.pid);
     out.setPpid(exec.ppid);
-    auto argv = out.initArgv(exec.argv.size());
-    for (size_t i = 0; i < exec.argv.size(); ++i) argv.set(i, asData(exec.argv[i]));
+    const size_t kept = std::min(exec.argv.size(), kMaxListEntries);
+    auto argv = out.initArgv(static_cast<unsigned>(kept));
+    for (size_t i = 0; i < kept; ++i) argv.set(static_cast<unsigned>(i), asData(exec.argv[i]));
     out.setCwd(asData(exec.cwd));
     out.setKind(spawned ? schema::ProcessExec::Kind::SPAWNED : schema::ProcessExec::Kind::EXEC);
     out.setExecutable(asData(exec.executable));

@@ -50,6 +50,13 @@ EncodedEvent encodeJobFinished(const sandbox::RunResult& result);
 // The largest output payload of one event.
 inline constexpr size_t kMaxOutputChunk = size_t{1} << 20;
 
+// The most entries any list of an event may hold (an exec's argv; a
+// recipe's args, env, mounts, meta, secretEnv). The writer keeps an exec's
+// first kMaxListEntries arguments; the reader refuses a longer list as
+// damage before it copies one entry, so a hostile message cannot make it
+// allocate per entry.
+inline constexpr size_t kMaxListEntries = 65'536;
+
 // Copies one message into the plain view. Reading an untrusted message can
 // throw kj::Exception (bad pointers, limits); the caller treats that as
 // damage.

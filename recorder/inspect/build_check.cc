@@ -14,7 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool failed(const store::BuildRow& build) { return build.result && *build.result == "failed"; }
+// An abandoned build (its recorder went away) never succeeded.
+bool failed(const store::BuildRow& build) {
+  return build.result && (*build.result == "failed" || *build.result == "abandoned");
+}
 
 std::string canonicalOrEmpty(const std::string& path) {
   if (path.empty()) return {};

@@ -103,7 +103,7 @@ std::vector<DayStats> aggregateHistory(const std::vector<store::BuildRow>& build
     if (since && build.startedAtMs < *since) continue;
     auto& day = dayFor(build.startedAtMs);
     ++day.stats.builds;
-    if (build.result && *build.result == "failed") ++day.stats.failedBuilds;
+    if (build.result && (*build.result == "failed" || *build.result == "abandoned")) ++day.stats.failedBuilds;
     if (build.stoppedAtMs) day.buildDurations.push_back(std::max<int64_t>(0, *build.stoppedAtMs - build.startedAtMs));
   }
   for (const auto& job : jobs) {

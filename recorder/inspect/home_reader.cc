@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "recorder/events/event_reader.h"
+#include "recorder/job_finish_recovery.h"
 #include "recorder/inspect/public_events.h"
 #include "recorder/inspect/public_records.h"
 #include "store/home_safety.h"
@@ -45,7 +46,7 @@ void refuseForeignHome(const fs::path& home) {
 std::unique_ptr<Home> Home::open(const HomeOptions& options) {
   return recorder::publicErrors([&]() -> std::unique_ptr<Home> {
     fs::path path = store::resolveHome(options.home);
-    auto store = store::Store::openReadOnlyIfExists(path);
+    auto store = store::Store::openReadOnlyIfExists(path, recorder::finishRecordedIn);
     if (!store && options.refuseForeign) refuseForeignHome(path);
     return std::make_unique<recorder::StoreHome>(path, std::move(store));
   });
@@ -190,7 +191,6 @@ std::unique_ptr<JobEvents> StoreHome::events(const SelectedJob& selected) {
   if (store_) {
     std::string jobId = selected.record ? selected.record->id : reader->description().jobId;
     status = [this, jobId]() -> std::optional<store::JobStatus> {
-      markAbandoned();
       auto row = store_->job(jobId);
       if (!row) return std::nullopt;
       return row->status;

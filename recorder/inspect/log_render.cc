@@ -95,8 +95,35 @@ void LogRenderer::add(const Event& event) {
 
 void LogRenderer::hold(const Event& event) {
   held_.push_back(event);
-  if (event.kind == Event::Kind::output) heldNewlines_ += newlines(event.output.bytes);
+  if (event.kind == Event::Kind::output) {
+    heldNewlines_ += newlines(event.output.bytes);
+    heldBytes_ += event.output.bytes.size();
+  }
   trimHeld();
+  cutHeldToWindow();
+}
+
+// A tail whose lines hold more than kTailWindowBytes (one huge line) keeps
+// only the window's last bytes: memory stays bounded whatever the lines.
+void LogRenderer::cutHeldToWindow() {
+  while (heldBytes_ > kTailWindowBytes && !held_.empty()) {
+    Event& front = held_.front();
+    if (front.kind != Event::Kind::output) {
+      held_.pop_front();
+      continue;
+    }
+    std::string& bytes = front.output.bytes;
+    size_t excess = heldBytes_ - kTailWindowBytes;
+    size_t drop = std::min(excess, bytes.size());
+    heldNewlines_ -= newlines(std::string_view(bytes).substr(0, drop));
+    heldBytes_ -= drop;
+    tailCut_ += drop;
+    if (drop == bytes.size()) {
+      held_.pop_front();
+    } else {
+      bytes.erase(0, drop);
+    }
+  }
 }
 
 // With --tail N only the events after the N+1-th newline from the end can
@@ -111,6 +138,7 @@ void LogRenderer::trimHeld() {
     size_t frontNewlines = front.kind == Event::Kind::output ? newlines(front.output.bytes) : 0;
     if (heldNewlines_ - frontNewlines < keep) break;
     heldNewlines_ -= frontNewlines;
+    if (front.kind == Event::Kind::output) heldBytes_ -= front.output.bytes.size();
     held_.pop_front();
   }
 }
@@ -121,7 +149,8 @@ void LogRenderer::catchUp() {
   std::deque<Event> held;
   held.swap(held_);
   heldNewlines_ = 0;
-  if (options_.format == LogFormat::cast) writeCastHeader(finishedNs_);
+  heldBytes_ = 0;
+  if (options_.format == LogFormat::cast) writeCastHeader(options_.castDurationNs ? options_.castDurationNs : finishedNs_);
   if (options_.format == LogFormat::json) writeJsonStarted();
 
   size_t first = 0;
@@ -276,6 +305,8 @@ void LogRenderer::emitJson(const Event& event) {
 }
 
 void LogRenderer::writeCastHeader(std::optional<uint64_t> durationNs) {
+  if (headerWritten_) return;
+  headerWritten_ = true;
   const JobDescription& d = description_;
   JsonWriter json;
   json.beginObject()
@@ -300,6 +331,7 @@ void LogRenderer::writeCastHeader(std::optional<uint64_t> durationNs) {
 }
 
 void LogRenderer::emitCast(const OutputEvent& output) {
+  writeCastHeader(options_.castDurationNs ? options_.castDurationNs : finishedNs_);
   std::string data = castCarry_ + output.bytes;
   size_t carry = incompleteUtf8Suffix(data);
   castCarry_ = data.substr(data.size() - carry);

@@ -38,7 +38,14 @@ struct LogOptions {
   // The cast's terminal size (the recording has none: pipes, not a tty).
   unsigned castWidth = 80;
   unsigned castHeight = 24;
+  // The cast header's duration, when the caller knows it before the events
+  // (a finished job's file read once ahead): a cast streams, held by nothing.
+  std::optional<uint64_t> castDurationNs;
 };
+
+// --tail keeps at most this much output (one line longer than this is cut
+// to its last kTailWindowBytes; LogRenderer::tailCut() says so).
+inline constexpr size_t kTailWindowBytes = size_t{32} << 20;
 
 class ByteSink {
  public:
@@ -73,9 +80,12 @@ class LogRenderer {
   // What exec tracing missed, once its event was added (json writes it as an
   // event; text and cast carry only output, so the caller says it aside).
   const std::optional<sandbox::TracingShortfall>& tracingIncomplete() const { return tracingIncomplete_; }
+  // Bytes of the tail that were dropped to keep within kTailWindowBytes.
+  uint64_t tailCut() const { return tailCut_; }
 
  private:
-  bool holding() const { return !caughtUp_ && (options_.tailLines || options_.format == LogFormat::cast); }
+  bool holding() const { return !caughtUp_ && options_.tailLines.has_value(); }
+  void cutHeldToWindow();
   bool wanted(const OutputEvent& output) const;
   void hold(const Event& event);
   void trimHeld();
@@ -95,6 +105,8 @@ class LogRenderer {
   // Held events (tail/cast) and how many newlines their output holds.
   std::deque<Event> held_;
   size_t heldNewlines_ = 0;
+  size_t heldBytes_ = 0;  // output bytes in held_
+  uint64_t tailCut_ = 0;
   std::optional<uint64_t> finishedNs_;
   uint64_t lastNs_ = 0;
   std::optional<sandbox::TracingShortfall> tracingIncomplete_;

@@ -232,6 +232,7 @@ TEST(LogRender, JsonOfAnEmptyLogStillDescribesTheJob) {
 TEST(LogRender, CastIsAsciicastV2WithTerminalLineEndsAndIncreasingTimes) {
   LogOptions options;
   options.format = LogFormat::cast;
+  options.castDurationNs = 1500 * kMs;  // writeLogs reads it ahead from the file
   std::vector<Event> events = {so(100, "one\n"), se(250, "two\r\n"), so(200, "three\n"), finished(1500, 0)};
   auto rows = lines(render(events, options));
   ASSERT_EQ(rows.size(), 4u);
@@ -270,6 +271,37 @@ TEST(LogRender, CastKeepsACharacterSplitAcrossChunksWhole) {
   // A character that never completed is shown, not dropped.
   EXPECT_EQ(std::string(ParsedJson(rows[3]).root().getArray()[2].getString().cStr()),
             "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(LogRender, CastStreamsWithoutHoldingTheOutput) {
+  JobDescription d = description();
+  StringSink sink;
+  LogOptions options;
+  options.format = LogFormat::cast;
+  options.castDurationNs = 2 * kMs;
+  LogRenderer renderer(d, options, sink);
+  renderer.add(so(1, "first\n"));
+  auto rows = lines(sink.text);
+  ASSERT_EQ(rows.size(), 2u) << "the header and the first chunk, before the end";
+  EXPECT_DOUBLE_EQ(numberMember(ParsedJson(rows[0]).root(), "duration"), 0.002);
+  renderer.add(finished(2, 0));
+  renderer.finish();
+  EXPECT_EQ(lines(sink.text).size(), 2u);
+}
+
+TEST(LogRender, TailOfOneHugeLineKeepsItsLastWindow) {
+  JobDescription d = description();
+  StringSink sink;
+  LogOptions options;
+  options.tailLines = 1;
+  LogRenderer renderer(d, options, sink);
+  std::string chunk(1 << 20, 'x');
+  chunk.back() = 'y';
+  for (int i = 0; i < 40; ++i) renderer.add(so(static_cast<uint64_t>(i), chunk));
+  renderer.finish();
+  EXPECT_EQ(sink.text.size(), kTailWindowBytes);
+  EXPECT_EQ(renderer.tailCut(), 40u * chunk.size() - kTailWindowBytes);
+  EXPECT_EQ(sink.text.back(), 'y');
 }
 
 TEST(LogRender, CastOfARunningJobHasNoDuration) {

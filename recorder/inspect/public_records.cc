@@ -150,6 +150,8 @@ void rethrowAsPublicError() {
     throw;
   } catch (const store::StoreUnsafeError& error) {
     throw HomeError(HomeError::Reason::unsafe, error.what(), error.hint(), std::current_exception());
+  } catch (const store::StoreDamagedError& error) {
+    throw HomeError(HomeError::Reason::damaged, error.what(), error.hint(), std::current_exception());
   } catch (const store::StoreOpenError& error) {
     throw HomeError(HomeError::Reason::unusable, error.what(), {}, std::current_exception());
   } catch (const store::DamagedJobRow& error) {

@@ -112,6 +112,20 @@ std::optional<LogFormat> parseLogFormat(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// The finished job's wall time from its events file; nullopt while it runs.
+std::optional<uint64_t> recordedDurationNs(const std::filesystem::path& path) {
+  auto reader = recorder::EventReader::tryOpen(path);
+  if (!reader) return std::nullopt;
+  while (auto event = reader->next()) {
+    if (event->kind == recorder::Event::Kind::jobFinished) return event->finished.result.wallNs;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 LogSummary writeLogs(JobEvents& events, const LogOptions& options, std::ostream& out) {
   if (options.timestamps && options.format != LogFormat::text) {
     throw Error(Error::Kind::invalidArgument, "timestamps go with the text format only");
@@ -125,6 +139,9 @@ LogSummary writeLogs(JobEvents& events, const LogOptions& options, std::ostream&
   renderOptions.castHeight = options.castHeight;
 
   auto& impl = events.impl();
+  // A cast's header holds the duration: read the file once ahead for it
+  // rather than hold the whole output until the end.
+  if (options.format == LogFormat::cast) renderOptions.castDurationNs = recordedDurationNs(impl.path);
   auto& reader = *impl.reader;
   StreamSink sink(out);
   recorder::LogRenderer renderer(reader.description(), renderOptions, sink);
@@ -150,6 +167,7 @@ LogSummary writeLogs(JobEvents& events, const LogOptions& options, std::ostream&
   });
   LogSummary summary;
   if (renderer.tracingIncomplete()) summary.tracingIncomplete = recorder::toPublic(*renderer.tracingIncomplete());
+  summary.tailCutBytes = renderer.tailCut();
   return summary;
 }
 

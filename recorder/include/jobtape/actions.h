@@ -151,4 +151,21 @@ GcReport collectGarbage(Home& home, const GcPolicy& policy);
 // `gc --json`.
 std::string gcReportJson(const GcReport& report);
 
+struct RecoveryReport {
+  std::filesystem::path keptAs{};  // the old jobtape.db, moved aside; empty when there was none
+  int jobs = 0;                    // job rows rebuilt from events files
+  int builds = 0;                  // builds those jobs belong to
+  std::vector<std::string> skipped{};  // job directories without a readable events file
+};
+
+// `gc --recover`: rebuilds the home's index (jobtape.db) from the events
+// files under jobs/, which are the record: the old database (damaged, or
+// not) is moved aside to jobtape.db.damaged-<unix ms> with its -wal and
+// -shm, the damaged marker removed, and every job directory's events file
+// read for its row (a job without a finish record is abandoned) and its
+// build's (result from its jobs). A build's command line, cwd and projects
+// were only in the old database and stay empty. Throws Error (Kind::store)
+// when the home cannot be used.
+RecoveryReport recoverStore(const HomeOptions& options);
+
 }  // namespace jobtape

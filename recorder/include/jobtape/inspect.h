@@ -93,7 +93,8 @@ class HomeError : public Error {
  public:
   enum class Reason {
     unsafe,    // owned by another user, writable by others, a symlink: hint() is the fix
-    unusable,  // jobtape.db is from a newer jobtape, not SQLite, damaged
+    unusable,  // jobtape.db is from a newer jobtape, or another program's
+    damaged,   // jobtape.db is damaged (SQLITE_CORRUPT / NOTADB): hint() says how to recover
     notAStore, // a directory with files but no jobtape.db (HomeOptions::refuseForeign)
   };
   HomeError(Reason reason, const std::string& message, std::string hint = {}, std::exception_ptr cause = nullptr);
@@ -229,9 +230,11 @@ class Home {
   // False: nothing was recorded here yet. Selectors then resolve only paths.
   virtual bool hasStore() const noexcept = 0;
 
-  // Marks jobs whose recorder is gone as abandoned (and their builds failed)
-  // when the store can be written now; otherwise does nothing. Call it before
-  // answering questions about running jobs.
+  // Stores as abandoned the jobs and builds whose recorder is gone (and fails
+  // the builds above them) when the store can be written now; otherwise does
+  // nothing. Readers need not call it: every answer already shows such jobs
+  // and builds as abandoned, inferred in memory, so reading works on a full
+  // disk or a read-only store.
   virtual void markAbandoned() noexcept = 0;
 
   // ---- jobs --------------------------------------------------------------

@@ -186,6 +186,10 @@ struct JobResult {
   std::string setupStep{};  // with Outcome::setupFailed
   int setupErrno = 0;     // with Outcome::setupFailed
   std::string violatingSyscall{};  // with Outcome::seccompViolation
+  // Not empty when the job's record is incomplete: its events file could not
+  // be written to its end (e.g. the disk filled), or its row could not be
+  // finished. Says what is missing; the job's own result above stands.
+  std::string recordProblem{};
 };
 
 struct ProjectOptions {

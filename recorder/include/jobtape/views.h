@@ -81,6 +81,9 @@ struct LogSummary {
   // What exec tracing missed. json writes it as an event; text and cast carry
   // only output, so the caller may say it aside (tracingShortfallText).
   std::optional<TracingShortfall> tracingIncomplete{};
+  // With a tail: bytes dropped because its lines held more than 32 MiB (one
+  // huge line keeps its last 32 MiB); the caller says so aside.
+  uint64_t tailCutBytes = 0;
 };
 
 // Writes the events still to come from `events` as `options` say. Throws
