@@ -265,7 +265,7 @@ void confineInit(const ChildPlan& p) {
 [[noreturn]] void recordOnlyInit(ChildPlan p) {
   check(p, resetSignalDispositions());
   check(p, dieWithParent(0));
-  check(p, newSession(false));
+  check(p, newSession(-1));
   check(p, arrangeStdio(p.stdio, &p.channel));
   if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
   if (::unshare(CLONE_NEWNS) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
