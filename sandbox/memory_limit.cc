@@ -1,5 +1,7 @@
 #include "sandbox/memory_limit.h"
 
+#include "sandbox/cgroup_files.h"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -13,15 +15,6 @@
 namespace jobtape::sandbox {
 
 namespace {
-
-constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
-
-std::string readSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 bool writeSmallFile(const std::string& path, const std::string& text) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));

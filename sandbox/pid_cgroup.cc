@@ -1,5 +1,7 @@
 #include "sandbox/pid_cgroup.h"
 
+#include "sandbox/cgroup_files.h"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -15,15 +17,6 @@
 namespace jobtape::sandbox {
 
 namespace {
-
-constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
-
-std::string readSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // 0 or errno.
 int writeAt(int dirFd, const char* name, const std::string& text) {
