@@ -172,8 +172,6 @@ void loadSeccomp(const ChildPlan& p) {
   execFailed(p, error, ::stat(program.path, &st) == 0);
 }
 
-int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(plan)); }
-
 // AddressSanitizer cannot follow a switch to a stack it did not allocate,
 // so its builds fork instead.
 #if defined(__SANITIZE_ADDRESS__)
@@ -182,6 +180,10 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 #if __has_feature(address_sanitizer)
 #define JOBTAPE_FORK_MAIN_PROCESS 1
 #endif
+#endif
+
+#ifndef JOBTAPE_FORK_MAIN_PROCESS
+int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(plan)); }
 #endif
 
 // The main process borrows pid 1's memory until its execve (CLONE_VM |

@@ -231,7 +231,8 @@ TEST_F(JsonShapesTest, EveryCommandPrintsTheDocumentedShapes) {
   // on a job that has one).
   const std::set<std::string> notMetHere = {"events_damage", "tracing_shortfall", "log_tracing_incomplete"};
   for (const auto& [name, shape] : doc.shapes) {
-    if (!notMetHere.count(name)) EXPECT_TRUE(checker.reached().count(name)) << "shape " << name << " never printed";
+    if (notMetHere.count(name)) continue;
+    EXPECT_TRUE(checker.reached().count(name)) << "shape " << name << " never printed";
   }
 }
 
