@@ -86,17 +86,24 @@ void printListJson(Home& home, const std::vector<JobRecord>& rows) {
   std::printf("%s\n", jobListJson(home, rows).c_str());
 }
 
+// A NAME column only when a listed job has a name (`run --name`): most have
+// none, and the table stays as narrow as before for them.
 void printListTable(const CliContext& context, Home& home, const std::vector<JobRecord>& rows) {
   int64_t now = nowUnixMs();
-  std::vector<std::array<std::string, 6>> table;
+  bool named = std::any_of(rows.begin(), rows.end(), [](const JobRecord& row) { return !row.name.empty(); });
+  constexpr size_t kStatusColumn = 1;
+  std::vector<std::vector<std::string>> table;
   table.push_back({"ID", "STATUS", "PROJECT", "COMMAND", "STARTED", "DURATION"});
+  if (named) table.back().insert(table.back().begin() + kStatusColumn + 1, "NAME");
   for (const auto& row : rows) {
-    table.push_back({home.shortId(row.id), jobStatusName(row.status),
-                     fitWidth(escapeControl(homeRelative(row.projectPath.empty() ? "-" : row.projectPath)), 28, true),
-                     fitWidth(escapeControl(row.command), 48), formatRelative(row.startedAtMs, now),
-                     durationOf(row, now)});
+    std::vector<std::string> cells = {
+        home.shortId(row.id), jobStatusName(row.status),
+        fitWidth(escapeControl(homeRelative(row.projectPath.empty() ? "-" : row.projectPath)), 28, true),
+        fitWidth(escapeControl(row.command), 48), formatRelative(row.startedAtMs, now), durationOf(row, now)};
+    if (named) cells.insert(cells.begin() + kStatusColumn + 1, row.name.empty() ? "-" : fitWidth(escapeControl(row.name), 32));
+    table.push_back(std::move(cells));
   }
-  std::array<size_t, 6> widths{};
+  std::vector<size_t> widths(table.front().size());
   for (const auto& cells : table) {
     for (size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], displayWidth(cells[c]));
   }
@@ -107,7 +114,7 @@ void printListTable(const CliContext& context, Home& home, const std::vector<Job
       std::string cell = last ? table[r][c] : padRight(table[r][c], widths[c]);
       // Colour wraps the padded cell so escape codes never shift columns.
       if (r == 0) cell = colourize(context, Colour::bold, cell);
-      else if (c == 1) cell = colourize(context, statusColour(rows[r - 1].status), cell);
+      else if (c == kStatusColumn) cell = colourize(context, statusColour(rows[r - 1].status), cell);
       line += cell;
       if (!last) line += "  ";
     }

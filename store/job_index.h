@@ -35,6 +35,8 @@ class JobIndex {
   virtual std::vector<std::string> recipeHashesWithPrefix(const std::string& prefix, int limit) = 0;
   virtual std::optional<JobRow> recentJobOfRecipe(const std::string& recipeHash) = 0;
   virtual std::optional<JobRow> recentJobWithPid(pid_t pid) = 0;
+  // The most recent job given that name (JobOptions::name, `run --name`).
+  virtual std::optional<JobRow> recentJobNamed(const std::string& name) = 0;
   virtual std::optional<BuildRow> recentBuild(JobKind kind) = 0;
   virtual std::vector<BuildRow> buildsWithIdPrefix(const std::string& prefix, int limit) = 0;
 };

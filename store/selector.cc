@@ -1,4 +1,5 @@
 // Selector resolution. The order of the readings:
+//   0. name:NAME -> the most recent job of that name (a name may hold '/');
 //   1. a path (contains '/' or ends in .zst) -> that events file;
 //   2. keywords failed / last / running, then -N, then the explicit job: recipe: pid:;
 //   3. a bare text is tried as each of job id prefix, recipe hash prefix and
@@ -187,6 +188,12 @@ struct Resolver {
     throw SelectorError(fmt::format("no job ran with pid {}", shown(text)));
   }
 
+  JobRow byName(std::string_view name, std::string_view text) {
+    if (name.empty()) throw SelectorError(fmt::format("'{}' names nothing after the colon", shown(text)));
+    if (auto row = requireIndex().recentJobNamed(std::string(name))) return *row;
+    throw SelectorError(fmt::format("no job is named '{}'; 'jobtape run --name NAME' names one", shown(name, 80)));
+  }
+
   JobRow explicitForm(std::string_view kind, std::string_view value, std::string_view text) {
     if (value.empty()) throw SelectorError(fmt::format("'{}' names nothing after the colon", shown(text)));
     if (kind == "job") {
@@ -293,7 +300,7 @@ Selection Resolver::bare(const std::string& text) {
   if (fs::is_regular_file(text, error)) return EventsFileSelection{fs::absolute(text)};
   if (searched.empty()) {
     throw SelectorError(fmt::format("'{}' is not a selector: expected failed, last, running, -N, a job id prefix, a recipe "
-                                    "hash prefix, a pid, an events file path, or job:, recipe:, pid:",
+                                    "hash prefix, a pid, an events file path, or job:, recipe:, pid:, name:",
                                     shown(text)));
   }
   requireIndex();  // no store: says so
@@ -327,6 +334,7 @@ Selection resolveSelector(Store* store, const std::optional<std::string>& select
   const std::string& text = *selector;
   if (text.empty()) throw SelectorError("empty selector; leave it out to select the most recent failed job");
   if (text.find('\0') != std::string::npos) throw SelectorError(fmt::format("'{}' contains a NUL byte", shown(text)));
+  if (lower(std::string_view(text).substr(0, 5)) == "name:") return resolver.byName(std::string_view(text).substr(5), text);
   if (text.find('/') != std::string::npos || text.ends_with(".zst")) return resolvePath(text);
   if (text.size() > kMaxBareLength) {
     throw SelectorError(fmt::format("selector is too long ({} characters); a job id has 26, a recipe hash 64",
@@ -342,7 +350,8 @@ Selection resolveSelector(Store* store, const std::optional<std::string>& select
     if (kind == "job" || kind == "recipe" || kind == "pid") {
       return resolver.explicitForm(kind, std::string_view(text).substr(colon + 1), text);
     }
-    throw SelectorError(fmt::format("'{}' is not a selector: the explicit forms are job:ID, recipe:HASH and pid:N",
+    throw SelectorError(fmt::format("'{}' is not a selector: the explicit forms are job:ID, recipe:HASH, pid:N and "
+                                    "name:NAME",
                                     shown(text)));
   }
   return resolver.bare(text);

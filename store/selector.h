@@ -8,6 +8,7 @@
 //   PID               the most recent job with that pid
 //   path              an events file, read without the database
 //   job:X recipe:X pid:N   explicit forms
+//   name:NAME         the most recent job of that name (`run --name`)
 #pragma once
 
 #include <filesystem>

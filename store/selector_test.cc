@@ -346,5 +346,36 @@ TEST_F(BuildSelectorTest, OnlySucceededBuilds) {
   EXPECT_EQ(buildError("failed"), "no failed build recorded; 'last' selects the most recent build");
 }
 
+// name:NAME is the most recent job of that name, whatever its status; a name
+// may hold '/' and ':' and is still a name, not a path.
+TEST_F(SelectorTest, NameFormSelectsTheMostRecentJobOfThatName) {
+  auto build = testing::beginTestBuild(*store);
+  auto named = [&](const std::string& name, JobStatus status, const std::string& id) {
+    JobStart start;
+    start.buildId = build.buildId;
+    start.buildProjectId = build.projectId;
+    start.recipeHash = kRecipeA;
+    start.recipeMeta = "{}";
+    start.command = "make";
+    start.name = name;
+    start.pid = 100;
+    start.localPath = store->jobDir(id).string();
+    store->beginJob(id, start);
+    JobFinish finish;
+    finish.result = status;
+    finish.exitCode = status == JobStatus::succeeded ? 0 : 1;
+    store->finishJob(id, finish);
+  };
+  named("unit-tests", JobStatus::failed, kJ1);
+  named("lib/core:compile", JobStatus::succeeded, kJ2);
+  named("unit-tests", JobStatus::succeeded, kJ3);
+  EXPECT_EQ(select("name:unit-tests"), kJ3);
+  EXPECT_EQ(select("NAME:unit-tests"), kJ3);
+  EXPECT_EQ(select("name:lib/core:compile"), kJ2);
+  EXPECT_EQ(error("name:unit"), "no job is named 'unit'; 'jobtape run --name NAME' names one");
+  EXPECT_EQ(error("name:"), "'name:' names nothing after the colon");
+  EXPECT_EQ(error("name:\x1b[2J"), "no job is named '\\x1b[2J'; 'jobtape run --name NAME' names one");
+}
+
 }  // namespace
 }  // namespace jobtape::store

@@ -60,6 +60,7 @@ class SqliteStore final : public Store, public JobIndex {
   std::vector<std::string> recipeHashesWithPrefix(const std::string& prefix, int limit) override;
   std::optional<JobRow> recentJobOfRecipe(const std::string& recipeHash) override;
   std::optional<JobRow> recentJobWithPid(pid_t pid) override;
+  std::optional<JobRow> recentJobNamed(const std::string& name) override;
   std::optional<BuildRow> recentBuild(JobKind kind) override;
   std::vector<BuildRow> buildsWithIdPrefix(const std::string& prefix, int limit) override;
 

@@ -336,6 +336,16 @@ std::optional<JobRow> SqliteStore::recentJobWithPid(pid_t pid) {
   return readOneJob(s);
 }
 
+std::optional<JobRow> SqliteStore::recentJobNamed(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  inferLapsedLocked();
+  // Newest first along the primary key: the scan stops at the first match.
+  static const std::string sql = kJobSelect + "WHERE j.name = ? AND j.deleting = 0 ORDER BY j.id DESC LIMIT 1";
+  sqlite::Statement s(db_, sql);
+  s.bind(1, name);
+  return readOneJob(s);
+}
+
 std::optional<BuildRow> SqliteStore::recentBuild(JobKind kind) {
   std::lock_guard lock(mutex_);
   inferLapsedLocked();

@@ -28,6 +28,7 @@ class SelectorTest : public ::testing::Test {
     JobSpec spec;
     spec.command = "echo";
     spec.args = {"one"};
+    spec.name = "lib/core:compile";
     spec.pid = 31001;
     j1_ = history.add(spec);
     spec = {};
@@ -39,6 +40,7 @@ class SelectorTest : public ::testing::Test {
     spec = {};
     spec.command = "cc";
     spec.args = {"-c", "three.c"};
+    spec.name = "lib/core:compile";
     spec.pid = 31003;
     j3_ = history.add(spec);
     spec = {};
@@ -153,6 +155,16 @@ TEST_F(SelectorTest, PidMeansTheJobThatRanWithIt) {
   EXPECT_EQ(shown("4242"), j5_.id);
   EXPECT_EQ(shown("pid:31002"), j2_.id);
   expectRefused("pid:77777", "77777");
+}
+
+// A name is shown where the job is listed and selects its most recent job; it
+// may hold '/' and ':' and is still read as a name, not as a path.
+TEST_F(SelectorTest, NameMeansTheMostRecentJobOfThatName) {
+  EXPECT_EQ(shown("name:lib/core:compile"), j3_.id);
+  expectRefused("name:lib/core", "no job is named 'lib/core'");
+  ProcessResult list = runJobtape(home_->path(), {"job", "list"});
+  ASSERT_EQ(list.exitStatus, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("lib/core:compile"));
 }
 
 TEST_F(SelectorTest, EventsFilePathIsReadWithoutTheDatabase) {
