@@ -350,25 +350,9 @@ TEST_F(BuildSelectorTest, OnlySucceededBuilds) {
 // may hold '/' and ':' and is still a name, not a path.
 TEST_F(SelectorTest, NameFormSelectsTheMostRecentJobOfThatName) {
   auto build = testing::beginTestBuild(*store);
-  auto named = [&](const std::string& name, JobStatus status, const std::string& id) {
-    JobStart start;
-    start.buildId = build.buildId;
-    start.buildProjectId = build.projectId;
-    start.recipeHash = kRecipeA;
-    start.recipeMeta = "{}";
-    start.command = "make";
-    start.name = name;
-    start.pid = 100;
-    start.localPath = store->jobDir(id).string();
-    store->beginJob(id, start);
-    JobFinish finish;
-    finish.result = status;
-    finish.exitCode = status == JobStatus::succeeded ? 0 : 1;
-    store->finishJob(id, finish);
-  };
-  named("unit-tests", JobStatus::failed, kJ1);
-  named("lib/core:compile", JobStatus::succeeded, kJ2);
-  named("unit-tests", JobStatus::succeeded, kJ3);
+  runTestJob(*store, build, JobStatus::failed, "make", 100, kRecipeA, kJ1, "unit-tests");
+  runTestJob(*store, build, JobStatus::succeeded, "make", 100, kRecipeA, kJ2, "lib/core:compile");
+  runTestJob(*store, build, JobStatus::succeeded, "make", 100, kRecipeA, kJ3, "unit-tests");
   EXPECT_EQ(select("name:unit-tests"), kJ3);
   EXPECT_EQ(select("NAME:unit-tests"), kJ3);
   EXPECT_EQ(select("name:lib/core:compile"), kJ2);

@@ -116,7 +116,7 @@ inline BuildFixture beginTestBuild(Store& store, const std::string& project = "/
 inline std::string runTestJob(Store& store, const BuildFixture& build, JobStatus result,
                               const std::string& command = "cc -c a.c", pid_t pid = 4242,
                               const std::string& recipeHash = std::string(64, 'a'),
-                              std::optional<std::string> id = std::nullopt) {
+                              std::optional<std::string> id = std::nullopt, const std::string& name = "") {
   std::string jobId = id ? *id : store.newJobId();
   JobStart start;
   start.buildId = build.buildId;
@@ -124,6 +124,7 @@ inline std::string runTestJob(Store& store, const BuildFixture& build, JobStatus
   start.recipeHash = recipeHash;
   start.recipeMeta = "{}";
   start.command = command;
+  start.name = name;
   start.pid = pid;
   start.localPath = store.jobDir(jobId).string();
   store.beginJob(jobId, start);
