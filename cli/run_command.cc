@@ -1,6 +1,6 @@
 // `jobtape run`: wrap a build command, or run recipe files, as one recorded
-// build. Argument parsing, the terminal relay of the jobs' output, signals and
-// the closing hint live here; everything else is the library's Recorder.
+// build. Argument parsing, signals and the closing hint live here (the relay
+// of the jobs' output to the terminal is cli/output_relay); everything else is the library's Recorder.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +28,7 @@
 #include "cli/cli_error.h"
 #include "cli/cli_support.h"
 #include "cli/failure_summary.h"
+#include "cli/output_relay.h"
 #include "cli/run_option_errors.h"
 #include "cli/stop_signals.h"
 #include "cli/write_all.h"
@@ -233,81 +234,6 @@ Recipe loadRecipeFile(const std::string& file) {
 }
 
 // ---- the terminal side --------------------------------------------------------
-
-// Relays the jobs' output to our stdout/stderr as it arrives. With several
-// jobs at once, each line gets its job's short name in front, and lines are
-// never torn: a partial line waits for its end (or for the job's end).
-// When the reader of our output goes away (`jobtape run -- make | head`), the
-// jobs are stopped with SIGPIPE, as they would be without jobtape between.
-class OutputRelay {
- public:
-  OutputRelay(bool quiet, bool prefixLines, CancelToken& token)
-      : quiet_(quiet), prefix_(prefixLines), token_(token) {}
-
-  void write(size_t job, const std::string& name, OutputStream stream, std::string_view bytes) {
-    int fd = stream == OutputStream::stdout_ ? STDOUT_FILENO : STDERR_FILENO;
-    std::lock_guard lock(mutex_);
-    noteReadOnly(job, stream, bytes);
-    if (quiet_) return;
-    if (!prefix_) return writeAll(fd, bytes);
-    std::string& pending = partial_[{job, fd}];
-    pending.append(bytes);
-    size_t start = 0;
-    for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
-      writeAll(fd, fmt::format("[{}] {}", name, std::string_view(pending).substr(start, end + 1 - start)));
-    }
-    pending.erase(0, start);
-  }
-
-  // Whether job `job`'s output said "Read-only file system" (EROFS's text).
-  bool metReadOnly(size_t job) {
-    std::lock_guard lock(mutex_);
-    return readOnlySeen_.count(job) != 0;
-  }
-
-  void endJob(size_t job, const std::string& name) {
-    std::lock_guard lock(mutex_);
-    for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
-      auto it = partial_.find({job, fd});
-      if (it == partial_.end()) continue;
-      if (!it->second.empty()) writeAll(fd, fmt::format("[{}] {}\n", name, it->second));
-      partial_.erase(it);
-    }
-  }
-
- private:
-  static constexpr std::string_view kReadOnlyText = "Read-only file system";
-
-  // Also across chunks: each stream keeps the end of its last chunk.
-  void noteReadOnly(size_t job, OutputStream stream, std::string_view bytes) {
-    if (readOnlySeen_.count(job)) return;
-    const size_t keep = kReadOnlyText.size() - 1;
-    std::string& tail = tails_[{job, static_cast<int>(stream)}];
-    std::string seam = tail + std::string(bytes.substr(0, keep));
-    if (seam.find(kReadOnlyText) != std::string::npos || bytes.find(kReadOnlyText) != std::string_view::npos) {
-      readOnlySeen_.insert(job);
-      return;
-    }
-    tail = bytes.size() >= keep ? std::string(bytes.substr(bytes.size() - keep)) : seam.substr(seam.size() > keep ? seam.size() - keep : 0);
-  }
-
-  void writeAll(int fd, std::string_view bytes) {
-    bool& broken = fd == STDOUT_FILENO ? stdoutBroken_ : stderrBroken_;
-    if (broken || cli::writeAll(fd, bytes)) return;
-    broken = true;
-    if (errno == EPIPE) token_.request(SIGPIPE);
-  }
-
-  bool quiet_;
-  bool prefix_;
-  CancelToken& token_;
-  std::mutex mutex_;
-  std::map<std::pair<size_t, int>, std::string> partial_;
-  std::map<std::pair<size_t, int>, std::string> tails_;
-  std::set<size_t> readOnlySeen_;
-  bool stdoutBroken_ = false;
-  bool stderrBroken_ = false;
-};
 
 // ---- running ----------------------------------------------------------------
 
