@@ -2,6 +2,7 @@
 
 #include "tests/common/store_owner.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,15 +164,30 @@ ProcessResult runProgramToEnd(const std::vector<std::string>& argv, const Proces
   return result;
 }
 
+namespace {
+
+// A process may end between the directory listing and the read: its files
+// then fail with ESRCH, which libstdc++'s filebuf throws on. Such a process
+// has no arguments any more.
+std::string procFileOrEmpty(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char chunk[4096];
+  for (ssize_t got; (got = ::read(fd, chunk, sizeof chunk)) > 0;) text.append(chunk, static_cast<size_t>(got));
+  ::close(fd);
+  return text;
+}
+
+}  // namespace
+
 std::vector<pid_t> hostProcessesWithArgument(const std::string& word) {
   std::vector<pid_t> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::stringstream args(cmdline);
+    std::stringstream args(procFileOrEmpty(entry.path() / "cmdline"));
     for (std::string arg; std::getline(args, arg, '\0');) {
       if (arg == word) {
         found.push_back(std::stoi(name));
