@@ -226,7 +226,7 @@ double recordFromEightProcesses(const fs::path& home, int jobsEach) {
         for (int i = 0; i < jobsEach; ++i) {
           auto id = store->newJobId();
           store->beginJob(id, JobStart{build, project, recipeHash(i), "{}", "cc", "", 1000 + i, 0, ""});
-          store->finishJob(id, JobFinish{JobStatus::succeeded, 0, {}, "exited", {1, 2, 3}, false});
+          store->finishJob(id, JobFinish{JobStatus::succeeded, 0, {}, "exited", {std::chrono::nanoseconds(1), std::chrono::nanoseconds(2), 3}, false});
         }
         store->finishBuild(build);
       } catch (const std::exception& error) {

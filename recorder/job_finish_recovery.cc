@@ -21,7 +21,7 @@ std::optional<store::JobFinish> finishRecordedIn(const std::filesystem::path& jo
     finish.exitCode = run.exitCode;
     if (run.signal != 0) finish.signal = run.signal;
     finish.outcome = sandbox::outcomeName(run.outcome);
-    finish.rusage = {run.rusage.userCpuNs, run.rusage.systemCpuNs, run.rusage.maxRssBytes};
+    finish.rusage = run.rusage;
     return finish;
   } catch (...) {
     return std::nullopt;

@@ -25,10 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-static_assert(static_cast<int>(Outcome::cancelled) == static_cast<int>(sandbox::Outcome::cancelled));
-static_assert(static_cast<int>(Outcome::seccompViolation) ==
-              static_cast<int>(sandbox::Outcome::seccompViolation));
-
 // Exit status of a job whose supervisor could not work at all.
 constexpr int kSupervisorFailedStatus = 125;
 
@@ -328,7 +324,7 @@ store::JobFinish finishOf(const sandbox::RunResult& result, bool stateKept) {
   finish.exitCode = result.exitCode;
   if (result.signal != 0) finish.signal = result.signal;
   finish.outcome = sandbox::outcomeName(result.outcome);
-  finish.rusage = {result.rusage.userCpuNs, result.rusage.systemCpuNs, result.rusage.maxRssBytes};
+  finish.rusage = result.rusage;
   finish.stateKept = stateKept;
   return finish;
 }
@@ -340,15 +336,12 @@ JobResult resultOf(const PreparedJob& job, const sandbox::RunResult& run, bool s
   result.name = job.info.name;
   result.recipeHash = job.recipeHash;
   result.succeeded = run.succeeded();
-  result.outcome = static_cast<Outcome>(run.outcome);
+  result.outcome = run.outcome;
   result.exitCode = run.exitCode;
   result.signal = run.signal;
   result.message = run.message;
   result.duration = std::chrono::nanoseconds(run.wallNs);
-  const auto& u = run.rusage;
-  result.rusage = {std::chrono::nanoseconds(u.userCpuNs), std::chrono::nanoseconds(u.systemCpuNs),
-                   u.maxRssBytes, u.minorFaults, u.majorFaults, u.inBlocks, u.outBlocks,
-                   u.voluntarySwitches, u.involuntarySwitches};
+  result.rusage = run.rusage;
   result.eventsFile = job.files.eventsFile;
   result.stateDir = job.files.stateDir;
   result.stateKept = stateKept;

@@ -1,4 +1,4 @@
-// The small value types of the public API: errors, outcomes, cancel tokens.
+// The small value types of the public API: errors and cancel tokens.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -22,20 +22,6 @@ const char* errorKindName(Error::Kind kind) noexcept {
     case Error::Kind::sandbox: return "sandbox";
     case Error::Kind::io: return "io";
     case Error::Kind::invalidArgument: return "invalid-argument";
-  }
-  return "unknown";
-}
-
-const char* outcomeName(Outcome outcome) noexcept {
-  switch (outcome) {
-    case Outcome::exited: return "exited";
-    case Outcome::signaled: return "signaled";
-    case Outcome::timedOut: return "timed-out";
-    case Outcome::setupFailed: return "setup-failed";
-    case Outcome::commandNotFound: return "command-not-found";
-    case Outcome::notExecutable: return "not-executable";
-    case Outcome::seccompViolation: return "seccomp-violation";
-    case Outcome::cancelled: return "cancelled";
   }
   return "unknown";
 }

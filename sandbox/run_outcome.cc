@@ -92,8 +92,8 @@ void describeEnd(RunResult& r, const SupervisionReport& report, const OutcomeCon
 
 ResourceUsage resourceUsageFrom(const struct rusage& u) {
   ResourceUsage r;
-  r.userCpuNs = timevalNs(u.ru_utime);
-  r.systemCpuNs = timevalNs(u.ru_stime);
+  r.userCpu = std::chrono::nanoseconds(timevalNs(u.ru_utime));
+  r.systemCpu = std::chrono::nanoseconds(timevalNs(u.ru_stime));
   r.maxRssBytes = static_cast<uint64_t>(u.ru_maxrss) * 1024u;
   r.minorFaults = static_cast<uint64_t>(u.ru_minflt);
   r.majorFaults = static_cast<uint64_t>(u.ru_majflt);

@@ -2,35 +2,16 @@
 #pragma once
 
 #include <cstdint>
+#include <jobtape/outcome.h>
 #include <string>
 
 namespace jobtape::sandbox {
 
-// Mirrors schema::Outcome in recorder/events/events.capnp (same order).
-enum class Outcome {
-  exited,
-  signaled,
-  timedOut,
-  setupFailed,
-  commandNotFound,
-  notExecutable,
-  seccompViolation,
-  cancelled,
-};
-
-const char* outcomeName(Outcome outcome);  // "exited", "timed-out", ...
-
-struct ResourceUsage {
-  uint64_t userCpuNs = 0;
-  uint64_t systemCpuNs = 0;
-  uint64_t maxRssBytes = 0;
-  uint64_t minorFaults = 0;
-  uint64_t majorFaults = 0;
-  uint64_t inBlocks = 0;
-  uint64_t outBlocks = 0;
-  uint64_t voluntarySwitches = 0;
-  uint64_t involuntarySwitches = 0;
-};
+// The public vocabulary (<jobtape/outcome.h>): the sandbox produces what the
+// events file, the store and the API say, with nothing to convert.
+using jobtape::Outcome;
+using jobtape::outcomeName;
+using jobtape::ResourceUsage;
 
 struct RunResult {
   Outcome outcome = Outcome::exited;

@@ -181,8 +181,8 @@ void SqliteStore::finishJob(const std::string& jobId, const JobFinish& finish) {
                            "UPDATE jobs SET stopped_at = ?, result = ?, exit_code = ?, signal = ?, outcome = ?, "
                            "user_cpu_ns = ?, sys_cpu_ns = ?, max_rss_bytes = ?, state_kept = ? WHERE id = ?");
   update.bind(1, options_.nowMs()).bind(2, jobStatusName(finish.result)).bind(3, finish.exitCode);
-  update.bind(4, finish.signal).bind(5, finish.outcome).bind(6, finish.rusage.userCpuNs);
-  update.bind(7, finish.rusage.systemCpuNs).bind(8, finish.rusage.maxRssBytes).bind(9, finish.stateKept);
+  update.bind(4, finish.signal).bind(5, finish.outcome).bind(6, finish.rusage.userCpu.count());
+  update.bind(7, finish.rusage.systemCpu.count()).bind(8, finish.rusage.maxRssBytes).bind(9, finish.stateKept);
   update.bind(10, jobId).run();
   // A build still running counts its jobs when it finishes; one that already
   // finished learns of the failure now.

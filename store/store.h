@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <jobtape/outcome.h>
+
 #include "store/ulid.h"
 
 namespace jobtape::store {
@@ -87,11 +89,9 @@ std::filesystem::path resolveHome(const std::optional<std::filesystem::path>& ho
 enum class JobStatus { running, succeeded, failed, abandoned };
 const char* jobStatusName(JobStatus status);  // "running", "succeeded", ...
 
-struct ResourceFigures {
-  uint64_t userCpuNs = 0;
-  uint64_t systemCpuNs = 0;
-  uint64_t maxRssBytes = 0;
-};
+// A job's row keeps the first three figures of its ResourceUsage
+// (<jobtape/outcome.h>): CPU times and peak memory.
+using jobtape::ResourceUsage;
 
 struct BuildStart {
   std::string commandLine;
@@ -124,8 +124,8 @@ struct JobFinish {
   JobStatus result = JobStatus::failed;  // succeeded | failed
   std::optional<int> exitCode;
   std::optional<int> signal;
-  std::string outcome;  // sandbox::outcomeName()
-  ResourceFigures rusage;
+  std::string outcome;  // outcomeName() of <jobtape/outcome.h>
+  ResourceUsage rusage;
   bool stateKept = false;
 };
 
@@ -154,7 +154,7 @@ struct JobRow {
   pid_t recorderPid = 0;
   std::string localPath;
   int64_t heartbeatAtMs = 0;
-  ResourceFigures rusage;
+  ResourceUsage rusage;
   bool stateKept = false;
 };
 

@@ -68,7 +68,7 @@ int64_t fillJobs(sqlite::Database& db, const std::vector<LeaseHolder>& rows) {
     insert.bind(1, row.id).bind(2, row.heartbeatAt);
     if (const auto& finish = row.recovered) {
       insert.bind(3, jobStatusName(finish->result)).bind(4, finish->exitCode).bind(5, finish->signal);
-      insert.bind(6, finish->outcome).bind(7, finish->rusage.userCpuNs).bind(8, finish->rusage.systemCpuNs);
+      insert.bind(6, finish->outcome).bind(7, finish->rusage.userCpu.count()).bind(8, finish->rusage.systemCpu.count());
       insert.bind(9, finish->rusage.maxRssBytes);
     } else {
       for (int column = 3; column <= 9; ++column) insert.bindNull(column);
@@ -127,7 +127,7 @@ std::optional<std::string> SqliteStore::storeLapsedJob(const LapsedJob& job) {
   if (job.finish) {
     const auto& f = *job.finish;
     update.bind(3, jobStatusName(f.result)).bind(4, f.exitCode).bind(5, f.signal).bind(6, f.outcome);
-    update.bind(7, f.rusage.userCpuNs).bind(8, f.rusage.systemCpuNs).bind(9, f.rusage.maxRssBytes);
+    update.bind(7, f.rusage.userCpu.count()).bind(8, f.rusage.systemCpu.count()).bind(9, f.rusage.maxRssBytes);
   } else {
     for (int column = 3; column <= 9; ++column) update.bindNull(column);
   }

@@ -71,8 +71,8 @@ JobRow readJob(const sqlite::Statement& s) {
   row.recorderPid = static_cast<pid_t>(s.int64(15));
   row.localPath = s.text(16);
   row.heartbeatAtMs = s.int64(17);
-  row.rusage.userCpuNs = static_cast<uint64_t>(s.int64(18));
-  row.rusage.systemCpuNs = static_cast<uint64_t>(s.int64(19));
+  row.rusage.userCpu = std::chrono::nanoseconds(s.int64(18));
+  row.rusage.systemCpu = std::chrono::nanoseconds(s.int64(19));
   row.rusage.maxRssBytes = static_cast<uint64_t>(s.int64(20));
   row.stateKept = s.int64(21) != 0;
   return row;

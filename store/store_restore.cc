@@ -28,7 +28,7 @@ void SqliteStore::restoreJob(const JobRow& job, const RestoredBuild& build) {
   insert.bind(5, jobStatusName(job.status)).bind(6, job.exitCode).bind(7, job.signal).bind(8, job.outcome);
   insert.bind(9, job.recipeHash).bind(10, job.recipeMeta).bind(11, job.command).bind(12, job.name);
   insert.bind(13, job.localPath).bind(14, job.stoppedAtMs.value_or(job.startedAtMs));
-  insert.bind(15, job.rusage.userCpuNs).bind(16, job.rusage.systemCpuNs).bind(17, job.rusage.maxRssBytes);
+  insert.bind(15, job.rusage.userCpu.count()).bind(16, job.rusage.systemCpu.count()).bind(17, job.rusage.maxRssBytes);
   insert.bind(18, job.stateKept).run();
   transaction.commit();
 }

@@ -46,7 +46,7 @@ TEST_F(StoreTest, JobRowRoundTripsEveryField) {
   EXPECT_FALSE(running->stoppedAtMs);
 
   clock.advance(1500);
-  store->finishJob(id, JobFinish{JobStatus::failed, std::nullopt, 9, "signaled", {11, 22, 33}, true});
+  store->finishJob(id, JobFinish{JobStatus::failed, std::nullopt, 9, "signaled", {std::chrono::nanoseconds(11), std::chrono::nanoseconds(22), 33}, true});
   auto row = store->job(id);
   ASSERT_TRUE(row);
   EXPECT_EQ(row->buildId, build.buildId);
@@ -62,8 +62,8 @@ TEST_F(StoreTest, JobRowRoundTripsEveryField) {
   EXPECT_EQ(row->command, "cc -c a.c");
   EXPECT_EQ(row->name, "compile a");
   EXPECT_EQ(row->localPath, store->jobDir(id).string());
-  EXPECT_EQ(row->rusage.userCpuNs, 11u);
-  EXPECT_EQ(row->rusage.systemCpuNs, 22u);
+  EXPECT_EQ(row->rusage.userCpu, std::chrono::nanoseconds(11));
+  EXPECT_EQ(row->rusage.systemCpu, std::chrono::nanoseconds(22));
   EXPECT_EQ(row->rusage.maxRssBytes, 33u);
   EXPECT_TRUE(row->stateKept);
   EXPECT_EQ(store->job(id.substr(0, 10)), std::nullopt) << "job() wants the whole id";

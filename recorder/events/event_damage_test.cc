@@ -36,7 +36,7 @@ std::string smallEventsFile(const TempDir& dir) {
                    bytesOf("[" + std::to_string(i) + "/6] cc -c file" + std::to_string(i) + ".c\n"));
     if (i % 2 == 1) writer->flush();
   }
-  sandbox::ResourceUsage usage{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  sandbox::ResourceUsage usage{std::chrono::nanoseconds(1), std::chrono::nanoseconds(2), 3, 4, 5, 6, 7, 8, 9};
   writer->processExit({900, 1, true, 2, 0}, &usage);
   writer->finish(exitedWith(2));
   return readFile(path);

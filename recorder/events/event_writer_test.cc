@@ -40,7 +40,7 @@ class RoundTrip : public ::testing::Test {
   }
   static inline const std::string kNotUtf8 = "\xff\xfe\xc3(\x80";
   static inline const std::string kWithNul{"a\0b", 3};
-  static inline const sandbox::ResourceUsage kUsage{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  static inline const sandbox::ResourceUsage kUsage{std::chrono::nanoseconds(1), std::chrono::nanoseconds(2), 3, 4, 5, 6, 7, 8, 9};
 
   static sandbox::RunResult seccompKill() {
     sandbox::RunResult result;
@@ -138,7 +138,7 @@ TEST_F(RoundTrip, ProcessExits) {
   EXPECT_EQ(events_[6].processExit.record.signal, 9);
   EXPECT_EQ(events_[6].processExit.record.exitCode, -1);
   EXPECT_EQ(events_[6].processExit.rusage.involuntarySwitches, 9u);
-  EXPECT_EQ(events_[6].processExit.rusage.userCpuNs, 1u);
+  EXPECT_EQ(events_[6].processExit.rusage.userCpu, std::chrono::nanoseconds(1));
 }
 
 TEST_F(RoundTrip, TracingIncompleteKeepsCountsAndReason) {

@@ -3,6 +3,7 @@
 #include <capnp/serialize.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -86,9 +87,16 @@ EncodedEvent encodeSmall(Fill&& fill) {
   return flatten(builder);
 }
 
+// A hostile file may hold any 64 bits; the figure saturates instead of
+// turning negative.
+std::chrono::nanoseconds nanosecondsOf(uint64_t ns) {
+  constexpr auto kMax = static_cast<uint64_t>(std::chrono::nanoseconds::max().count());
+  return std::chrono::nanoseconds(static_cast<int64_t>(std::min(ns, kMax)));
+}
+
 void setRusage(const sandbox::ResourceUsage& from, schema::ResourceUsage::Builder to) {
-  to.setUserCpuNs(from.userCpuNs);
-  to.setSystemCpuNs(from.systemCpuNs);
+  to.setUserCpuNs(static_cast<uint64_t>(from.userCpu.count()));
+  to.setSystemCpuNs(static_cast<uint64_t>(from.systemCpu.count()));
   to.setMaxRssBytes(from.maxRssBytes);
   to.setMinorFaults(from.minorFaults);
   to.setMajorFaults(from.majorFaults);
@@ -100,8 +108,8 @@ void setRusage(const sandbox::ResourceUsage& from, schema::ResourceUsage::Builde
 
 sandbox::ResourceUsage getRusage(schema::ResourceUsage::Reader from) {
   sandbox::ResourceUsage to;
-  to.userCpuNs = from.getUserCpuNs();
-  to.systemCpuNs = from.getSystemCpuNs();
+  to.userCpu = nanosecondsOf(from.getUserCpuNs());
+  to.systemCpu = nanosecondsOf(from.getSystemCpuNs());
   to.maxRssBytes = from.getMaxRssBytes();
   to.minorFaults = from.getMinorFaults();
   to.majorFaults = from.getMajorFaults();
@@ -112,31 +120,25 @@ sandbox::ResourceUsage getRusage(schema::ResourceUsage::Reader from) {
   return to;
 }
 
-schema::Outcome toSchema(sandbox::Outcome outcome) {
-  switch (outcome) {
-    case sandbox::Outcome::exited: return schema::Outcome::EXITED;
-    case sandbox::Outcome::signaled: return schema::Outcome::SIGNALED;
-    case sandbox::Outcome::timedOut: return schema::Outcome::TIMED_OUT;
-    case sandbox::Outcome::setupFailed: return schema::Outcome::SETUP_FAILED;
-    case sandbox::Outcome::commandNotFound: return schema::Outcome::COMMAND_NOT_FOUND;
-    case sandbox::Outcome::notExecutable: return schema::Outcome::NOT_EXECUTABLE;
-    case sandbox::Outcome::seccompViolation: return schema::Outcome::SECCOMP_VIOLATION;
-    case sandbox::Outcome::cancelled: return schema::Outcome::CANCELLED;
-  }
-  return schema::Outcome::EXITED;
-}
+// One Outcome list (<jobtape/outcome.h>) and the schema's share their
+// numbers, checked here for every enumerator, so the codec casts.
+#define JOBTAPE_SAME_OUTCOME(ours, theirs)                                                         \
+  static_assert(static_cast<uint16_t>(sandbox::Outcome::ours) == static_cast<uint16_t>(schema::Outcome::theirs), \
+                "Outcome::" #ours " and schema::Outcome::" #theirs " differ")
+JOBTAPE_SAME_OUTCOME(exited, EXITED);
+JOBTAPE_SAME_OUTCOME(signaled, SIGNALED);
+JOBTAPE_SAME_OUTCOME(timedOut, TIMED_OUT);
+JOBTAPE_SAME_OUTCOME(setupFailed, SETUP_FAILED);
+JOBTAPE_SAME_OUTCOME(commandNotFound, COMMAND_NOT_FOUND);
+JOBTAPE_SAME_OUTCOME(notExecutable, NOT_EXECUTABLE);
+JOBTAPE_SAME_OUTCOME(seccompViolation, SECCOMP_VIOLATION);
+JOBTAPE_SAME_OUTCOME(cancelled, CANCELLED);
+#undef JOBTAPE_SAME_OUTCOME
+schema::Outcome toSchema(sandbox::Outcome outcome) { return static_cast<schema::Outcome>(outcome); }
 
 sandbox::Outcome fromSchema(schema::Outcome outcome, int signal) {
-  switch (outcome) {
-    case schema::Outcome::EXITED: return sandbox::Outcome::exited;
-    case schema::Outcome::SIGNALED: return sandbox::Outcome::signaled;
-    case schema::Outcome::TIMED_OUT: return sandbox::Outcome::timedOut;
-    case schema::Outcome::SETUP_FAILED: return sandbox::Outcome::setupFailed;
-    case schema::Outcome::COMMAND_NOT_FOUND: return sandbox::Outcome::commandNotFound;
-    case schema::Outcome::NOT_EXECUTABLE: return sandbox::Outcome::notExecutable;
-    case schema::Outcome::SECCOMP_VIOLATION: return sandbox::Outcome::seccompViolation;
-    case schema::Outcome::CANCELLED: return sandbox::Outcome::cancelled;
-  }
+  auto value = static_cast<size_t>(outcome);
+  if (value < kOutcomeNames.size()) return static_cast<sandbox::Outcome>(value);
   // An outcome from a newer writer: say what the codes say.
   return signal != 0 ? sandbox::Outcome::signaled : sandbox::Outcome::exited;
 }

@@ -73,7 +73,7 @@ inline sandbox::RunResult exitedWith(int code) {
   r.exitCode = code;
   r.wallNs = 123456789;
   r.message = code == 0 ? "exited with status 0" : "exited with status " + std::to_string(code);
-  r.rusage.userCpuNs = 5000;
+  r.rusage.userCpu = std::chrono::nanoseconds(5000);
   r.rusage.maxRssBytes = 1 << 20;
   return r;
 }

@@ -19,8 +19,8 @@ void writeSignalJson(JsonWriter& json, std::optional<int> signal) {
 
 void writeResourceUsageJson(JsonWriter& json, const sandbox::ResourceUsage& usage) {
   json.beginObject()
-      .field("user_cpu_ns", usage.userCpuNs)
-      .field("sys_cpu_ns", usage.systemCpuNs)
+      .field("user_cpu_ns", usage.userCpu.count())
+      .field("sys_cpu_ns", usage.systemCpu.count())
       .field("max_rss_bytes", usage.maxRssBytes)
       .field("minor_faults", usage.minorFaults)
       .field("major_faults", usage.majorFaults)

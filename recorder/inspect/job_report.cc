@@ -22,14 +22,6 @@ constexpr size_t kLabelWidth = 10;
 // What failed, at the top of `job show`: more than at the end of a run.
 constexpr size_t kWhatFailedLines = 40;
 
-std::optional<sandbox::Outcome> outcomeFromName(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(sandbox::Outcome::cancelled); ++i) {
-    auto outcome = static_cast<sandbox::Outcome>(i);
-    if (name == sandbox::outcomeName(outcome)) return outcome;
-  }
-  return std::nullopt;
-}
-
 std::string signalText(int signal) {
   const char* abbrev = sigabbrev_np(signal);
   if (!abbrev) return fmt::format("signal {}", signal);
@@ -48,7 +40,7 @@ std::string errnoText(int error) {
 std::optional<sandbox::RunResult> knownResult(const JobReport& report) {
   if (report.events && report.events->finished) return report.events->finished->result;
   if (!report.row || report.row->status == store::JobStatus::running) return std::nullopt;
-  auto outcome = outcomeFromName(report.row->outcome);
+  auto outcome = outcomeNamed(report.row->outcome);
   if (!outcome) return std::nullopt;
   sandbox::RunResult result;
   result.outcome = *outcome;
@@ -99,13 +91,7 @@ std::optional<int64_t> stoppedMs(const JobReport& report) {
 
 sandbox::ResourceUsage knownUsage(const JobReport& report) {
   if (report.events && report.events->finished) return report.events->finished->result.rusage;
-  sandbox::ResourceUsage usage;
-  if (report.row) {
-    usage.userCpuNs = report.row->rusage.userCpuNs;
-    usage.systemCpuNs = report.row->rusage.systemCpuNs;
-    usage.maxRssBytes = report.row->rusage.maxRssBytes;
-  }
-  return usage;
+  return report.row ? report.row->rusage : sandbox::ResourceUsage{};
 }
 
 std::string jobId(const JobReport& report) {
@@ -247,7 +233,7 @@ void addTimes(Lines& lines, const JobReport& report, const ReportStyle& style) {
 
 void addResources(Lines& lines, const JobReport& report) {
   sandbox::ResourceUsage usage = knownUsage(report);
-  lines.add("cpu", fmt::format("user {}, system {}; max rss {}", seconds(usage.userCpuNs), seconds(usage.systemCpuNs),
+  lines.add("cpu", fmt::format("user {}, system {}; max rss {}", seconds(usage.userCpu.count()), seconds(usage.systemCpu.count()),
                                formatBytes(usage.maxRssBytes)));
   if (report.events && report.events->finished) {
     lines.more(fmt::format("faults {} minor, {} major; blocks {} in, {} out; switches {} voluntary, {} involuntary",

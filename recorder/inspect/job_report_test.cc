@@ -83,7 +83,7 @@ sandbox::RunResult result(sandbox::Outcome outcome, int exitCode, int signal = 0
   r.exitCode = exitCode;
   r.signal = signal;
   r.wallNs = 1500 * kMs;
-  r.rusage.userCpuNs = 250 * kMs;
+  r.rusage.userCpu = std::chrono::nanoseconds(250 * kMs);
   r.rusage.maxRssBytes = 3 << 20;
   return r;
 }

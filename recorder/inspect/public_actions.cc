@@ -145,7 +145,7 @@ class PlannedDebugShell final : public DebugShell {
         throw Error(Error::Kind::sandbox, error.what(), {}, error.code(), std::current_exception());
       }
     }
-    return {static_cast<Outcome>(result.outcome), result.exitCode, result.signal, result.message,
+    return {result.outcome, result.exitCode, result.signal, result.message,
             result.violatingSyscall};
   }
 

@@ -65,11 +65,6 @@ OutputStream toPublic(sandbox::Stream stream) {
   return stream == sandbox::Stream::stdout_ ? OutputStream::stdout_ : OutputStream::stderr_;
 }
 
-ResourceUsage toPublic(const sandbox::ResourceUsage& u) {
-  return {std::chrono::nanoseconds(u.userCpuNs), std::chrono::nanoseconds(u.systemCpuNs), u.maxRssBytes,
-          u.minorFaults, u.majorFaults, u.inBlocks, u.outBlocks, u.voluntarySwitches, u.involuntarySwitches};
-}
-
 TracingShortfall toPublic(const sandbox::TracingShortfall& shortfall) {
   return {shortfall.elapsedNs, shortfall.missedExecs, shortfall.missedExits, shortfall.reason};
 }
@@ -85,7 +80,7 @@ JobFinish finishOf(const JobFinishedEvent& finished) {
   const auto& r = finished.result;
   JobFinish finish;
   finish.result = finished.resultName;
-  finish.outcome = static_cast<Outcome>(r.outcome);
+  finish.outcome = r.outcome;
   finish.exitCode = r.exitCode;
   finish.signal = r.signal;
   finish.message = r.message;
@@ -93,7 +88,7 @@ JobFinish finishOf(const JobFinishedEvent& finished) {
   finish.setupErrno = r.setupErrno;
   finish.violatingSyscall = r.violatingSyscall;
   finish.elapsedNs = r.wallNs;
-  finish.rusage = toPublic(r.rusage);
+  finish.rusage = r.rusage;
   return finish;
 }
 
@@ -109,7 +104,7 @@ std::optional<jobtape::Event> toPublic(const recorder::Event& event) {
     }
     case recorder::Event::Kind::processExit: {
       const auto& r = event.processExit.record;
-      return ProcessExit{r.elapsedNs, r.pid, r.statusKnown, r.exitCode, r.signal, toPublic(event.processExit.rusage)};
+      return ProcessExit{r.elapsedNs, r.pid, r.statusKnown, r.exitCode, r.signal, event.processExit.rusage};
     }
     case recorder::Event::Kind::jobFinished: return finishOf(event.finished);
     case recorder::Event::Kind::tracingIncomplete: return toPublic(event.tracingIncomplete);

@@ -37,7 +37,6 @@ struct JobEvents::Impl {
 namespace jobtape::recorder {
 
 OutputStream toPublic(sandbox::Stream stream);
-ResourceUsage toPublic(const sandbox::ResourceUsage& usage);
 TracingShortfall toPublic(const sandbox::TracingShortfall& shortfall);
 jobtape::JobDescription toPublic(const recorder::JobDescription& description);
 // nullopt for the description and kinds this library does not know.

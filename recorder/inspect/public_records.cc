@@ -49,9 +49,7 @@ JobRecord toPublic(const store::JobRow& row) {
   record.recorderPid = row.recorderPid;
   record.localPath = row.localPath;
   record.heartbeatAtMs = row.heartbeatAtMs;
-  record.userCpuNs = row.rusage.userCpuNs;
-  record.systemCpuNs = row.rusage.systemCpuNs;
-  record.maxRssBytes = row.rusage.maxRssBytes;
+  record.rusage = row.rusage;
   record.stateKept = row.stateKept;
   return record;
 }
@@ -76,7 +74,7 @@ store::JobRow toStore(const JobRecord& record) {
   row.recorderPid = record.recorderPid;
   row.localPath = record.localPath;
   row.heartbeatAtMs = record.heartbeatAtMs;
-  row.rusage = {record.userCpuNs, record.systemCpuNs, record.maxRssBytes};
+  row.rusage = record.rusage;
   row.stateKept = record.stateKept;
   return row;
 }

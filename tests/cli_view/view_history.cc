@@ -27,7 +27,7 @@ store::JobFinish finishOf(const sandbox::RunResult& result) {
   finish.exitCode = result.exitCode;
   if (result.signal) finish.signal = result.signal;
   finish.outcome = sandbox::outcomeName(result.outcome);
-  finish.rusage = {result.rusage.userCpuNs, result.rusage.systemCpuNs, result.rusage.maxRssBytes};
+  finish.rusage = result.rusage;
   return finish;
 }
 
@@ -52,7 +52,7 @@ sandbox::RunResult JobSpec::exited(int code, uint64_t wallMs) {
   result.exitCode = code;
   result.wallNs = wallMs * kNsPerMs;
   result.message = "exited with status " + std::to_string(code);
-  result.rusage.userCpuNs = 12 * kNsPerMs;
+  result.rusage.userCpu = std::chrono::nanoseconds(12 * kNsPerMs);
   result.rusage.maxRssBytes = 3 << 20;
   return result;
 }

@@ -50,9 +50,7 @@ struct JobRecord {
   int recorderPid = 0;  // the process that recorded it
   std::string localPath{};  // as recorded; Home::files() says where the files are
   int64_t heartbeatAtMs = 0;
-  uint64_t userCpuNs = 0;
-  uint64_t systemCpuNs = 0;
-  uint64_t maxRssBytes = 0;
+  ResourceUsage rusage{};  // the row keeps CPU times and peak memory only
   bool stateKept = false;
 };
 

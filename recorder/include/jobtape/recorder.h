@@ -29,6 +29,7 @@
 #include <system_error>
 #include <vector>
 
+#include <jobtape/outcome.h>
 #include <jobtape/recipe.h>
 
 namespace jobtape {
@@ -68,20 +69,6 @@ class Error : public std::runtime_error {
 const char* errorKindName(Error::Kind kind) noexcept;  // "store", "recipe", ...
 
 enum class OutputStream { stdout_, stderr_ };
-
-// How a job ended. The same values as the events file's Outcome.
-enum class Outcome {
-  exited,            // ran and exited; exitCode says how
-  signaled,          // killed by `signal`
-  timedOut,          // wall-clock limit hit; the tree was killed (exit 124)
-  setupFailed,       // the sandbox could not be set up (setupStep, setupErrno)
-  commandNotFound,   // exit 127
-  notExecutable,     // exit 126
-  seccompViolation,  // killed for violatingSyscall
-  cancelled,         // stopped through a CancelToken; `signal` says which
-};
-
-const char* outcomeName(Outcome outcome) noexcept;  // "exited", "timed-out", ...
 
 // Stops running jobs from another thread or from a signal handler. One token
 // may be given to any number of jobs at once (e.g. every job of a build); a
@@ -154,18 +141,6 @@ struct JobOptions {
   bool input = false;
   // Optional; not owned.
   CancelToken* cancel = nullptr;
-};
-
-struct ResourceUsage {
-  std::chrono::nanoseconds userCpu{0};
-  std::chrono::nanoseconds systemCpu{0};
-  uint64_t maxRssBytes = 0;
-  uint64_t minorFaults = 0;
-  uint64_t majorFaults = 0;
-  uint64_t inBlocks = 0;
-  uint64_t outBlocks = 0;
-  uint64_t voluntarySwitches = 0;
-  uint64_t involuntarySwitches = 0;
 };
 
 struct JobResult {
