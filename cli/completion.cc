@@ -7,6 +7,8 @@
 #include <jobtape/text.h>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/cli_error.h"
 #include "cli/completion_scripts.h"
@@ -16,7 +18,7 @@ namespace jobtape::cli {
 
 namespace {
 
-constexpr int kRecentJobs = 20;  // short ids offered
+constexpr int kRecentJobs = 20;  // whose short ids and names are offered
 constexpr int kNthFailed = 9;    // -1 .. -9 at most
 
 // The scripts put these words on the user's command line: only letters and
@@ -25,6 +27,27 @@ bool safeWord(const std::string& word) {
   return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
   });
+}
+
+// Any job may name itself anything: a name is offered only when it can stand
+// unquoted on a command line, so that neither the script nor the shell the
+// completed line is run in reads anything in it but text.
+bool safeName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           std::string_view("._-+/@,=").find(c) != std::string_view::npos;
+  });
+}
+
+// The listing is newest first: a name is offered once, where the job its
+// selector picks stands.
+void addNames(const JobListing& listing, std::vector<std::string>& words) {
+  std::vector<std::string> seen;
+  for (const JobRecord& job : listing.jobs) {
+    if (!safeName(job.name) || std::find(seen.begin(), seen.end(), job.name) != seen.end()) continue;
+    seen.push_back(job.name);
+    words.push_back("name:" + job.name);
+  }
 }
 
 // Completion runs at every TAB: nothing it meets (no store, a store it may
@@ -48,6 +71,7 @@ void printSelectors(const CliContext& context) {
       std::string shortId = home->shortId(job.id);
       if (safeWord(shortId)) words.push_back(shortId);
     }
+    addNames(listing, words);
   } catch (const std::exception&) {
     // what was gathered so far is still right
   }

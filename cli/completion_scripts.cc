@@ -77,12 +77,51 @@ _jobtape_is() {  # _jobtape_is WORD TABLE KEY: WORD is a line of TABLE KEY
   return 1
 }
 
+# COMP_WORDS, split by bash at every character of COMP_WORDBREAKS, with the
+# pieces of one shell word joined again (name:NAME, --opt=VALUE, a@b), into
+# the caller's words and cword. A piece starts a new word when blanks precede
+# it on the line.
+_jobtape_words() {
+  local line="$COMP_LINE" piece i blank
+  words=() cword=0
+  for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+    piece="${COMP_WORDS[i]}"
+    blank=0
+    [[ $line == [[:blank:]]* ]] && blank=1
+    line="${line#"${line%%[![:blank:]]*}"}"
+    line="${line#"$piece"}"
+    if ((i > 1 && !blank)) && [[ $piece == [:=@]* || ${words[-1]} == *[:=@] ]]; then
+      words[-1]+="$piece"
+    else
+      words+=("$piece")
+    fi
+    ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+  done
+  return 0
+}
+
+# Readline replaces only what follows the last COMP_WORDBREAKS character of
+# the word; the candidates were matched against the whole word.
+_jobtape_trim_breaks() {
+  local i prefix=
+  for ((i = ${#1}; i > 0; i--)); do
+    if [[ $COMP_WORDBREAKS == *"${1:i-1:1}"* ]]; then
+      prefix="${1:0:i}"
+      break
+    fi
+  done
+  [[ -n $prefix ]] || return 0
+  for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]="${COMPREPLY[i]#"$prefix"}"; done
+}
+
 _jobtape() {
-  local cur="${COMP_WORDS[COMP_CWORD]}" path=jobtape word i
-  local -a home=()
+  local path=jobtape word i cword
+  local -a home=() words=()
+  _jobtape_words
+  local cur="${words[cword]}"
   COMPREPLY=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    word="${COMP_WORDS[i]}"
+  for ((i = 1; i < cword; i++)); do
+    word="${words[i]}"
     if [[ $word == -- ]]; then  # the rest is the job's command line
       compopt -o default 2>/dev/null
       return 0
@@ -90,7 +129,7 @@ _jobtape() {
     if [[ $word == -* ]]; then
       if _jobtape_is "$word" _jobtape_value_options "$path"; then
         ((i++))
-        [[ $word == --home && $i -lt $COMP_CWORD ]] && home=(--home "${COMP_WORDS[i]}")
+        [[ $word == --home && $i -lt $cword ]] && home=(--home "${words[i]}")
       fi
       continue
     fi
@@ -98,9 +137,10 @@ _jobtape() {
       path="$path $word"
     fi
   done
-  if ((COMP_CWORD > 1)) && _jobtape_is "${COMP_WORDS[COMP_CWORD - 1]}" _jobtape_value_options "$path"; then
-    _jobtape_add "$cur" < <(_jobtape_option_values "$path ${COMP_WORDS[COMP_CWORD - 1]}")
+  if ((cword > 1)) && _jobtape_is "${words[cword - 1]}" _jobtape_value_options "$path"; then
+    _jobtape_add "$cur" < <(_jobtape_option_values "$path ${words[cword - 1]}")
     ((${#COMPREPLY[@]})) || compopt -o default 2>/dev/null
+    _jobtape_trim_breaks "$cur"
     return 0
   fi
   if [[ $cur == -* && ! $cur =~ ^-[0-9]+$ ]]; then
@@ -111,6 +151,7 @@ _jobtape() {
   if [[ $cur != -* || $cur =~ ^-[0-9]*$ ]] && _jobtape_takes_selector "$path"; then
     _jobtape_add "$cur" < <(command "${COMP_WORDS[0]}" "${home[@]}" __complete-selectors 2>/dev/null)
   fi
+  _jobtape_trim_breaks "$cur"
   return 0
 }
 

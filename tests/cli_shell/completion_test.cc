@@ -4,6 +4,7 @@
 // called and COMPREPLY read back. zsh and fish are parsed (-n) where installed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/common/jobtape_process.h"
@@ -70,14 +72,42 @@ class CompletionTest : public ::testing::Test {
   // the cursor. The program is typed as the binary's path, so its
   // __complete-selectors is the one under test.
   std::vector<std::string> complete(const std::vector<std::string>& typed) {
-    fs::path file = dir_.path() / "jobtape.bash";
-    if (!fs::exists(file)) std::ofstream(file) << script("bash");
     std::string words = bashWord(jobtapeBinary().string());
     for (const std::string& word : typed) words += " " + bashWord(word);
-    std::string program = "source " + bashWord(file.string()) + " || exit 9\n" +
-                          "COMP_WORDS=(" + words + ")\n" +
-                          "COMP_CWORD=" + std::to_string(typed.size()) + "\n" +
-                          "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}\n"
+    return runCompletion("COMP_WORDS=(" + words + ")\nCOMP_CWORD=" + std::to_string(typed.size()) +
+                         "\nCOMP_LINE=\"${COMP_WORDS[*]}\"\n");
+  }
+
+  // As complete(), with COMP_WORDS split the way readline splits the line
+  // when COMP_WORDBREAKS is `wordbreaks`: each run of its characters : = @
+  // is a word of its own, glued to its neighbours on the line.
+  std::vector<std::string> completeSplit(const std::vector<std::string>& typed, const std::string& wordbreaks) {
+    std::string words = bashWord(jobtapeBinary().string()), line = jobtapeBinary().string();
+    size_t count = 0;
+    auto isBreak = [&](char c) { return std::string_view(":=@").find(c) != std::string_view::npos &&
+                                        wordbreaks.find(c) != std::string::npos; };
+    for (const std::string& word : typed) {
+      line += " " + word;
+      std::vector<std::string> pieces;
+      for (size_t at = 0; at < word.size() || pieces.empty(); ) {
+        size_t end = at;
+        bool breaking = at < word.size() && isBreak(word[at]);
+        while (end < word.size() && isBreak(word[end]) == breaking) ++end;
+        pieces.push_back(word.substr(at, end - at));
+        at = end;
+      }
+      for (const std::string& piece : pieces) words += " " + bashWord(piece);
+      count += pieces.size();
+    }
+    return runCompletion("COMP_WORDBREAKS=" + bashWord(wordbreaks) + "\nCOMP_WORDS=(" + words + ")\nCOMP_CWORD=" +
+                         std::to_string(count) + "\nCOMP_LINE=" + bashWord(line) + "\n");
+  }
+
+  std::vector<std::string> runCompletion(const std::string& setup) {
+    fs::path file = dir_.path() / "jobtape.bash";
+    if (!fs::exists(file)) std::ofstream(file) << script("bash");
+    std::string program = "source " + bashWord(file.string()) + " || exit 9\n" + setup +
+                          "COMP_POINT=${#COMP_LINE}\n"
                           "_jobtape || exit 8\n"
                           "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
     ProcessResult result = runProgram({"/bin/bash", "--norc", "--noprofile", "-c", program});
@@ -86,6 +116,16 @@ class CompletionTest : public ::testing::Test {
     std::vector<std::string> replies = lines(result.out);
     replies.erase(std::remove(replies.begin(), replies.end(), ""), replies.end());
     return replies;
+  }
+
+  // SQL straight into the store, as a job that can write it would.
+  void sql(const std::string& statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2((home() / "jobtape.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
   }
 
   std::vector<std::string> withHome(std::vector<std::string> typed) {
@@ -148,22 +188,72 @@ TEST_F(CompletionTest, BashCompletesSelectorsFromTheStore) {
   EXPECT_EQ(shown.exitStatus, 0) << shown.err;
 }
 
+// bash's own COMP_WORDBREAKS, and the same without the colon.
+const std::string kWordbreaks = " \t\n\"'@><=;|&(:";
+const std::string kWordbreaksNoColon = " \t\n\"'@><=;|&(";
+
+TEST_F(CompletionTest, BashCompletesTheNamesOfRecentJobs) {
+  for (const char* name : {"build-1", "build-1", "deploy", "opt=1"}) {
+    ProcessResult named = runJobtape(home(), {"run", "--no-sandbox", "--quiet", "--name", name, "--", "/bin/true"});
+    ASSERT_EQ(named.exitStatus, 0) << named.err;
+  }
+  ProcessResult unnamed = runJobtape(home(), {"run", "--no-sandbox", "--quiet", "--", "/bin/true"});
+  ASSERT_EQ(unnamed.exitStatus, 0) << unnamed.err;
+  ProcessResult selectors = runJobtape(home(), {"__complete-selectors"});
+  ASSERT_EQ(selectors.exitStatus, 0) << selectors.err;
+  std::vector<std::string> words = lines(selectors.out);
+  EXPECT_EQ(std::count(words.begin(), words.end(), "name:build-1"), 1) << selectors.out;
+  EXPECT_THAT(words, AllOf(Contains("name:deploy"), Contains("name:opt=1"), Not(Contains("name:"))));
+
+  // ':' breaks words (bash's default): readline replaces what follows it.
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:bu"}), kWordbreaks), ElementsAre("build-1"));
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:"}), kWordbreaks),
+              UnorderedElementsAre("build-1", "deploy", "opt=1"));
+  EXPECT_THAT(completeSplit(withHome({"job", "logs", "name:opt="}), kWordbreaks), ElementsAre("1"));
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:x"}), kWordbreaks), IsEmpty());
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "na"}), kWordbreaks),
+              UnorderedElementsAre("name:build-1", "name:deploy", "name:opt=1"));
+  // The words before the cursor are rejoined too: name:... is no command.
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:deploy", "--j"}), kWordbreaks), ElementsAre("--json"));
+  // Without ':' in COMP_WORDBREAKS the whole word is replaced.
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:bu"}), kWordbreaksNoColon), ElementsAre("name:build-1"));
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:"}), kWordbreaksNoColon),
+              UnorderedElementsAre("name:build-1", "name:deploy", "name:opt=1"));
+
+  // The offered selector picks a job.
+  ProcessResult shown = runJobtape(home(), {"job", "show", "--json", "name:build-1"});
+  EXPECT_EQ(shown.exitStatus, 0) << shown.err;
+}
+
 TEST_F(CompletionTest, SelectorsNeverCarryWhatAJobNamedItself) {
   // (run refuses control characters in a name; the shell's own syntax is text.)
   const std::string touch = "touch " + (dir_.path() / "pwned").string();
   const std::string hostile = "$(" + touch + ") `" + touch + "` ';" + touch + "'";
-  ProcessResult named = runJobtape(home(), {"run", "--no-sandbox", "--quiet", "--name", hostile, "--", "/bin/false"});
-  ASSERT_EQ(named.exitStatus, 1) << named.err;
+  const std::vector<std::string> names{"ok",   hostile, "build 1", "b$(" + touch + ")", "b`id`", "b'q'", "b\"q\"",
+                                       "b;id", "b|id",  "b&",      "b>out",            "b\\n",  "b*",   "b~",
+                                       "b#",   "caf\u00e9", "b!",  "ctl-1",            "ctl-2", "ctl-3"};
+  for (const std::string& name : names) {
+    ProcessResult named = runJobtape(home(), {"run", "--no-sandbox", "--quiet", "--name", name, "--", "/bin/false"});
+    ASSERT_EQ(named.exitStatus, 1) << name << ": " << named.err;
+  }
+  // run refuses control characters; a job that writes the store does not ask.
+  sql("UPDATE jobs SET name = 'b' || char(27) || '[2J' WHERE name = 'ctl-1';"
+      "UPDATE jobs SET name = 'b' || char(10) || 'id' WHERE name = 'ctl-2';"
+      "UPDATE jobs SET name = 'b' || char(9) || char(127) WHERE name = 'ctl-3';");
   ProcessResult selectors = runJobtape(home(), {"__complete-selectors"});
   EXPECT_EQ(selectors.exitStatus, 0) << selectors.err;
   EXPECT_EQ(selectors.err, "");
   std::vector<std::string> words = lines(selectors.out);
-  EXPECT_THAT(words, Contains("failed"));
+  EXPECT_THAT(words, AllOf(Contains("failed"), Contains("name:ok")));
   for (const std::string& word : words) {
-    EXPECT_TRUE(std::regex_match(word, std::regex("-?[0-9A-Za-z]+"))) << word;
+    EXPECT_TRUE(std::regex_match(word, std::regex("-?[0-9A-Za-z]+|name:[0-9A-Za-z._+/@,=-]+"))) << word;
   }
+  EXPECT_EQ(std::count_if(words.begin(), words.end(), [](const std::string& w) { return w.starts_with("name:"); }), 1)
+      << selectors.out;
   std::vector<std::string> offered = complete(withHome({"job", "show", ""}));
-  EXPECT_THAT(offered, Contains("failed"));
+  EXPECT_THAT(offered, AllOf(Contains("failed"), Contains("name:ok")));
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:"}), kWordbreaks), ElementsAre("ok"));
+  EXPECT_THAT(completeSplit(withHome({"job", "show", "name:b"}), kWordbreaks), IsEmpty());
   EXPECT_FALSE(fs::exists(dir_.path() / "pwned"));
 }
 
@@ -218,6 +308,9 @@ TEST_F(CompletionTest, FishCompletesCommandsValuesAndSelectors) {
   EXPECT_THAT(complete("jobtape job logs --format "), UnorderedElementsAre("text", "json", "cast"));
   EXPECT_THAT(complete("jobtape job logs --fo"), UnorderedElementsAre("--follow", "--format"));
   EXPECT_THAT(complete("jobtape job show "), AllOf(Contains("failed"), Contains("last"), Contains("-1")));
+  ProcessResult named = runJobtape(home(), {"run", "--no-sandbox", "--quiet", "--name", "build-1", "--", "/bin/true"});
+  ASSERT_EQ(named.exitStatus, 0) << named.err;
+  EXPECT_THAT(complete("jobtape job show name:bu"), ElementsAre("name:build-1"));
 }
 
 TEST_F(CompletionTest, TheBuildWritesTheScriptsTheBinaryPrints) {
@@ -232,6 +325,9 @@ TEST_F(CompletionTest, ZshAndFishScriptsDescribeTheSameCommands) {
   EXPECT_THAT(zsh, ::testing::StartsWith("#compdef jobtape\n"));
   EXPECT_THAT(zsh, AllOf(HasSubstr("'jobtape job logs --format' 1"), HasSubstr("'jobtape job show' 1"),
                          HasSubstr("debug-shell:"), HasSubstr("__complete-selectors")));
+  // Selectors go to compadd, which takes name:NAME as it is (_describe would
+  // read the colon as the start of a description).
+  EXPECT_THAT(zsh, HasSubstr("compadd -J selectors -X 'job selector' -- $selectors"));
   std::string fish = script("fish");
   EXPECT_THAT(fish, AllOf(HasSubstr("-a 'debug-shell'"), HasSubstr("-l 'follow' -s 'f'"),
                           HasSubstr("-l 'format' -x -a 'text json cast'"), HasSubstr("(__jobtape_selectors)")));
