@@ -5,8 +5,11 @@
 // another thread that forks) leaves one behind or lets it reach a sandbox.
 #pragma once
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <string_view>
 #include <utility>
 
 namespace jobtape::sandbox {
@@ -37,5 +40,25 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// write(2) until every byte is written: EINTR and short writes are retried,
+// and a non-blocking fd that is full (EAGAIN) is waited on. False with errno
+// set when the fd refuses (errno 0: it took nothing). The one such loop of
+// the library; the CLI, which sees only the public API, has its own.
+inline bool writeAll(int fd, std::string_view bytes) noexcept {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0 && errno == EAGAIN) {
+      pollfd writable{fd, POLLOUT, 0};
+      ::poll(&writable, 1, -1);
+      continue;
+    }
+    if (written == 0) errno = 0;
+    if (written <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
+}
 
 }  // namespace jobtape::sandbox

@@ -16,22 +16,6 @@ namespace {
 
 [[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
-bool writeAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      struct pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 PtyPair PtyPair::open(int sizeFrom) {
@@ -68,15 +52,15 @@ bool TerminalRelay::forwardInput() {
     // The job's line discipline turns VEOF into end-of-file for its reader.
     struct termios t{};
     char eof = ::tcgetattr(master_, &t) == 0 ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
-    writeAll(master_, &eof, 1);
+    writeAll(master_, std::string_view(&eof, 1));
     inputOpen_ = false;
     return false;
   }
-  writeAll(master_, buf, static_cast<size_t>(n));
+  writeAll(master_, std::string_view(buf, static_cast<size_t>(n)));
   return true;
 }
 
-void TerminalRelay::writeOutput(const char* data, size_t size) { writeAll(out_, data, size); }
+void TerminalRelay::writeOutput(const char* data, size_t size) { writeAll(out_, std::string_view(data, size)); }
 
 void TerminalRelay::forwardWindowSize() {
   winch_.drain();

@@ -228,7 +228,7 @@ void WriterImpl::finish(const sandbox::RunResult& result) {
       if (durability_ == Durability::always || !result.succeeded()) {
         syncFileAndDirectory(fd_.get(), path_);
       }
-      fd_.close(path_);
+      closeReporting(fd_, path_);
     } catch (...) {
       error = std::current_exception();
     }

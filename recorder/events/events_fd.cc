@@ -16,15 +16,10 @@ namespace {
 
 }  // namespace
 
-void UniqueFd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
-void UniqueFd::close(const std::filesystem::path& path) {
-  int fd = std::exchange(fd_, -1);
+void closeReporting(UniqueFd& fd, const std::filesystem::path& path) {
+  int owned = fd.release();
   // Linux releases the descriptor even when close fails: never retry.
-  if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) throwErrno(errno, path, "close");
+  if (owned >= 0 && ::close(owned) != 0 && errno != EINTR) throwErrno(errno, path, "close");
 }
 
 // 0600: the events file holds the job's environment and output.
@@ -35,15 +30,7 @@ UniqueFd createExclusive(const std::filesystem::path& path) {
 }
 
 void writeAll(int fd, const char* data, size_t size, const std::filesystem::path& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throwErrno(errno, path, "write");
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
+  if (!sandbox::writeAll(fd, {data, size})) throwErrno(errno != 0 ? errno : EIO, path, "write");
 }
 
 void syncFileAndDirectory(int fd, const std::filesystem::path& path) {

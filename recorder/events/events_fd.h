@@ -6,32 +6,16 @@
 #include <filesystem>
 #include <utility>
 
+#include "sandbox/fd_util.h"
+
 namespace jobtape::recorder {
 
-// Owns one file descriptor; closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
+// The library's one fd owner (sandbox/fd_util.h).
+using sandbox::UniqueFd;
 
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept;
-  // Closes now and reports a failing close(2) (on some file systems the
-  // last write error only shows up here). Throws std::system_error.
-  void close(const std::filesystem::path& path);
-
- private:
-  int fd_ = -1;
-};
+// Closes `fd` now and reports a failing close(2) (on some file systems the
+// last write error only shows up there). Throws std::system_error.
+void closeReporting(UniqueFd& fd, const std::filesystem::path& path);
 
 // Creates `path` for writing; fails if it exists (O_EXCL), close-on-exec.
 UniqueFd createExclusive(const std::filesystem::path& path);
