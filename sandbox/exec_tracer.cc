@@ -176,13 +176,13 @@ size_t openFdCount() {
 ExecTracer::ExecTracer(int listenerFd, uint64_t startMonotonicNs)
     : listenerFd_(listenerFd), startNs_(startMonotonicNs) {
   try {
-    if (listenerFd_ < 0) fail(EBADF, "ExecTracer: no listener fd");
-    epollFd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epollFd_ < 0) fail(errno, "epoll_create1");
+    if (!listenerFd_) fail(EBADF, "ExecTracer: no listener fd");
+    epollFd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epollFd_) fail(errno, "epoll_create1");
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = listenerFd_;
-    if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, listenerFd_, &event) != 0) fail(errno, "epoll_ctl");
+    event.data.fd = listenerFd_.get();
+    if (::epoll_ctl(epollFd_.get(), EPOLL_CTL_ADD, listenerFd_.get(), &event) != 0) fail(errno, "epoll_ctl");
     // Sized for the running kernel, not for the headers we were built with.
     if (int rc = seccomp_notify_alloc(&request_, &response_); rc < 0) fail(-rc, "seccomp_notify_alloc");
     seccomp_notif_sizes sizes{};
@@ -204,12 +204,10 @@ ExecTracer::ExecTracer(int listenerFd, uint64_t startMonotonicNs)
 ExecTracer::~ExecTracer() { release(); }
 
 void ExecTracer::release() noexcept {
-  for (auto& [pidfd, followed] : followed_) ::close(pidfd);
   followed_.clear();
   alive_.clear();
   closeListener();
-  if (epollFd_ >= 0) ::close(epollFd_);
-  epollFd_ = -1;
+  epollFd_.reset();
   seccomp_notify_free(request_, response_);
   request_ = nullptr;
   response_ = nullptr;
@@ -221,15 +219,14 @@ uint64_t ExecTracer::elapsedNs() const {
 }
 
 void ExecTracer::closeListener() {
-  if (listenerFd_ < 0) return;
-  if (epollFd_ >= 0) ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenerFd_, nullptr);
-  ::close(listenerFd_);
-  listenerFd_ = -1;
+  if (!listenerFd_) return;
+  if (epollFd_) ::epoll_ctl(epollFd_.get(), EPOLL_CTL_DEL, listenerFd_.get(), nullptr);
+  listenerFd_.reset();
 }
 
 void ExecTracer::handle(RunObserver& observer) {
   epoll_event events[64];
-  int count = ::epoll_wait(epollFd_, events, 64, 0);
+  int count = ::epoll_wait(epollFd_.get(), events, 64, 0);
   if (count < 0 && errno != EINTR) fail(errno, "epoll_wait");
   bool notified = false;
   bool hungUp = false;
@@ -237,7 +234,7 @@ void ExecTracer::handle(RunObserver& observer) {
   const uint64_t now = elapsedNs();
   for (int i = 0; i < count; ++i) {
     int fd = events[i].data.fd;
-    if (fd == listenerFd_) {
+    if (fd == listenerFd_.get()) {
       notified = (events[i].events & EPOLLIN) != 0;
       hungUp = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
     } else {
@@ -246,9 +243,9 @@ void ExecTracer::handle(RunObserver& observer) {
   }
   // Exits first: a pid seen exiting here may be the very pid that execs next.
   reportReapedExits(observer, false);
-  for (int n = 0; notified && n < kNotificationsPerCall && listenerFd_ >= 0; ++n) {
+  for (int n = 0; notified && n < kNotificationsPerCall && listenerFd_; ++n) {
     receiveOne(observer);
-    notified = readable(listenerFd_) && !hungUp;
+    notified = readable(listenerFd_.get()) && !hungUp;
   }
   // Every process under the filter is gone: nothing can be notified again.
   if (hungUp) closeListener();
@@ -256,7 +253,7 @@ void ExecTracer::handle(RunObserver& observer) {
 
 void ExecTracer::receiveOne(RunObserver& observer) {
   std::memset(request_, 0, requestSize_);
-  if (seccomp_notify_receive(listenerFd_, request_) < 0) {
+  if (seccomp_notify_receive(listenerFd_.get(), request_) < 0) {
     // libseccomp folds the ioctl's error into ECANCELED; errno has it.
     if (errno == ENOENT || errno == EINTR) return;  // the caller died or was interrupted
     fail(errno, "seccomp_notify_receive");
@@ -275,7 +272,7 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   // exit at once and make its pidfd look like that of an earlier owner of
   // its pid.
   bool followedAlready = false;
-  int pidfd = -1;
+  UniqueFd pidfd;
   Miss pidfdMiss = kMissReasons;
   if (gathered.hostPid != 0) {
     if (auto it = alive_.find(gathered.hostPid); it != alive_.end()) {
@@ -286,13 +283,10 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   }
   // Invalid: the process died or a signal interrupted the call (it restarts
   // with a new notification); this exec does not happen.
-  bool valid = seccomp_notify_id_valid(listenerFd_, id) == 0;
+  bool valid = seccomp_notify_id_valid(listenerFd_.get(), id) == 0;
 
   bool continued = respond(id, gathered.failsWith) && gathered.failsWith == 0;
-  if (!valid || !continued) {
-    if (pidfd >= 0) ::close(pidfd);
-    return;
-  }
+  if (!valid || !continued) return;
   if (gathered.unreadable) {
     ++missedExecs_[gathered.outOfFds ? descriptors : unreadable];
     return;
@@ -300,9 +294,9 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   gathered.record.elapsedNs = elapsedNs();
   observer.onExec(gathered.record);
   if (followedAlready) return;
-  if (pidfd < 0) {
+  if (!pidfd) {
     ++missedExits_[pidfdMiss];
-  } else if (!follow(gathered.hostPid, gathered.record.pid, pidfd)) {
+  } else if (!follow(gathered.hostPid, gathered.record.pid, std::move(pidfd))) {
     ++missedExits_[watchLimit];
   }
 }
@@ -318,17 +312,17 @@ bool ExecTracer::respond(uint64_t id, int error) {
   } else {
     response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   }
-  return seccomp_notify_respond(listenerFd_, response_) == 0;
+  return seccomp_notify_respond(listenerFd_.get(), response_) == 0;
 }
 
-// A pidfd for the process, within the budget; -1 and `why` if none.
-int ExecTracer::openPidfd(pid_t hostPid, Miss& why) {
+// A pidfd for the process, within the budget; none and `why` if not.
+UniqueFd ExecTracer::openPidfd(pid_t hostPid, Miss& why) {
   if (followed_.size() >= pidfdBudget_) {
     why = descriptors;
-    return -1;
+    return UniqueFd();
   }
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, hostPid, 0));
-  if (pidfd < 0) why = fdShortage(errno) ? descriptors : unreadable;
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, hostPid, 0)));
+  if (!pidfd) why = fdShortage(errno) ? descriptors : unreadable;
   return pidfd;
 }
 
@@ -342,23 +336,21 @@ int32_t ExecTracer::nsParent(pid_t hostPpid, size_t depth) const {
   return parent && parent->nsPids.size() == depth ? parent->nsPids.back() : 0;
 }
 
-bool ExecTracer::follow(pid_t hostPid, int32_t nsPid, int pidfd) {
+bool ExecTracer::follow(pid_t hostPid, int32_t nsPid, UniqueFd pidfd) {
+  int key = pidfd.get();
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.fd = pidfd;
-  if (::epoll_ctl(epollFd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {  // max_user_watches
-    ::close(pidfd);
-    return false;
-  }
-  followed_[pidfd] = Followed{hostPid, nsPid, 0};
-  alive_[hostPid] = pidfd;
+  event.data.fd = key;
+  if (::epoll_ctl(epollFd_.get(), EPOLL_CTL_ADD, key, &event) != 0) return false;  // max_user_watches
+  followed_[key] = Followed{hostPid, nsPid, 0, std::move(pidfd)};
+  alive_[hostPid] = key;
   return true;
 }
 
 void ExecTracer::noticeExit(int pidfd, uint64_t whenNs) {
   auto it = followed_.find(pidfd);
   if (it == followed_.end() || it->second.exitNoticedNs != 0) return;
-  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, pidfd, nullptr);
+  ::epoll_ctl(epollFd_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
   it->second.exitNoticedNs = std::max<uint64_t>(whenNs, 1);
   if (auto alive = alive_.find(it->second.hostPid); alive != alive_.end() && alive->second == pidfd) {
     alive_.erase(alive);
@@ -381,8 +373,7 @@ void ExecTracer::reportReapedExits(RunObserver& observer, bool final) {
     record.pid = followed.nsPid;
     if (exitStatus(it->first, record) || final || exitInfoUnsupported(it->first)) {
       ready.push_back(record);
-      ::close(it->first);
-      it = followed_.erase(it);
+      it = followed_.erase(it);  // closes the pidfd
     } else {
       ++it;
     }

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <unordered_map>
 
+#include "sandbox/fd_util.h"
 #include "sandbox/runner.h"
 
 struct seccomp_notif;
@@ -60,7 +61,7 @@ class ExecTracer {
 
   // Readable when a notification or a process exit is waiting (an epoll fd
   // over the listener and the pidfds).
-  int pollFd() const { return epollFd_; }
+  int pollFd() const { return epollFd_.get(); }
 
   // Answers the waiting notifications and reports the exits that happened.
   // Never blocks. Throws std::system_error only when the listener itself
@@ -73,7 +74,7 @@ class ExecTracer {
   void finish(RunObserver& observer);
 
   // False once no process can raise a notification any more.
-  bool listening() const { return listenerFd_ >= 0; }
+  bool listening() const { return listenerFd_.valid(); }
   // Processes followed whose exit was not reported yet.
   size_t following() const { return followed_.size(); }
 
@@ -82,6 +83,7 @@ class ExecTracer {
     pid_t hostPid = 0;
     int32_t nsPid = 0;
     uint64_t exitNoticedNs = 0;  // 0 while running
+    UniqueFd pidfd;              // the key of followed_, owned here
   };
 
   // Why something was not recorded; indexes the counters.
@@ -90,24 +92,24 @@ class ExecTracer {
   void receiveOne(RunObserver& observer);
   void record(RunObserver& observer, ExecRecord& record, pid_t hostPid, bool followedAlready);
   bool respond(uint64_t id, int error);
-  int openPidfd(pid_t hostPid, Miss& why);
+  UniqueFd openPidfd(pid_t hostPid, Miss& why);
   void reportShortfall(RunObserver& observer);
   int32_t nsParent(pid_t hostPpid, size_t depth) const;
-  bool follow(pid_t hostPid, int32_t nsPid, int pidfd);
+  bool follow(pid_t hostPid, int32_t nsPid, UniqueFd pidfd);
   void noticeExit(int pidfd, uint64_t whenNs);
   void reportReapedExits(RunObserver& observer, bool final);
   void closeListener();
   void release() noexcept;
   uint64_t elapsedNs() const;
 
-  int listenerFd_ = -1;
-  int epollFd_ = -1;
+  UniqueFd listenerFd_;
+  UniqueFd epollFd_;
   uint64_t startNs_ = 0;
   ::seccomp_notif* request_ = nullptr;
   ::seccomp_notif_resp* response_ = nullptr;
   size_t requestSize_ = 0;
   size_t responseSize_ = 0;
-  std::unordered_map<int, Followed> followed_;  // by pidfd
+  std::unordered_map<int, Followed> followed_;  // by its pidfd's number
   std::unordered_map<pid_t, int> alive_;        // host pid -> pidfd, until the exit is noticed
   size_t pidfdBudget_ = 0;  // pidfds that fit below RLIMIT_NOFILE with headroom
   uint64_t missedExecs_[kMissReasons] = {};
