@@ -17,6 +17,7 @@
 #include "sandbox/mount_tree.h"
 #include "sandbox/pid_cgroup.h"
 #include "sandbox/recipe.h"
+#include "sandbox/clock.h"
 #include "sandbox/runner.h"
 
 namespace jobtape::recorder {
@@ -115,7 +116,7 @@ JobDescription describe(const PreparedJob& job, const JobPlacement& placement, c
   description.recipe = job.recorded;
   description.recipeHash = job.recipeHash;
   description.host = placement.host;
-  description.startedAtUnixNs = unixNowNs();
+  description.startedAtUnixNs = sandbox::unixNowNs();
   description.sandboxed = recipe.sandboxed;
   description.stateDir = job.files.stateDir.string();
   description.kernel = kernelRelease();

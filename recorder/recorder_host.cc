@@ -19,9 +19,4 @@ std::string kernelRelease() {
   return names.release;
 }
 
-int64_t unixNowNs() {
-  using namespace std::chrono;
-  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace jobtape::recorder

@@ -8,6 +8,5 @@ namespace jobtape::recorder {
 
 std::string hostName();       // gethostname(), "" if unknown
 std::string kernelRelease();  // uname -r, "" if unknown
-int64_t unixNowNs();          // wall clock
 
 }  // namespace jobtape::recorder

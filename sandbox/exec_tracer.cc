@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "sandbox/clock.h"
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/process_inspect.h"
 #include "sandbox/rlimits.h"
@@ -37,12 +38,6 @@ constexpr int kNotificationsPerCall = 64;
 // Descriptors kept free of pidfds: reading a stopped process takes a few at
 // a time, and the rest of the supervisor (output, the events file) has its own.
 constexpr size_t kFdHeadroom = 64;
-
-uint64_t monotonicNs() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 [[noreturn]] void fail(int error, const char* what) {
   throw std::system_error(error, std::generic_category(), what);
@@ -214,7 +209,7 @@ void ExecTracer::release() noexcept {
 }
 
 uint64_t ExecTracer::elapsedNs() const {
-  uint64_t now = monotonicNs();
+  uint64_t now = monotonicNowNs();
   return now > startNs_ ? now - startNs_ : 0;
 }
 

@@ -19,12 +19,6 @@
 
 namespace jobtape::sandbox {
 
-uint64_t monotonicNowNs() {
-  struct timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 namespace {
 
 constexpr uint64_t kMsNs = 1'000'000;

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "sandbox/clock.h"
 #include "sandbox/child_report.h"
 #include "sandbox/fd_util.h"
 #include "sandbox/runner.h"
@@ -85,7 +86,6 @@ struct SupervisionReport {
   uint64_t endNs = 0;
 };
 
-uint64_t monotonicNowNs();
 
 // Runs the loop to the end. Throws std::system_error only if poll itself fails.
 SupervisionReport supervise(SupervisedChild& child, const SupervisorConfig& config, RunObserver& observer);

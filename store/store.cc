@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "sandbox/clock.h"
 #include "store/home_safety.h"
 #include "store/job_dir.h"
 #include "store/job_removal.h"
@@ -30,10 +31,7 @@ const char* jobStatusName(JobStatus status) {
   return "unknown";
 }
 
-int64_t wallClockMs() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-}
+int64_t wallClockMs() { return sandbox::unixNowMs(); }
 
 namespace {
 

@@ -1,5 +1,7 @@
 #include "recorder/inspect/replay.h"
 
+#include "sandbox/clock.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -8,22 +10,12 @@
 
 namespace jobtape::recorder {
 
-namespace {
-
-constexpr uint64_t kNsPerSecond = 1'000'000'000;
-
-}  // namespace
-
-uint64_t SteadyReplayClock::nowNs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * kNsPerSecond + static_cast<uint64_t>(now.tv_nsec);
-}
+uint64_t SteadyReplayClock::nowNs() { return sandbox::monotonicNowNs(); }
 
 void SteadyReplayClock::sleepUntilNs(uint64_t deadlineNs) {
   timespec deadline{};
-  deadline.tv_sec = static_cast<time_t>(deadlineNs / kNsPerSecond);
-  deadline.tv_nsec = static_cast<long>(deadlineNs % kNsPerSecond);
+  deadline.tv_sec = static_cast<time_t>(deadlineNs / sandbox::kNsPerSecond);
+  deadline.tv_nsec = static_cast<long>(deadlineNs % sandbox::kNsPerSecond);
   // clock_nanosleep returns the error number instead of setting errno.
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
   }
@@ -36,7 +28,7 @@ ReplaySchedule::ReplaySchedule(const ReplayOptions& options) : options_(options)
 uint64_t ReplaySchedule::dueNs(uint64_t elapsedNs) {
   double gap = elapsedNs > lastRecordedNs_ ? static_cast<double>(elapsedNs - lastRecordedNs_) : 0.0;
   lastRecordedNs_ = std::max(lastRecordedNs_, elapsedNs);
-  if (options_.maxIdleSeconds) gap = std::min(gap, *options_.maxIdleSeconds * static_cast<double>(kNsPerSecond));
+  if (options_.maxIdleSeconds) gap = std::min(gap, *options_.maxIdleSeconds * static_cast<double>(sandbox::kNsPerSecond));
   dueNs_ += gap / options_.speed;
   return static_cast<uint64_t>(std::llround(dueNs_));
 }
