@@ -190,9 +190,10 @@ struct JobFilter {
 
 class Store {
  public:
-  // Opens (creating and migrating if needed) home/jobtape.db. Throws
-  // StoreOpenError. tryOpen returns nullopt only when the file does not
-  // exist and `create` is false.
+  // open: opens home/jobtape.db for writing, creating and migrating it if
+  // needed. openReadOnlyIfExists: opens it for reading only, and returns
+  // null only when there is no jobtape.db (nothing recorded yet). Both throw
+  // StoreOpenError for everything else (unreadable, damaged, foreign file).
   static std::unique_ptr<Store> open(const std::filesystem::path& home, FinishRecovery recover = {});
   static std::unique_ptr<Store> openReadOnlyIfExists(const std::filesystem::path& home,
                                                      FinishRecovery recover = {});
