@@ -8,7 +8,7 @@ namespace jobtape::recorder {
 
 std::optional<store::JobFinish> finishRecordedIn(const std::filesystem::path& jobDir) noexcept {
   try {
-    auto reader = EventReader::tryOpen(store::eventsFileIn(jobDir));
+    auto reader = EventReader::openIfReadable(store::eventsFileIn(jobDir));
     if (!reader) return std::nullopt;
     std::optional<JobFinishedEvent> finished;
     while (auto event = reader->next()) {

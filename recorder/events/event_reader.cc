@@ -325,19 +325,24 @@ void checkFileKind(int fd, const std::filesystem::path& path) {
 }  // namespace
 
 std::unique_ptr<EventReader> EventReader::open(const std::filesystem::path& path) {
+  auto reader = tryOpen(path);
+  if (!reader) throw NotAnEventsFile(fmt::format("{}: cannot open: {}", path.string(), std::strerror(ENOENT)));
+  return reader;
+}
+
+std::unique_ptr<EventReader> EventReader::tryOpen(const std::filesystem::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    throw NotAnEventsFile(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  }
+  if (!fd && errno == ENOENT) return nullptr;
+  if (!fd) throw NotAnEventsFile(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
   checkFileKind(fd.get(), path);
   auto reader = std::make_unique<ReaderImpl>(path, std::move(fd));
   reader->readDescription();
   return reader;
 }
 
-std::unique_ptr<EventReader> EventReader::tryOpen(const std::filesystem::path& path) noexcept {
+std::unique_ptr<EventReader> EventReader::openIfReadable(const std::filesystem::path& path) noexcept {
   try {
-    return open(path);
+    return tryOpen(path);
   } catch (...) {
     return nullptr;
   }

@@ -29,7 +29,13 @@ class EventReader {
   // reads and checks the description. Untrusted input: Cap'n Proto
   // traversal and nesting limits apply.
   static std::unique_ptr<EventReader> open(const std::filesystem::path& path);
-  static std::unique_ptr<EventReader> tryOpen(const std::filesystem::path& path) noexcept;
+  // As open(), but null when there is no file at `path` (nothing was
+  // recorded there); every other failure still throws.
+  static std::unique_ptr<EventReader> tryOpen(const std::filesystem::path& path);
+  // Null for an absent, unreadable or damaged file alike: for the readers
+  // that must not fail on a file a job or a crash may have left behind
+  // (recovery, best-effort figures) and fall back on the store's row.
+  static std::unique_ptr<EventReader> openIfReadable(const std::filesystem::path& path) noexcept;
   virtual ~EventReader() = default;
 
   virtual const JobDescription& description() const = 0;

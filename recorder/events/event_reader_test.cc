@@ -55,7 +55,8 @@ std::string outputMessage() {
   return flat(message);
 }
 
-// open() refuses with one line naming the path; tryOpen() says nullptr.
+// open() and tryOpen() refuse with one line naming the path (tryOpen is
+// empty only for a file that is not there); openIfReadable() says nullptr.
 void expectRefused(const std::filesystem::path& path, const std::string& why) {
   try {
     EventReader::open(path);
@@ -65,7 +66,17 @@ void expectRefused(const std::filesystem::path& path, const std::string& why) {
     EXPECT_THAT(e.what(), Not(HasSubstr("\n"))) << why;
     EXPECT_THAT(e.what(), HasSubstr(why));
   }
-  EXPECT_EQ(EventReader::tryOpen(path), nullptr) << why;
+  EXPECT_THROW(EventReader::tryOpen(path), NotAnEventsFile) << why;
+  EXPECT_EQ(EventReader::openIfReadable(path), nullptr) << why;
+}
+
+TEST(EventReader, TryOpenIsEmptyOnlyForAFileThatIsNotThere) {
+  TempDir dir;
+  EXPECT_EQ(EventReader::tryOpen(dir / "absent.bin.zst"), nullptr);
+  EXPECT_EQ(EventReader::openIfReadable(dir / "absent.bin.zst"), nullptr);
+  // Unreadable is not absent: tryOpen says why instead of "nothing here".
+  writeFile(dir / "empty", "");
+  EXPECT_THROW(EventReader::tryOpen(dir / "empty"), NotAnEventsFile);
 }
 
 TEST(EventReader, RefusesAnEmptyFile) {
@@ -106,9 +117,15 @@ TEST(EventReader, RefusesADirectory) {
   expectRefused(dir.path(), "is a directory");
 }
 
-TEST(EventReader, RefusesAMissingFile) {
+TEST(EventReader, OpenRefusesAMissingFile) {
   TempDir dir;
-  expectRefused(dir / "missing.bin.zst", "No such file");
+  try {
+    EventReader::open(dir / "missing.bin.zst");
+    ADD_FAILURE() << "opened a missing file";
+  } catch (const NotAnEventsFile& e) {
+    EXPECT_THAT(e.what(), HasSubstr((dir / "missing.bin.zst").string()));
+    EXPECT_THAT(e.what(), HasSubstr("No such file"));
+  }
 }
 
 TEST(EventReader, RefusesATextFile) {

@@ -110,7 +110,7 @@ fs::path keptStateDir(const store::JobRow& job, const fs::path& jobDir) {
 // pin it to the uid the job actually had, which its events file records.
 void pinIdentity(sandbox::Recipe& recipe, const store::JobRow& job, const fs::path& jobDir) {
   if (recipe.uid >= 0 && recipe.gid >= 0) return;
-  auto reader = EventReader::tryOpen(store::eventsFileIn(jobDir));
+  auto reader = EventReader::openIfReadable(store::eventsFileIn(jobDir));
   if (!reader || reader->description().jobId != job.id) return;
   if (recipe.uid < 0) recipe.uid = reader->description().callerUid;
   if (recipe.gid < 0) recipe.gid = reader->description().callerGid;

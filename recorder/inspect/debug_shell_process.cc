@@ -24,10 +24,17 @@ namespace fs = std::filesystem;
 namespace {
 
 JobSummary readJob(const fs::path& eventsFile, const std::string& jobId) {
-  auto reader = EventReader::tryOpen(eventsFile);
-  if (!reader || reader->description().jobId != jobId) {
-    throw DebugShellRefused(fmt::format("the events file of job {} cannot be read: no process to re-run", jobId),
-                            "leave out --process for a shell in the job's work dir");
+  const char* hint = "leave out --process for a shell in the job's work dir";
+  std::unique_ptr<EventReader> reader;
+  try {
+    reader = EventReader::tryOpen(eventsFile);
+  } catch (const NotAnEventsFile& refused) {
+    throw DebugShellRefused(fmt::format("no process of job {} to re-run: {}", jobId, refused.what()), hint);
+  }
+  if (!reader) throw DebugShellRefused(fmt::format("job {} has no events file: no process to re-run", jobId), hint);
+  if (reader->description().jobId != jobId) {
+    throw DebugShellRefused(fmt::format("the events file of job {} is another job's: no process to re-run", jobId),
+                            hint);
   }
   return summarizeEvents(*reader);
 }

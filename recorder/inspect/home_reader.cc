@@ -100,7 +100,7 @@ std::optional<JobRecord> StoreHome::recordOf(const SelectedJob& selected) {
   if (selected.record) return selected.record;
   if (!store_) return std::nullopt;
   return publicErrors([&]() -> std::optional<JobRecord> {
-    auto reader = EventReader::tryOpen(selected.eventsFile);
+    auto reader = EventReader::openIfReadable(selected.eventsFile);
     if (!reader) return std::nullopt;
     auto row = store_->job(reader->description().jobId);
     if (!row) return std::nullopt;

@@ -116,7 +116,7 @@ namespace {
 
 // The finished job's wall time from its events file; nullopt while it runs.
 std::optional<uint64_t> recordedDurationNs(const std::filesystem::path& path) {
-  auto reader = recorder::EventReader::tryOpen(path);
+  auto reader = recorder::EventReader::openIfReadable(path);
   if (!reader) return std::nullopt;
   while (auto event = reader->next()) {
     if (event->kind == recorder::Event::Kind::jobFinished) return event->finished.result.wallNs;

@@ -38,7 +38,7 @@ fs::path moveDatabaseAside(const fs::path& home) {
 
 // The row of one job, from its events file; nullopt when it has none.
 std::optional<store::JobRow> rowFromEventsFile(const fs::path& dir, std::string& host) {
-  auto reader = recorder::EventReader::tryOpen(store::eventsFileIn(dir));
+  auto reader = recorder::EventReader::openIfReadable(store::eventsFileIn(dir));
   if (!reader) return std::nullopt;
   const recorder::JobDescription& description = reader->description();
   if (description.jobId != dir.filename().string()) return std::nullopt;  // not this directory's
