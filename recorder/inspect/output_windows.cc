@@ -63,8 +63,11 @@ class LineCollector {
   // Says whether a line that was not alone is the process's by name, given
   // the line before it on its stream (if any).
   using ByName = std::function<bool(const WindowLine& line, const WindowLine* previous)>;
+  // Says whether a finished line belongs in the window at all.
+  using Keep = std::function<bool(const WindowLine& line)>;
 
-  LineCollector(const WindowLimits& limits, ByName byName) : limits_(limits), byName_(std::move(byName)) {}
+  LineCollector(const WindowLimits& limits, ByName byName, Keep keep = {})
+      : limits_(limits), byName_(std::move(byName)), keep_(std::move(keep)) {}
 
   void add(sandbox::Stream stream, uint64_t at, std::string_view bytes, bool alone) {
     Partial& partial = partials_[stream == sandbox::Stream::stdout_ ? 0 : 1];
@@ -121,6 +124,7 @@ class LineCollector {
     std::optional<WindowLine>& previous = previous_[stream == sandbox::Stream::stdout_ ? 0 : 1];
     line.byName = !line.alone && byName_(line, previous ? &*previous : nullptr);
     previous = WindowLine{line.stream, line.elapsedNs, std::string(), line.alone, line.byName, false};
+    if (keep_ && !keep_(line)) return;
     allAlone_ = allAlone_ && line.alone;
     allAloneOrByName_ = allAloneOrByName_ && (line.alone || line.byName);
     ++total_;
@@ -137,6 +141,7 @@ class LineCollector {
 
   WindowLimits limits_;
   ByName byName_;
+  Keep keep_;
   Partial partials_[2];
   std::optional<WindowLine> previous_[2];  // its flags only
   std::vector<WindowLine> head_;
@@ -153,7 +158,10 @@ class WindowTracker {
  public:
   WindowTracker(const ProcessTree& tree, const FailingChain& chain, const WindowLimits& limits)
       : during_(limits, [this](const WindowLine& line, const WindowLine* previous) { return byName(line, previous); }),
-        after_(limits, [](const WindowLine&, const WindowLine*) { return false; }) {
+        after_(limits, [](const WindowLine&, const WindowLine*) { return false; },
+               [this](const WindowLine& line) { return noteAfterLine(line); }),
+        late_({limits.headLines, 0}, [](const WindowLine&, const WindowLine*) { return false; },
+              [this](const WindowLine& line) { return takesIntoLateReport(line); }) {
     const ProcessNode& node = tree.nodes[chain.node];
     life_ = lifetime(node);
     ownNames_ = fileNames(node);
@@ -161,6 +169,7 @@ class WindowTracker {
     for (size_t ancestor : chain.chain) inLine[ancestor] = true;
     markDescendants(tree, chain.node, inLine);
     if (life_.end != kNever) afterEnd_ = endOfAfter(tree, inLine);
+    if (afterEnd_ != kNever && node.parent) lateEnd_ = lifetime(tree.nodes[*node.parent]).end;
     // Who runs from its start until afterEnd_ decides whether a line was alone.
     uint64_t lastRelevant = afterEnd_ == kNever ? life_.end : afterEnd_;
     for (size_t i = 0; i < tree.nodes.size(); ++i) {
@@ -168,6 +177,9 @@ class WindowTracker {
       Interval other = lifetime(tree.nodes[i]);
       if (other.begin <= life_.end && other.end >= life_.begin) ++concurrent_;
       if (other.begin <= lastRelevant && other.end >= life_.begin) others_.push_back({other, fileNames(tree.nodes[i])});
+      if (lateEnd_ != 0 && other.end > life_.end && other.begin <= lateEnd_) {
+        othersAfterEnd_.push_back({other, fileNames(tree.nodes[i])});
+      }
     }
   }
 
@@ -177,6 +189,8 @@ class WindowTracker {
       during_.add(output.stream, at, output.bytes, aloneAt(at));
     } else if (at > life_.end && at < afterEnd_) {
       after_.add(output.stream, at, output.bytes, aloneAt(at));
+    } else if (at >= afterEnd_ && at <= lateEnd_ && afterEnd_ != kNever) {
+      late_.add(output.stream, at, output.bytes, false);
     }
   }
 
@@ -189,6 +203,9 @@ class WindowTracker {
     result.during = during_.take(life_.begin, end);
     std::optional<uint64_t> afterEnd = afterEnd_ == kNever ? std::nullopt : std::optional<uint64_t>(afterEnd_);
     result.after = after_.take(end.value_or(life_.begin), end ? afterEnd : end);
+    if (!afterNamedIt_) {
+      appendLateReport(result.after, late_.take(afterEnd_, lateEnd_ == kNever ? std::nullopt : std::optional(lateEnd_)));
+    }
     result.concurrentProcesses = concurrent_;
     result.attributed = during_.allAlone();
     result.attributedByName = during_.allAloneOrByName();
@@ -229,6 +246,39 @@ class WindowTracker {
     return endsAt;
   }
 
+  bool noteAfterLine(const WindowLine& line) {
+    afterNamedIt_ = afterNamedIt_ || mentionsAny(line.text, ownNames_);
+    return true;
+  }
+
+  // The build tool's report of it when it came late (see output_windows.h):
+  // from the first line naming its files and none of the others', up to the
+  // first that names one of theirs.
+  bool takesIntoLateReport(const WindowLine& line) {
+    if (lateState_ == LateState::done) return false;
+    bool theirs = std::any_of(othersAfterEnd_.begin(), othersAfterEnd_.end(), [&](const Other& other) {
+      return other.life.begin <= line.elapsedNs && mentionsAny(line.text, other.names);
+    });
+    if (lateState_ == LateState::looking) {
+      if (theirs || !mentionsAny(line.text, ownNames_)) return false;
+      lateState_ = LateState::taking;
+      return true;
+    }
+    if (theirs) lateState_ = LateState::done;
+    return !theirs;
+  }
+
+  static void appendLateReport(LineWindow& after, LineWindow late) {
+    if (late.lines.empty()) return;
+    for (auto& line : late.lines) line.byName = true;
+    if (late.omitted > 0 && after.omitted == 0) after.omittedAt = after.lines.size() + late.lines.size();
+    after.omitted += late.omitted;
+    after.totalLines += late.lines.size() + late.omitted;
+    after.lines.insert(after.lines.end(), std::make_move_iterator(late.lines.begin()),
+                       std::make_move_iterator(late.lines.end()));
+    after.endNs = late.endNs;
+  }
+
   static bool descendsFromAny(const ProcessTree& tree, size_t node, const std::vector<bool>& set) {
     for (std::optional<size_t> at = tree.nodes[node].parent; at; at = tree.nodes[*at].parent) {
       if (set[*at]) return true;
@@ -259,8 +309,17 @@ class WindowTracker {
   std::vector<std::string> ownNames_;
   std::vector<Other> others_;
   size_t concurrent_ = 0;
+  enum class LateState { looking, taking, done };
+
+  // When its nearest ancestor (the build tool) ended: the last chance of a
+  // late report; 0 when there is none to look for.
+  uint64_t lateEnd_ = 0;
+  std::vector<Other> othersAfterEnd_;  // outside its line, running after its end
+  bool afterNamedIt_ = false;
+  LateState lateState_ = LateState::looking;
   LineCollector during_;
   LineCollector after_;
+  LineCollector late_;
 };
 
 }  // namespace

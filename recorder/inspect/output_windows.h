@@ -30,6 +30,12 @@
 //   then, with their own report of the failure. A line there is `alone`
 //   when only the process's ancestors (and what is left of its helpers)
 //   were running: it came from them, or from it, still in the pipe.
+//   Under load the build tool can be late: the other compiler of `ninja
+//   -j2` ends before ninja prints the failed one's report. When nothing in
+//   the window named the process's files, `after` goes on with the build
+//   tool's late report: until its parent ended, the first run of lines
+//   that begins with one naming its files and none of the others running
+//   since its end, up to the first line that names one of theirs.
 //
 // The supervisor reads output and notices ends in turns, so a line written
 // just before a process ended can be stamped after its end (more so when it

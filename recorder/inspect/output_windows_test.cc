@@ -191,6 +191,43 @@ TEST(OutputWindows, AHelperOfACommandStillRunningDoesNotEndAfter) {
   EXPECT_EQ(windows[0].after.endNs, 7 * kMs) << "other.cc's driver's end ends it";
 }
 
+TEST(OutputWindows, ALateReportThatNamesItsFilesIsStillItsOwn) {
+  // ninja -j2 under load: other.c's compiler ends before ninja gets round
+  // to printing bad.c's captured output; the lines naming other.c stop it.
+  RecordedJob job;
+  job.exec(2, 1, 0, {"ninja"})
+      .exec(3, 2, 1, {"cc", "-o", "other.o", "-c", "other.c"})
+      .exec(4, 2, 1, {"cc", "-o", "bad.o", "-c", "src/bad.c"})
+      .exit(4, 3, 1)
+      .exit(3, 4, 0)
+      .out(5, "[2/3] Building other.o\n", sandbox::Stream::stdout_)
+      .out(6, "FAILED: bad.o\ncc -o bad.o -c src/bad.c\nsrc/bad.c:2:10: error: nope\n", sandbox::Stream::stdout_)
+      .out(6, "    2 | #include <nope.h>\n", sandbox::Stream::stdout_)
+      .out(7, "[3/3] Linking other.o into app\n", sandbox::Stream::stdout_)
+      .out(7, "ninja: build stopped: subcommand failed.\n", sandbox::Stream::stdout_)
+      .exit(2, 8, 1);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_THAT(texts(windows[0].after), ElementsAre("FAILED: bad.o", "cc -o bad.o -c src/bad.c",
+                                                   "src/bad.c:2:10: error: nope", "    2 | #include <nope.h>"));
+  EXPECT_EQ(windows[0].after.endNs, 8 * kMs);
+}
+
+TEST(OutputWindows, NoLateReportWhenTheWindowAlreadyNamedIt) {
+  RecordedJob job;
+  job.exec(2, 1, 0, {"ninja"})
+      .exec(3, 2, 1, {"cc", "-c", "other.c"})
+      .exec(4, 2, 1, {"cc", "-c", "bad.c"})
+      .exit(4, 3, 1)
+      .out(4, "FAILED: bad.o\nbad.c:1: error: nope\n", sandbox::Stream::stdout_)
+      .exit(3, 5, 0)
+      .out(6, "bad.c again, later\n", sandbox::Stream::stdout_)
+      .exit(2, 7, 1);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_THAT(texts(windows[0].after), ElementsAre("FAILED: bad.o", "bad.c:1: error: nope"));
+}
+
 TEST(OutputWindows, LinesAreJoinedAcrossChunksAndCutWhenTooLong) {
   RecordedJob job;
   std::string longLine(kMaxLineBytes + 100, 'x');
