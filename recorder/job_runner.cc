@@ -10,7 +10,6 @@
 #include "recorder/events/event_writer.h"
 #include "recorder/job_command_line.h"
 #include "recorder/job_files.h"
-#include "recorder/job_watcher.h"
 #include "recorder/recorder_host.h"
 #include "recorder/secret_env.h"
 #include "recorder/secret_mask.h"
@@ -314,9 +313,8 @@ sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const 
   runOptions.input = options.input;
   runOptions.extraEnv = {{"JOBTAPE_JOB_ID", job.info.jobId}, {"JOBTAPE_HOME", store.home().string()}};
   runOptions.hiddenPaths = {store.home().string()};
-  sandbox::Cancellation cancellation;
-  JobWatcher watcher(store, job.info.jobId, options.cancel, cancellation);
-  return sandbox::run(recipe, runOptions, observer, &cancellation);
+  auto beating = store.heartbeat().keep(job.info.jobId);
+  return sandbox::run(recipe, runOptions, observer, options.cancel);
 }
 
 store::JobFinish finishOf(const sandbox::RunResult& result, bool stateKept) {

@@ -1,5 +1,5 @@
 // One store shared by every thread of a Recorder: its builds, their jobs and
-// the jobs' heartbeat threads. Calls are short SQLite statements; a mutex
+// the jobs' heartbeat. Calls are short SQLite statements; a mutex
 // serializes them so the Store implementation need not be thread-safe.
 #pragma once
 
@@ -9,13 +9,14 @@
 
 #include <jobtape/recorder.h>
 
+#include "recorder/job_heartbeat.h"
 #include "store/store.h"
 
 namespace jobtape::recorder {
 
 class LockedStore {
  public:
-  explicit LockedStore(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
+  explicit LockedStore(std::unique_ptr<store::Store> store) : store_(std::move(store)), heartbeat_(*this) {}
 
   // Runs `action(store::Store&)` under the lock. Store exceptions become
   // jobtape::Error (Kind::store); the lock is released either way.
@@ -27,6 +28,8 @@ class LockedStore {
 
   const std::filesystem::path& home() const { return store_->home(); }
   std::filesystem::path jobDir(const std::string& jobId) const { return store_->jobDir(jobId); }
+  // The one heartbeat of every job recorded through this store.
+  JobHeartbeat& heartbeat() { return heartbeat_; }
 
  private:
   template <typename Body>
@@ -34,6 +37,7 @@ class LockedStore {
 
   std::mutex mutex_;
   std::unique_ptr<store::Store> store_;
+  JobHeartbeat heartbeat_;  // last: its thread stops before the store closes
 };
 
 // Rethrows the current store exception as jobtape::Error (Kind::store); an

@@ -490,7 +490,7 @@ SupervisedChild supervisedChild(ClonedChild& child, Preparation& p) {
 }  // namespace
 
 RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
-              const Cancellation* cancellation) {
+              const CancelToken* cancellation) {
   const uint64_t startNs = monotonicNowNs();
   const bool sandboxed = recipe.sandboxed;
   reapExitedSandboxes();

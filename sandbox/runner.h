@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <jobtape/cancel_token.h>
+
 #include "sandbox/recipe.h"
 #include "sandbox/run_result.h"
 
@@ -65,25 +67,6 @@ class RunObserver {
   virtual void onTracingIncomplete(const TracingShortfall& shortfall) { (void)shortfall; }
 };
 
-// Lets another thread (or a signal handler: request() is async-signal-safe)
-// stop a running job. The tree gets `signal`, then SIGCONT, then SIGKILL after
-// the grace period; the outcome is `cancelled` with that signal.
-class Cancellation {
- public:
-  Cancellation();
-  ~Cancellation();
-  Cancellation(const Cancellation&) = delete;
-  Cancellation& operator=(const Cancellation&) = delete;
-  void request(int signal) noexcept;
-  bool requested() const noexcept { return signal_.load() != 0; }
-  int signal() const noexcept { return signal_.load(); }
-  int fd() const noexcept { return eventFd_; }  // readable once requested
-
- private:
-  std::atomic<int> signal_{0};
-  int eventFd_ = -1;
-};
-
 enum class StdioMode {
   capture,      // stdout/stderr through pipes to the observer
   inherit,      // the caller's fds 0/1/2 as they are (no recording of output)
@@ -119,7 +102,11 @@ struct RunOptions {
 // Setup of the sandbox failed before the command could run is NOT an
 // exception: it is RunResult::outcome == setupFailed. run() throws
 // std::system_error only when the supervisor itself cannot work (e.g. no fds).
+//
+// `cancel` (may be null) is polled by the supervisor itself: a request, made
+// before or during the run, stops the tree with its signal, then SIGCONT,
+// then SIGKILL after the grace period; the outcome is `cancelled`.
 RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
-              const Cancellation* cancellation = nullptr);
+              const CancelToken* cancel = nullptr);
 
 }  // namespace jobtape::sandbox

@@ -176,19 +176,19 @@ TEST(Runner, TimeoutOfACooperativeJobEndsWithSigterm) {
 // Cancels from the observer (the run() thread) once the job said it is ready.
 class CancelWhenReady : public CollectingObserver {
  public:
-  explicit CancelWhenReady(Cancellation& c) : cancellation_(c) {}
+  explicit CancelWhenReady(CancelToken& c) : cancellation_(c) {}
   void onOutput(Stream s, uint64_t t, std::span<const char> bytes) override {
     CollectingObserver::onOutput(s, t, bytes);
     if (out().find("ready") != std::string::npos) cancellation_.request(SIGINT);
   }
 
  private:
-  Cancellation& cancellation_;
+  CancelToken& cancellation_;
 };
 
 TEST(Runner, CancelStopsTheTree) {
   std::string marker = uniqueMarker("cancel");
-  Cancellation cancellation;
+  CancelToken cancellation;
   CancelWhenReady o(cancellation);
   Recipe recipe = helperRecipe({"tree", marker});
   recipe.limits.killGraceMs = 300;
@@ -200,7 +200,7 @@ TEST(Runner, CancelStopsTheTree) {
 }
 
 TEST(Runner, CancelFromAnotherThread) {
-  Cancellation cancellation;
+  CancelToken cancellation;
   CollectingObserver o;
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -210,6 +210,20 @@ TEST(Runner, CancelFromAnotherThread) {
   canceller.join();
   EXPECT_EQ(r.outcome, Outcome::cancelled) << r.message;
   EXPECT_EQ(r.signal, SIGTERM);
+}
+
+// One token for every job of a build: the supervisor polls it without
+// reading it, so a request made before a run, or seen by another run,
+// still stops each job.
+TEST(Runner, ARequestReachesEveryRunGivenTheToken) {
+  CancelToken cancellation;
+  cancellation.request(SIGTERM);
+  for (int run_ = 0; run_ < 2; ++run_) {
+    CollectingObserver o;
+    RunResult r = run(helperRecipe({"ready"}), {}, o, &cancellation);
+    EXPECT_EQ(r.outcome, Outcome::cancelled) << r.message;
+    EXPECT_EQ(r.signal, SIGTERM);
+  }
 }
 
 TEST(Runner, MemoryLimitIsEnforced) {

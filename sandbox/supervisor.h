@@ -3,7 +3,7 @@
 // One poll(2) loop over everything the job can produce or the caller can ask:
 // the output pipes (chunks timestamped on CLOCK_MONOTONIC since the start and
 // handed to the observer as they come), the child's report channel, the
-// seccomp exec listener, the caller's Cancellation, the terminal relay, the
+// seccomp exec listener, the caller's CancelToken, the terminal relay, the
 // pidfds of the outermost child and of the main process, and the wall-clock
 // deadline.
 //
@@ -64,7 +64,7 @@ struct SupervisorConfig {
   uint64_t startNs = 0;  // CLOCK_MONOTONIC
   uint64_t timeoutMs = 0;
   uint64_t graceMs = 2000;
-  const Cancellation* cancellation = nullptr;
+  const CancelToken* cancellation = nullptr;
   TerminalRelay* terminal = nullptr;
   // jobTerminal: window sizes from the caller's terminal to the masters,
   // which pid 1 sends up the channel (job_terminal.h) into stdoutRead and

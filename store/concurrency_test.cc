@@ -53,7 +53,7 @@ void recordJobs(const std::filesystem::path& home, int worker) {
     start.pid = 1000 + i;
     start.localPath = store->jobDir(id).string();
     store->beginJob(id, start);
-    store->heartbeat(id);
+    store->heartbeat({id});
     store->finishJob(id, JobFinish{i % 10 == 0 ? JobStatus::failed : JobStatus::succeeded, 0, {}, "exited", {}, false});
   }
   store->finishBuild(build.buildId);

@@ -161,7 +161,7 @@ TEST_F(StaleLease, HeartbeatKeepsAJobRunningAndItsAbsenceAbandonsIt) {
   probe->owner = "other-boot:pid:[2]";  // only the heartbeat counts
   for (int i = 0; i < 30; ++i) {
     clock.advance(kHeartbeatIntervalMs);
-    store->heartbeat(id);
+    store->heartbeat({id});
     ASSERT_EQ(store->job(id)->status, JobStatus::running);
   }
   int64_t lastHeartbeat = *clock.now;

@@ -56,7 +56,7 @@ class RetentionTest : public ::testing::Test {
       days.push_back(d);
       clock.advance(kDay);
     }
-    store->heartbeat(running);  // its recorder is alive and well
+    store->heartbeat({running});  // its recorder is alive and well
   }
 
   std::vector<std::string> remainingJobs() {

@@ -35,7 +35,7 @@ class SqliteStore final : public Store, public JobIndex {
   std::string newJobId() override;
   void beginJob(const std::string& jobId, const JobStart& start) override;
   void setJobPid(const std::string& jobId, pid_t pid) override;
-  void heartbeat(const std::string& jobId) override;
+  void heartbeat(const std::vector<std::string>& jobIds) override;
   void finishJob(const std::string& jobId, const JobFinish& finish) override;
   std::string finishBuild(const std::string& buildId) override;
   void failBuild(const std::string& buildId) override;

@@ -143,21 +143,20 @@ void SqliteStore::setJobPid(const std::string& jobId, pid_t pid) {
   transaction.commit();
 }
 
-void SqliteStore::heartbeat(const std::string& jobId) {
+void SqliteStore::heartbeat(const std::vector<std::string>& jobIds) {
+  if (jobIds.empty()) return;
   std::lock_guard lock(mutex_);
   sqlite::Transaction transaction(db_);
   int64_t now = options_.nowMs();
-  sqlite::Statement(db_, "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND result IS NULL")
-      .bind(1, now)
-      .bind(2, jobId)
-      .run();
+  sqlite::Statement job(db_, "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND result IS NULL");
   // The job's build holds the same lease while one of its jobs runs.
-  sqlite::Statement(db_,
-                    "UPDATE builds SET heartbeat_at = ?1 WHERE id = (SELECT build_id FROM jobs WHERE id = ?2) "
-                    "AND result IS NULL")
-      .bind(1, now)
-      .bind(2, jobId)
-      .run();
+  sqlite::Statement build(db_,
+                          "UPDATE builds SET heartbeat_at = ?1 WHERE id = (SELECT build_id FROM jobs WHERE id = ?2) "
+                          "AND result IS NULL");
+  for (const std::string& jobId : jobIds) {
+    job.bind(1, now).bind(2, jobId).run();
+    build.bind(1, now).bind(2, jobId).run();
+  }
   transaction.commit();
 }
 

@@ -212,7 +212,8 @@ class Store {
   virtual std::string newJobId() = 0;  // ULID, monotonic
   virtual void beginJob(const std::string& jobId, const JobStart& start) = 0;
   virtual void setJobPid(const std::string& jobId, pid_t pid) = 0;
-  virtual void heartbeat(const std::string& jobId) = 0;
+  // One transaction for all of them: a Recorder beats for its running jobs at once.
+  virtual void heartbeat(const std::vector<std::string>& jobIds) = 0;
   virtual void finishJob(const std::string& jobId, const JobFinish& finish) = 0;
   // Result is computed: failed if any job or nested build failed.
   virtual std::string finishBuild(const std::string& buildId) = 0;

@@ -259,7 +259,7 @@ TEST(StoreThreads, ConcurrentThreadsShareOneStore) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
         auto id = runTestJob(*store, build, JobStatus::running);
-        store->heartbeat(id);
+        store->heartbeat({id});
         store->finishJob(id, JobFinish{JobStatus::succeeded, 0, {}, "exited", {}, false});
         store->job(id);
       }

@@ -248,9 +248,9 @@ std::string debugShellBanner(const DebugShellPlan& plan, const std::string& shor
                                       : fmt::format("changes under {} are real (host directories)", writable));
 }
 
-sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const sandbox::Cancellation* cancellation) {
+sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const CancelToken* cancel) {
   DiscardOutput observer;
-  return sandbox::run(plan.recipe, plan.options, observer, cancellation);
+  return sandbox::run(plan.recipe, plan.options, observer, cancel);
 }
 
 }  // namespace jobtape::recorder

@@ -95,6 +95,6 @@ std::vector<std::string> debugShellProcessLines(const DebugShellPlan& plan);
 
 // Runs the plan with the caller's stdio (a pty when plan.options.stdio is
 // terminal). Returns the sandbox's result; its exitCode is what to exit with.
-sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const sandbox::Cancellation* cancellation);
+sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const CancelToken* cancel);
 
 }  // namespace jobtape::recorder

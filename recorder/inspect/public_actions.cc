@@ -3,20 +3,13 @@
 // the public Recorder or the sandbox.
 #include <jobtape/actions.h>
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include "recorder/inspect/debug_shell.h"
 #include "recorder/inspect/home_reader.h"
 #include "recorder/inspect/public_records.h"
 #include "recorder/secret_env.h"
-#include "sandbox/fd_util.h"
 
 namespace jobtape {
 
@@ -90,39 +83,6 @@ JobResult retryJob(const RetryPlan& plan, const JobOptions& options) {
 
 namespace {
 
-// sandbox::run takes a Cancellation of its own: a request on the caller's
-// token reaches it through a thread waiting on the token's fd.
-class TokenForwarder {
- public:
-  TokenForwarder(const CancelToken* token, sandbox::Cancellation& cancellation) {
-    if (!token) return;
-    if (token->requested()) {
-      cancellation.request(token->signal());
-      return;
-    }
-    stop_ = sandbox::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!stop_) throw Error(Error::Kind::io, "cannot create an eventfd", {}, {errno, std::generic_category()});
-    thread_ = std::thread([this, token, &cancellation] {
-      pollfd fds[2] = {{token->fd(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-      while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
-      }
-      if (fds[0].revents) cancellation.request(token->signal());
-    });
-  }
-  ~TokenForwarder() {
-    if (!thread_.joinable()) return;
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t written = ::write(stop_.get(), &one, sizeof one);
-    thread_.join();
-  }
-  TokenForwarder(const TokenForwarder&) = delete;
-  TokenForwarder& operator=(const TokenForwarder&) = delete;
-
- private:
-  sandbox::UniqueFd stop_;
-  std::thread thread_;
-};
-
 class PlannedDebugShell final : public DebugShell {
  public:
   explicit PlannedDebugShell(recorder::DebugShellPlan plan) : plan_(std::move(plan)) {}
@@ -135,15 +95,11 @@ class PlannedDebugShell final : public DebugShell {
 
   std::vector<std::string> processLines() const override { return recorder::debugShellProcessLines(plan_); }
   DebugShellResult run(CancelToken* cancel) override {
-    sandbox::Cancellation cancellation;
     sandbox::RunResult result;
-    {
-      TokenForwarder forward(cancel, cancellation);
-      try {
-        result = recorder::runDebugShell(plan_, &cancellation);
-      } catch (const std::system_error& error) {
-        throw Error(Error::Kind::sandbox, error.what(), {}, error.code(), std::current_exception());
-      }
+    try {
+      result = recorder::runDebugShell(plan_, cancel);
+    } catch (const std::system_error& error) {
+      throw Error(Error::Kind::sandbox, error.what(), {}, error.code(), std::current_exception());
     }
     return {result.outcome, result.exitCode, result.signal, result.message,
             result.violatingSyscall};

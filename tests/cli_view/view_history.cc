@@ -71,7 +71,7 @@ LiveJob::LiveJob(store::Store& store, RecordedJob job, std::unique_ptr<recorder:
 void LiveJob::write(const Chunk& chunk) {
   writer_->output(chunk.stream, chunk.ms * kNsPerMs, chunk.bytes);
   writer_->flush();
-  store_.heartbeat(job_.id);
+  store_.heartbeat({job_.id});
 }
 
 void LiveJob::finish(const sandbox::RunResult& result) {

@@ -29,6 +29,8 @@
 #include <system_error>
 #include <vector>
 
+#include <jobtape/cancel_token.h>
+#include <jobtape/error.h>
 #include <jobtape/outcome.h>
 #include <jobtape/recipe.h>
 
@@ -37,63 +39,7 @@ namespace jobtape {
 // The library's version, e.g. "0.1.0".
 const char* version() noexcept;
 
-// Every failure of the library. what() is one line saying what failed;
-// kind() says where, cause() holds the underlying exception if there was one.
-class Error : public std::runtime_error {
- public:
-  enum class Kind {
-    store,            // the SQLite store could not be opened or written
-    recipe,           // the recipe is invalid; field() names the field
-    sandbox,          // the sandbox supervisor itself could not work
-    io,               // a file or directory of the job could not be made
-    invalidArgument,  // the API was called wrongly (unknown project id, ...)
-  };
-
-  Error(Kind kind, const std::string& message, std::string field = {},
-        std::error_code code = {}, std::exception_ptr cause = nullptr);
-
-  Kind kind() const noexcept { return kind_; }
-  // With Kind::recipe: the offending field, JSON spelling ("mounts[2].source").
-  const std::string& field() const noexcept { return field_; }
-  // The system error (errno) behind it, if any.
-  std::error_code code() const noexcept { return code_; }
-  std::exception_ptr cause() const noexcept { return cause_; }
-
- private:
-  Kind kind_;
-  std::string field_;
-  std::error_code code_;
-  std::exception_ptr cause_;
-};
-
-const char* errorKindName(Error::Kind kind) noexcept;  // "store", "recipe", ...
-
 enum class OutputStream { stdout_, stderr_ };
-
-// Stops running jobs from another thread or from a signal handler. One token
-// may be given to any number of jobs at once (e.g. every job of a build); a
-// request reaches all of them, including jobs started after it. The token
-// must outlive the run() calls it is given to.
-class CancelToken {
- public:
-  CancelToken();
-  ~CancelToken();
-  CancelToken(const CancelToken&) = delete;
-  CancelToken& operator=(const CancelToken&) = delete;
-
-  // Async-signal-safe: callable from a SIGINT handler. The job's whole
-  // process tree gets `signal`, then SIGKILL after the recipe's kill grace.
-  // The first request wins.
-  void request(int signal) noexcept;
-  bool requested() const noexcept { return signal_.load() != 0; }
-  int signal() const noexcept { return signal_.load(); }
-  // Readable (poll) once requested; owned by the token, opened O_CLOEXEC.
-  int fd() const noexcept { return fd_; }
-
- private:
-  std::atomic<int> signal_{0};
-  int fd_ = -1;
-};
 
 // Identifies the job a callback is about.
 struct JobInfo {

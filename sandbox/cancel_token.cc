@@ -1,30 +1,15 @@
-// The small value types of the public API: errors and cancel tokens.
+// jobtape::CancelToken (<jobtape/cancel_token.h>). It lives in sandbox/
+// because the supervisor polls the token's fd itself: the caller's token is
+// what stops the tree, with no copy in between.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <jobtape/recorder.h>
+#include <cstdint>
+#include <jobtape/cancel_token.h>
+#include <jobtape/error.h>
 
 namespace jobtape {
-
-Error::Error(Kind kind, const std::string& message, std::string field, std::error_code code,
-             std::exception_ptr cause)
-    : std::runtime_error(message),
-      kind_(kind),
-      field_(std::move(field)),
-      code_(code),
-      cause_(std::move(cause)) {}
-
-const char* errorKindName(Error::Kind kind) noexcept {
-  switch (kind) {
-    case Error::Kind::store: return "store";
-    case Error::Kind::recipe: return "recipe";
-    case Error::Kind::sandbox: return "sandbox";
-    case Error::Kind::io: return "io";
-    case Error::Kind::invalidArgument: return "invalid-argument";
-  }
-  return "unknown";
-}
 
 // The eventfd is never read: once written it stays readable, so every job
 // polling it (now or later) sees the request. It is created O_CLOEXEC so it
@@ -40,6 +25,8 @@ CancelToken::~CancelToken() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+// Async-signal-safe: an atomic exchange and a write(2). The first request
+// wins so that a second Ctrl-C does not change what the outcome reports.
 void CancelToken::request(int signal) noexcept {
   if (signal <= 0) return;
   int expected = 0;
