@@ -3,6 +3,8 @@
 #include <jobtape/recorder.h>
 #include <system_error>
 
+#include "sandbox/normal_path.h"
+
 namespace jobtape {
 
 namespace fs = std::filesystem;
@@ -34,9 +36,8 @@ bool isBoundary(const fs::path& dir) {
 
 fs::path projectRoot(const fs::path& dir) {
   std::error_code ec;
-  fs::path start = fs::absolute(dir, ec).lexically_normal();
+  fs::path start = sandbox::absoluteNormalPath(dir, ec);
   if (ec) return dir;
-  if (!start.has_filename() && start.has_relative_path()) start = start.parent_path();
   for (fs::path at = start; !at.empty(); at = at.parent_path()) {
     if (isBoundary(at)) break;
     if (isProjectTop(at)) return at;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "recorder/absolute_directory.h"
 #include "recorder/job_files.h"
 #include "recorder/job_finish_recovery.h"
 #include "recorder/job_runner.h"
@@ -21,15 +22,6 @@ namespace fs = std::filesystem;
 using recorder::LockedStore;
 
 namespace {
-
-fs::path absoluteOrCwd(const fs::path& path) {
-  std::error_code ec;
-  fs::path absolute = path.empty() ? fs::current_path(ec) : fs::absolute(path, ec);
-  if (ec) throw Error(Error::Kind::io, "cannot resolve the directory " + path.string(), {}, ec);
-  absolute = absolute.lexically_normal();
-  if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
-  return absolute;
-}
 
 bool sameDirectory(const fs::path& a, const fs::path& b) {
   std::error_code ec;
@@ -71,7 +63,7 @@ class BuildImpl final : public Build {
                   "a project has either a local path or a registry name (exactly one)");
     }
     store::ProjectSpec spec;
-    if (hasPath) spec.localProjectPath = absoluteOrCwd(project.localPath).string();
+    if (hasPath) spec.localProjectPath = recorder::absoluteDirectory(project.localPath).string();
     spec.registryProjectName = project.registryName;
     spec.projectHash = project.projectHash.value_or(
         recorder::sha256Hex(hasPath ? spec.localProjectPath : spec.registryProjectName));
@@ -143,7 +135,7 @@ class RecorderImpl final : public Recorder {
   std::unique_ptr<Build> beginBuild(const BuildOptions& options) override {
     store::BuildStart start;
     start.commandLine = options.commandLine;
-    start.cwd = absoluteOrCwd(options.cwd).string();
+    start.cwd = recorder::absoluteDirectory(options.cwd).string();
     start.host = recorder::hostName();
     start.retryOf = options.retryOf;
     start.parentJobId = options.parentJobId;

@@ -6,6 +6,8 @@
 #include <jobtape/recorder.h>
 #include <string_view>
 
+#include "recorder/absolute_directory.h"
+
 namespace jobtape {
 
 namespace fs = std::filesystem;
@@ -29,16 +31,6 @@ std::vector<EnvVar> callerEnvironment() {
     env.push_back({std::string(name), std::string(text.substr(equals + 1))});
   }
   return env;
-}
-
-fs::path absoluteDir(const fs::path& path) {
-  std::error_code ec;
-  fs::path absolute = path.empty() ? fs::current_path(ec) : fs::absolute(path, ec);
-  if (ec) throw Error(Error::Kind::io, "cannot resolve the directory " + path.string(), {}, ec);
-  // Recipes want normalised paths: no ".", no trailing "/".
-  absolute = absolute.lexically_normal();
-  if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
-  return absolute;
 }
 
 bool within(const std::string& path, const std::string& dir) {
@@ -69,7 +61,7 @@ std::vector<std::string> runtimeDirectories() {
   };
   add("/run");
   add("/var/run");
-  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR")) add(fs::path(xdg).lexically_normal().string());
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR")) add(sandbox::normalPath(xdg).string());
   return dirs;
 }
 
@@ -84,8 +76,8 @@ Recipe defaultRecipe(std::string command, std::vector<std::string> args, fs::pat
   recipe.command = std::move(command);
   recipe.args = std::move(args);
   recipe.env = callerEnvironment();
-  recipe.workDir = absoluteDir(workDir).string();
-  std::string project = absoluteDir(projectDir).string();
+  recipe.workDir = recorder::absoluteDirectory(workDir).string();
+  std::string project = recorder::absoluteDirectory(projectDir).string();
   recipe.mounts.push_back({Mount::Kind::roBind, "/", "/"});
   recipe.mounts.push_back({Mount::Kind::tmpfs, "", "/tmp"});
   for (std::string& dir : runtimeDirectories()) recipe.mounts.push_back({Mount::Kind::tmpfs, "", std::move(dir)});

@@ -86,7 +86,7 @@ std::vector<std::string> maskedNames(const sandbox::Recipe& recorded) {
   return names;
 }
 
-std::vector<std::string> restoreSecrets(sandbox::Recipe& recipe, const EnvLookup& lookup) {
+std::vector<std::string> restoreSecrets(sandbox::Recipe& recipe, const SecretLookup& lookup) {
   std::vector<std::string> missing;
   std::vector<sandbox::EnvVar> env;
   for (auto& var : recipe.env) {

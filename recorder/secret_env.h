@@ -51,8 +51,7 @@ std::vector<std::string> maskedNames(const sandbox::Recipe& recorded);
 // not have is dropped from env, and its name is returned, for a warning: the
 // job runs without it, as it would have run had the caller not set it.
 // Values recorded before masking existed are left as they are.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-std::vector<std::string> restoreSecrets(sandbox::Recipe& recipe, const EnvLookup& lookup);
+std::vector<std::string> restoreSecrets(sandbox::Recipe& recipe, const SecretLookup& lookup);
 
 // The caller's environment (getenv).
 std::optional<std::string> callerEnv(const std::string& name);

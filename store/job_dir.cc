@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sandbox/normal_path.h"
 #include "store/home_safety.h"
 #include "store/ulid.h"
 
@@ -21,11 +22,6 @@ std::string printable(const std::string& text) {
     else out += static_cast<char>(c);
   }
   return out;
-}
-
-fs::path normal(const fs::path& path) {
-  fs::path result = path.lexically_normal();
-  return result.has_filename() ? result : result.parent_path();
 }
 
 bool isSymlink(const fs::path& path) {
@@ -49,7 +45,7 @@ std::optional<std::string> jobRowDamage(const fs::path& home, const JobRow& row)
   // Lexically, or the same directory by another spelling of the home (a
   // symlink to it); the path used is always `dir`, never the recorded one.
   std::error_code ec;
-  if (!row.localPath.empty() && normal(row.localPath) != normal(dir) &&
+  if (!row.localPath.empty() && sandbox::normalPath(row.localPath) != sandbox::normalPath(dir) &&
       !(fs::path(row.localPath).is_absolute() && fs::equivalent(row.localPath, dir, ec))) {
     return fmt::format("its directory '{}' is not {}", printable(row.localPath), dir.string());
   }

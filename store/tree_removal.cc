@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sandbox/fd_util.h"
+#include "sandbox/normal_path.h"
 
 namespace jobtape::store {
 
@@ -207,20 +208,12 @@ uint64_t walk(const fs::path& path, bool remove) {
 
 }  // namespace
 
-namespace {
 
-fs::path withoutTrailingSlash(const fs::path& path) {
-  fs::path normal = path.lexically_normal();
-  return normal.has_filename() ? normal : normal.parent_path();
-}
-
-}  // namespace
-
-uint64_t removeTree(const fs::path& path) { return walk(withoutTrailingSlash(path), true); }
+uint64_t removeTree(const fs::path& path) { return walk(sandbox::normalPath(path), true); }
 
 uint64_t diskUsage(const fs::path& path) {
   try {
-    return walk(withoutTrailingSlash(path), false);
+    return walk(sandbox::normalPath(path), false);
   } catch (const std::exception&) {
     return 0;
   }

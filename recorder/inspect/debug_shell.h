@@ -48,7 +48,7 @@ struct DebugShellRequest {
   std::vector<std::string> command;  // empty: an interactive shell
   bool terminal = false;             // stdin is a terminal: run on a pty
   std::string callerTerm;            // $TERM of the caller, passed on if the recipe has none
-  EnvLookup secretLookup = callerEnv;  // where masked secrets' values come from
+  SecretLookup secretLookup = callerEnv;  // where masked secrets' values come from
   // --process PID: in that process's working directory, with its command in
   // the shell's history (debug_shell_process.h); with `rerun` and no
   // command, its command is run instead of a shell.

@@ -36,8 +36,7 @@ class ActionRefused : public Error {
   std::string hint_;
 };
 
-// Where the values of masked secret variables come from; default: getenv.
-using SecretLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The default SecretLookup (<jobtape/recipe.h>): getenv.
 std::optional<std::string> callerEnvironment(const std::string& name);
 // The line said for a secret the caller does not have ("secret variable X ...").
 std::string missingSecretWarning(const std::string& name);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,5 +57,10 @@ struct Recipe {
   std::vector<std::string> secretEnv;
   bool operator==(const Recipe&) const = default;
 };
+
+// Where the values of a recipe's masked secret variables come from when it
+// runs again (retry, debug-shell); the library's default is the caller's
+// environment (callerEnvironment in <jobtape/actions.h>).
+using SecretLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 }  // namespace jobtape
