@@ -36,6 +36,12 @@ std::string mountDetail(const Recipe& recipe, SetupStep step, int error, int ind
     what += fmt::format("; {} does not exist on the host", m.source);
   } else if (step == SetupStep::mountPoint) {
     what += mountPointReason(destination, error);
+  } else if (step == SetupStep::homeOverlay) {
+    // Most often the store's filesystem: overlayfs keeps what it knows of the
+    // upper layer in user extended attributes (tmpfs has them only since 6.6).
+    what += "; overlayfs refused the upper layer kept in the store (its filesystem needs user extended "
+            "attributes): run with --no-home-overlay for a read-only home, or keep the store on another "
+            "filesystem (--home DIR)";
   }
   return " (" + what + ")";
 }
@@ -49,6 +55,7 @@ bool isMountStep(SetupStep step) {
     case SetupStep::mountPoint:
     case SetupStep::attachMount:
     case SetupStep::readOnly:
+    case SetupStep::homeOverlay:
     case SetupStep::rootTmpfs: return true;
     default: return false;
   }

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "recorder/events/event_reader.h"
+#include "recorder/home_layer.h"
 #include "store/job_dir.h"
 
 namespace jobtape::recorder {
@@ -196,6 +197,10 @@ DebugShellPlan planDebugShell(const fs::path& home, const store::JobRow& job, co
   plan.options.stdio = request.terminal ? sandbox::StdioMode::terminal : sandbox::StdioMode::inherit;
   plan.options.traceExecs = false;
   plan.options.hiddenPaths = {home.string()};
+  if (auto lease = takeHomeLayer(home, plan.recipe, request.projectHash)) {
+    plan.homeLayer = std::make_shared<store::HomeLayerLease>(std::move(*lease));
+    plan.options.homeLayers = {plan.homeLayer->upper().string(), plan.homeLayer->work().string()};
+  }
   pinIdentity(plan.recipe, job, jobDir);
 
   auto& recipe = plan.recipe;
