@@ -222,5 +222,35 @@ TEST_F(HomeOverlay, DebugShellAndRetryGetTheLayerOfTheJobsProject) {
   EXPECT_EQ(retry.exitStatus, 0) << retry.out << retry.err;
 }
 
+// The store on a file system no upper layer can live on (an overlay, made
+// in a user namespace of our own): the job fails at that setup step, naming
+// the option that does without, and does not run with another home.
+TEST_F(HomeOverlay, AStoreWhereNoOverlayCanBeMadeFailsNamingTheOption) {
+  if (!fs::exists("/usr/bin/unshare")) GTEST_SKIP() << "no unshare(1)";
+  for (const char* name : {"lower", "upper", "work", "merged"}) fs::create_directory(base / name);
+  fs::path onOverlay = base / "merged" / "store";
+  std::string mount = "mount -t overlay overlay -o lowerdir=" + (base / "lower").string() +
+                      ",upperdir=" + (base / "upper").string() + ",workdir=" + (base / "work").string() +
+                      ",userxattr " + (base / "merged").string() + " || exit 99; ";
+  auto jobtapeThere = [&](const std::string& extra) {
+    return jobtapeBinary().string() + " --home " + onOverlay.string() + " run --no-tty --project " +
+           projectA.string() + " " + extra + " -- sh -c 'echo x > ~/x'";
+  };
+  std::string script = mount + jobtapeThere("") + "; echo status=$?; " + jobtapeThere("--no-home-overlay") +
+                       "; echo status=$?";
+  ProcessResult result = runProgramToEnd({"/usr/bin/unshare", "-Urm", "sh", "-c", script}, optionsIn(projectA));
+  if (result.exitStatus == 99) GTEST_SKIP() << "no overlay in a user namespace here: " << result.err;
+  EXPECT_THAT(result.out, HasSubstr("status=125"));
+  EXPECT_THAT(result.err, HasSubstr("setup failed at home overlay"));
+  EXPECT_THAT(result.err, HasSubstr("--no-home-overlay"));
+  // Without the overlay the home is the host's, read-only (one under /tmp
+  // would be the private /tmp).
+  if (base != dir.path()) {
+    EXPECT_THAT(result.out, Not(HasSubstr("status=0")));
+    EXPECT_THAT(result.err, HasSubstr("Read-only file system"));
+  }
+  EXPECT_FALSE(fs::exists(home / "x"));
+}
+
 }  // namespace
 }  // namespace jobtape::testing
