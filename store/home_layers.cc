@@ -24,7 +24,7 @@ constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 [[noreturn]] void refuse(const fs::path& path, const std::string& why) {
   throw StoreUnsafeError(fmt::format("the home layer {} {}; jobtape does not use it", path.string(), why),
-                         fmt::format("remove it (jobtape gc --homes), or pass --home DIR"));
+                         "remove it (jobtape gc --homes), or pass --home DIR");
 }
 
 // `name` in `dir` (at `path`), made 0700 when missing. Never follows a link:
@@ -148,17 +148,16 @@ HomeLayersRemoval removeHomeLayers(const fs::path& home, const std::optional<std
   for (const std::string& name : entriesOf(homesFd.get())) {
     if (key && name != *key) continue;
     UniqueFd keyFd(::openat(homesFd.get(), name.c_str(), kDirFlags));
-    try {
-      if (!keyFd) {
-        removal.bytes += removeOrMeasure(homes / name, dryRun);
-        ++removal.layers;
-        continue;
-      }
-    } catch (const std::exception& error) {
-      removal.problems.push_back(fmt::format("cannot remove {}: {}", (homes / name).string(), error.what()));
+    if (keyFd) {
+      removeProjectLayers(keyFd.get(), homes / name, dryRun, removal);
       continue;
     }
-    removeProjectLayers(keyFd.get(), homes / name, dryRun, removal);
+    try {  // a planted link or file: removed as it is
+      removal.bytes += removeOrMeasure(homes / name, dryRun);
+      ++removal.layers;
+    } catch (const std::exception& error) {
+      removal.problems.push_back(fmt::format("cannot remove {}: {}", (homes / name).string(), error.what()));
+    }
   }
   return removal;
 }

@@ -245,12 +245,13 @@ std::string debugShellBanner(const DebugShellPlan& plan, const std::string& shor
   }
   std::string writable;
   for (const auto& path : plan.writableBinds) writable += (writable.empty() ? "" : ", ") + path;
-  return fmt::format("jobtape: {} in the sandbox of job {} ({}){}; {}",
+  return fmt::format("jobtape: {} in the sandbox of job {} ({}){}; {}{}",
                      plan.shell.empty() ? "running a command" : "debug shell (" + plan.shell + ")", shortJobId,
                      plan.jobOutcome,
                      kept.empty() ? std::string() : fmt::format(", {} as the job left it", kept),
                      writable.empty() ? std::string("no host directory is writable")
-                                      : fmt::format("changes under {} are real (host directories)", writable));
+                                      : fmt::format("changes under {} are real (host directories)", writable),
+                     plan.homeLayer ? "; $HOME is the project's kept home overlay" : "");
 }
 
 sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const CancelToken* cancel) {

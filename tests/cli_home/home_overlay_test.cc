@@ -217,6 +217,7 @@ TEST_F(HomeOverlay, DebugShellAndRetryGetTheLayerOfTheJobsProject) {
   ProcessResult shell = jobtape({"job", "debug-shell", "--", "sh", "-c", "cat ~/w && touch ~/ready"});
   EXPECT_EQ(shell.exitStatus, 0) << shell.err;
   EXPECT_THAT(shell.out, HasSubstr("warm"));
+  EXPECT_THAT(shell.err, HasSubstr("$HOME is the project's kept home overlay"));
   EXPECT_FALSE(fs::exists(home / "ready"));
   ProcessResult retry = jobtape({"job", "retry"});
   EXPECT_EQ(retry.exitStatus, 0) << retry.out << retry.err;
