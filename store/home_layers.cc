@@ -59,7 +59,22 @@ bool lockSlot(int slot) {
   return ::fstat(slot, &st) == 0 && st.st_nlink > 0;
 }
 
+// Through an O_PATH descriptor, so that the chmod reaches that directory
+// and never what a link names.
+void openUpWorkArea(int slot) {
+  UniqueFd work(::openat(slot, kWorkDirName, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!work) return;
+  UniqueFd inner(::openat(work.get(), "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!inner) return;
+  std::string proc = "/proc/self/fd/" + std::to_string(inner.get());
+  ::chmod(proc.c_str(), 0700);
+}
+
 }  // namespace
+
+HomeLayerLease::~HomeLayerLease() {
+  if (lock_) openUpWorkArea(lock_.get());
+}
 
 bool isHomeLayerKey(const std::string& key) {
   if (key.size() != 64) return false;

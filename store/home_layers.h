@@ -37,10 +37,16 @@ inline constexpr int kMaxHomeSlots = 64;
 
 // A slot taken for one job: its directories exist, are the caller's and
 // stay its own until the lease is destroyed.
+// Overlayfs makes work/work of mode 000 at each mount; the lease opens it
+// up (0700) when it ends, before the slot is free again, so that the
+// caller's own tools (rm -r, find) can walk the store.
 class HomeLayerLease {
  public:
   HomeLayerLease(std::filesystem::path slotDir, sandbox::UniqueFd lock)
       : slotDir_(std::move(slotDir)), lock_(std::move(lock)) {}
+  ~HomeLayerLease();
+  HomeLayerLease(HomeLayerLease&&) = default;
+  HomeLayerLease& operator=(HomeLayerLease&&) = default;
   std::filesystem::path upper() const { return slotDir_ / kUpperDirName; }
   std::filesystem::path work() const { return slotDir_ / kWorkDirName; }
   const std::filesystem::path& slotDir() const { return slotDir_; }

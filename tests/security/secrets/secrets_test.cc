@@ -65,9 +65,7 @@ struct Fixture {
 std::vector<std::string> filesHolding(const fs::path& home, const std::string& value, bool& sawEvents) {
   std::vector<std::string> holding;
   sawEvents = false;
-  // Overlayfs keeps an empty work/work of mode 000 in each home layer
-  // (homes/...): nothing to read there.
-  for (const auto& entry : fs::recursive_directory_iterator(home, fs::directory_options::skip_permission_denied)) {
+  for (const auto& entry : fs::recursive_directory_iterator(home)) {
     if (!entry.is_regular_file()) continue;
     std::string bytes = readFile(entry.path());
     if (bytes.find(value) != std::string::npos) holding.push_back(entry.path().string());
