@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "recorder/absolute_directory.h"
+#include "sandbox/normal_path.h"
 
 namespace jobtape {
 
@@ -69,8 +70,7 @@ std::vector<std::string> runtimeDirectories() {
 std::string homeDirectory() {
   const char* home = std::getenv("HOME");
   if (!home || home[0] != '/') return {};
-  std::string dir = fs::path(home).lexically_normal().string();
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::string dir = sandbox::normalPath(home).string();
   std::error_code ec;
   if (dir == "/" || !fs::is_directory(dir, ec)) return {};
   return dir;

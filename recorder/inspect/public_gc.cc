@@ -1,6 +1,7 @@
 // gc of <jobtape/actions.h>: store/retention.h behind the public types.
 #include <jobtape/actions.h>
 
+#include "recorder/absolute_directory.h"
 #include "recorder/home_layer.h"
 #include "recorder/inspect/home_reader.h"
 #include "recorder/inspect/public_records.h"
@@ -16,9 +17,7 @@ namespace {
 // The key a project's layers are kept under, from its directory as a build
 // gives it (Build::addProject hashes the absolute, normalised path).
 std::string projectKeyOf(const std::filesystem::path& dir) {
-  std::filesystem::path absolute = std::filesystem::absolute(dir).lexically_normal();
-  if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
-  return recorder::homeLayerKey(recorder::defaultProjectHash(absolute.string()));
+  return recorder::homeLayerKey(recorder::defaultProjectHash(recorder::absoluteDirectory(dir).string()));
 }
 
 void dropHomeLayers(const std::filesystem::path& home, const GcPolicy& policy, GcReport& report) {
