@@ -76,8 +76,8 @@ void printFailedJobs(const CliContext& context, const std::vector<FailedJob>& jo
     std::string selector = withSelector ? " " + jobs[i].shortId : std::string();
     if (i < summarized) printWhatFailed(context, jobs[i], selector, lines);
     if (jobs[i].metReadOnly) {
-      std::cerr << "jobtape: the job met a read-only file system: only the project directory, /tmp and "
-                   "--bind DIR are writable inside (e.g. --bind ~/.cache)\n";
+      std::cerr << "jobtape: the job met a read-only file system: only the project directory, /tmp, $HOME "
+                   "(unless --no-home-overlay) and --bind DIR are writable inside (e.g. --bind /var/cache/DIR)\n";
     }
     std::cerr << failureHintLine(context, jobs[i].shortId, *jobs[i].result, withSelector) << '\n';
   }

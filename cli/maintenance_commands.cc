@@ -41,6 +41,8 @@ struct GcArgs {
   bool dryRun = false;
   bool json = false;
   bool recover = false;
+  bool homes = false;
+  std::optional<std::string> project;  // with --homes: only this project's layers
 };
 
 // `gc --recover`: a new index from the events files.
@@ -76,14 +78,29 @@ GcPolicy policyFrom(const GcArgs& args) {
     }
   }
   policy.dryRun = args.dryRun;
+  if (args.project && !args.homes) {
+    throw usageError("--project goes with --homes", "e.g. jobtape gc --homes --project .");
+  }
+  policy.homes = args.homes;
+  if (args.project) policy.homesOfProject = fs::path(*args.project);
   return policy;
+}
+
+// "removed 2 home layers (1 in use left alone), freed 3.1 MiB".
+void printHomeLayers(const GcReport& report) {
+  std::string inUse = report.homeLayersInUse == 0
+                          ? std::string()
+                          : fmt::format(" ({} in use by running jobs left alone)", report.homeLayersInUse);
+  std::cout << fmt::format("{} {} home layer{}{}, {} {}\n", report.dryRun ? "would remove" : "removed",
+                           report.homeLayersRemoved, report.homeLayersRemoved == 1 ? "" : "s", inUse,
+                           report.dryRun ? "would free" : "freed", formatBytes(report.homeBytesFreed));
 }
 
 int gcAction(const CliContext& context, const GcArgs& args) {
   if (args.recover) return recoverAction(context);
   auto policy = policyFrom(args);
   auto home = openHome(context);
-  if (!home->hasStore()) {
+  if (!home->hasStore() && !args.homes) {
     if (args.json) std::cout << gcReportJson(GcReport{policy.dryRun, {}, {}, 0, 0, {}}) << '\n';
     else std::cout << "nothing to remove: no jobs recorded yet\n";
     return 0;
@@ -112,6 +129,10 @@ int gcAction(const CliContext& context, const GcArgs& args) {
                              report.leftoversSwept == 1 ? "" : "s");
   }
   bool anyLimit = policy.keepFailed || policy.keepSucceeded || policy.olderThan;
+  if (args.homes) {
+    printHomeLayers(report);
+    if (!anyLimit) return 0;
+  }
   std::cout << fmt::format("{} {} job{} and {} build{}, {} {}{}\n", report.dryRun ? "would remove" : "removed",
                            report.jobs.size(), report.jobs.size() == 1 ? "" : "s", report.builds.size(),
                            report.builds.size() == 1 ? "" : "s", report.dryRun ? "would free" : "freed",
@@ -183,9 +204,13 @@ void registerMaintenanceCommands(CLI::App& app, CliContext& context) {
         ->type_name("D");
     gc->add_flag("--dry-run", args->dryRun, "Only say what would be removed");
     gc->add_flag("--json", args->json, "Say what was (or would be) removed as JSON");
+    gc->add_flag("--homes", args->homes,
+                 "Also drop the kept upper layers of the jobs' $HOME overlays (their caches start cold)");
+    gc->add_option("--project", args->project, "With --homes: only the layers of the project at DIR")
+        ->type_name("DIR");
     gc->add_flag("--recover", args->recover,
                  "Rebuild a damaged jobtape.db from the events files (the old one is kept aside)")
-        ->excludes("--keep-failed", "--keep-succeeded", "--older-than", "--dry-run", "--json");
+        ->excludes("--keep-failed", "--keep-succeeded", "--older-than", "--dry-run", "--json", "--homes", "--project");
     gc->callback([args, &context] {
       policyFrom(*args);  // bad values are usage errors before anything is opened
       context.action = [args, &context] { return gcAction(context, *args); };

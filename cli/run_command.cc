@@ -52,6 +52,7 @@ struct RunArgs {
   std::optional<std::string> timeout, memory, maxProcesses, project, name;
   bool noSandbox = false, quiet = false, keep = false, durable = false;
   bool tty = false, noTty = false;
+  bool noHomeOverlay = false;
 };
 
 // ---- parsing option values -------------------------------------------------
@@ -156,6 +157,7 @@ void refuseRecipeShapingOptions(const RunArgs& args) {
   if (args.memory) given.push_back("--memory");
   if (args.maxProcesses) given.push_back("--max-processes");
   if (args.name) given.push_back("--name");
+  if (args.noHomeOverlay) given.push_back("--no-home-overlay");
   if (!given.empty()) {
     throw usageError(fmt::format("{} cannot be combined with --recipe", given.front()),
                      "a recipe file describes its whole sandbox; edit the file instead");
@@ -174,6 +176,10 @@ std::string tmpfsDestination(const std::string& dir) {
 Recipe commandRecipe(const RunArgs& args, const fs::path& projectDir) {
   std::vector<std::string> rest(args.command.begin() + 1, args.command.end());
   Recipe recipe = defaultRecipe(args.command.front(), std::move(rest), projectDir);
+  // The home stays the host's, read-only under "/".
+  if (args.noHomeOverlay) {
+    std::erase_if(recipe.mounts, [](const Mount& m) { return m.kind == Mount::Kind::homeOverlay; });
+  }
   RunOptionOrigins origins;
   for (size_t i = 0; i < recipe.mounts.size(); ++i) origins.mount("");
   if (args.cleanEnv) recipe.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
@@ -514,6 +520,8 @@ void registerRunCommand(CLI::App& app, CliContext& context) {
   run->add_option("--memory", args->memory, "Memory limit, e.g. 2G or 512M")->type_name("BYTES");
   run->add_option("--max-processes", args->maxProcesses, "At most N processes (and threads) at a time")
       ->type_name("N");
+  run->add_flag("--no-home-overlay", args->noHomeOverlay,
+                "Keep $HOME read-only inside (default: writable, the writes kept per project in the store)");
   run->add_flag("--no-sandbox", args->noSandbox,
                 "Record only: run on the host without isolation (with --recipe: accept recipe files that ask for it)");
   run->add_option("--project", args->project,

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "recorder/events/event_writer.h"
+#include "recorder/home_layer.h"
 #include "recorder/job_command_line.h"
 #include "recorder/job_files.h"
 #include "recorder/recorder_host.h"
@@ -41,6 +42,8 @@ struct PreparedJob {
   std::string recipeHash;   // of `recorded`: secret values do not change it
   store::JobStart start;  // the row, written when the sandbox's pid exists
   bool terminal = false;   // runs on terminals of its own
+  // The project's home layer slot, held for the job's life (home_layer.h).
+  std::optional<store::HomeLayerLease> homeLayer;
 };
 
 // What the recipe may not do whatever its caller: switch the sandbox off
@@ -87,6 +90,8 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
     throw Error(Error::Kind::recipe, error.what(),
                 error.field(), {}, std::current_exception());
   }
+  // Before anything is made for the job: a refused layer leaves no trace.
+  job.homeLayer = takeHomeLayer(store.home(), recipe, placement.projectHash);
   job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,
               jobName(job.recorded), placement.projectId};
   job.files = createJobFiles(store.jobDir(job.info.jobId));
@@ -313,6 +318,7 @@ sandbox::RunResult runSandbox(LockedStore& store, const PreparedJob& job, const 
   runOptions.input = options.input;
   runOptions.extraEnv = {{"JOBTAPE_JOB_ID", job.info.jobId}, {"JOBTAPE_HOME", store.home().string()}};
   runOptions.hiddenPaths = {store.home().string()};
+  runOptions.homeLayers = homeLayersOf(job.homeLayer);
   auto beating = store.heartbeat().keep(job.info.jobId);
   return sandbox::run(recipe, runOptions, observer, options.cancel);
 }

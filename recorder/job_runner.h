@@ -21,6 +21,7 @@ struct JobPlacement {
   std::string buildId;
   int64_t projectId = 0;
   std::string host;
+  std::string projectHash;  // whose kept home layer the job's home overlay uses
 };
 
 JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe& recipe,

@@ -5,6 +5,7 @@
 #include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <mutex>
+#include <map>
 #include <set>
 
 #include "recorder/absolute_directory.h"
@@ -69,11 +70,12 @@ class BuildImpl final : public Build {
         recorder::sha256Hex(hasPath ? spec.localProjectPath : spec.registryProjectName));
     int64_t projectId = store_->with([&](store::Store& s) { return s.addProject(id_, spec); });
     std::lock_guard lock(mutex_);
-    projects_.insert(projectId);
+    projects_[projectId] = spec.projectHash;
     return projectId;
   }
 
   JobResult run(const Recipe& recipe, int64_t projectId, const JobOptions& options) override {
+    std::string projectHash;
     {
       std::lock_guard lock(mutex_);
       if (finished_) throw Error(Error::Kind::invalidArgument, "build " + id_ + " is finished already");
@@ -81,9 +83,10 @@ class BuildImpl final : public Build {
         throw Error(Error::Kind::invalidArgument,
                     "project id " + std::to_string(projectId) + " was not added to build " + id_);
       }
+      projectHash = projects_.at(projectId);
     }
     try {
-      return recorder::runJob(*store_, {id_, projectId, host_}, recipe, options);
+      return recorder::runJob(*store_, {id_, projectId, host_, projectHash}, recipe, options);
     } catch (...) {
       // A run refused (the disk is full, the recipe is bad, the sandbox
       // failed) fails its build, though it may have left no job row.
@@ -119,7 +122,7 @@ class BuildImpl final : public Build {
   std::string id_;
   std::string host_;
   std::mutex mutex_;
-  std::set<int64_t> projects_;
+  std::map<int64_t, std::string> projects_;  // id -> project hash
   bool finished_ = false;
   bool refused_ = false;  // a run threw: the build failed whatever its jobs say
 };

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "recorder/absolute_directory.h"
+#include "sandbox/normal_path.h"
 
 namespace jobtape {
 
@@ -65,11 +66,37 @@ std::vector<std::string> runtimeDirectories() {
   return dirs;
 }
 
+// $HOME as the job sees it, when it is a directory other than /; else none.
+std::string homeDirectory() {
+  const char* home = std::getenv("HOME");
+  if (!home || home[0] != '/') return {};
+  std::string dir = sandbox::normalPath(home).string();
+  std::error_code ec;
+  if (dir == "/" || !fs::is_directory(dir, ec)) return {};
+  return dir;
+}
+
+// The home overlay right after "/", so that a private directory inside the
+// home (a runtime dir below it) stays private; after them when the home
+// lies inside one of them (a home under /tmp), or it would be hidden.
+void addHomeOverlay(Recipe& recipe, const std::string& home) {
+  if (home.empty()) return;
+  Mount overlay{Mount::Kind::homeOverlay, home, home};
+  for (const Mount& m : recipe.mounts) {
+    if (m.kind == Mount::Kind::tmpfs && within(home, m.destination)) {
+      recipe.mounts.push_back(std::move(overlay));
+      return;
+    }
+  }
+  recipe.mounts.insert(recipe.mounts.begin() + 1, std::move(overlay));
+}
+
 }  // namespace
 
 // Order matters: mounts apply in order, so the project bind comes after the
-// private /tmp and runtime directories and stays visible when the project
-// lives under one of them.
+// private /tmp, the runtime directories and the home overlay and stays
+// visible (the real, read-write directory) when the project lives under one
+// of them.
 Recipe defaultRecipe(std::string command, std::vector<std::string> args, fs::path projectDir,
                      fs::path workDir) {
   Recipe recipe;
@@ -81,6 +108,7 @@ Recipe defaultRecipe(std::string command, std::vector<std::string> args, fs::pat
   recipe.mounts.push_back({Mount::Kind::roBind, "/", "/"});
   recipe.mounts.push_back({Mount::Kind::tmpfs, "", "/tmp"});
   for (std::string& dir : runtimeDirectories()) recipe.mounts.push_back({Mount::Kind::tmpfs, "", std::move(dir)});
+  addHomeOverlay(recipe, homeDirectory());
   if (project != "/") recipe.mounts.push_back({Mount::Kind::bind, project, project});
   recipe.network = false;
   return recipe;

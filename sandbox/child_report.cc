@@ -50,6 +50,7 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::seccomp: return "seccomp";
     case SetupStep::execListener: return "exec listener";
     case SetupStep::exec: return "execve";
+    case SetupStep::homeOverlay: return "home overlay";
   }
   return "unknown";
 }

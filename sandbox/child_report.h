@@ -97,6 +97,8 @@ enum class SetupStep : int32_t {
   seccomp,
   execListener,
   exec,
+  // pid 1 again, appended so that the numbers above stay
+  homeOverlay,
 };
 
 // Stable short names ("bind source", "pivot_root", ...): RunResult::setupStep.

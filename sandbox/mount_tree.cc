@@ -99,6 +99,18 @@ int newTmpfs(unsigned extraAttributes = 0) {
   return newFilesystem("tmpfs", options, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | extraAttributes);
 }
 
+// The home overlay (mount_tree.h). "lowerdir+" (Linux 6.8+) takes the path
+// as it is; the older "lowerdir" would split it at a ':'.
+int newOverlay(const MountPlan::Op& op) {
+  const unsigned attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  FsOption options[] = {{"lowerdir+", op.source}, {"upperdir", op.upper}, {"workdir", op.work}, {"userxattr", nullptr}};
+  constexpr size_t count = sizeof options / sizeof options[0];
+  int fd = newFilesystem("overlay", options, count, attributes);
+  if (fd != -EINVAL) return fd;
+  options[0].key = "lowerdir";
+  return newFilesystem("overlay", options, count, attributes);
+}
+
 int resolveInRoot(int rootFd, const char* path, int extraFlags) {
   return sys::openat2(rootFd, path, O_PATH | O_CLOEXEC | extraFlags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
@@ -193,6 +205,8 @@ std::vector<Exposure> exposuresOf(const Recipe& recipe, const std::string& hostP
   for (size_t i = 0; i < recipe.mounts.size(); ++i) {
     const Mount& m = recipe.mounts[i];
     if (m.kind == Mount::Kind::tmpfs) continue;
+    // A home overlay shows its source as a bind does; the job's writes go to
+    // the upper layer, never to the host's directory.
     std::string source = resolvedOnHost(m.source);
     const std::string& destination = m.destination.empty() ? m.source : m.destination;
     bool writable = m.kind == Mount::Kind::bind;
@@ -220,12 +234,13 @@ std::vector<Exposure> placesToCover(const Recipe& recipe, const std::vector<std:
 }  // namespace
 
 MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources,
-                           const std::vector<std::string>& hidden) {
+                           const std::vector<std::string>& hidden, const HomeLayers& homeLayers) {
   struct Pending {
     Op::Kind kind;
     size_t source, destination;  // indices into strings_
     bool readOnly;
     int index;
+    size_t upper = 0, work = 0;  // overlay only
   };
   MountPlan plan;
   std::vector<Pending> pending;
@@ -233,6 +248,13 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
     plan.strings_.push_back(std::move(source));
     plan.strings_.push_back(std::move(destination));
     pending.push_back({kind, plan.strings_.size() - 2, plan.strings_.size() - 1, readOnly, index});
+  };
+  auto addOverlay = [&](const Mount& m, std::string destination, int index) {
+    add(Op::Kind::overlay, m.source, std::move(destination), false, index);
+    plan.strings_.push_back(homeLayers.upper);
+    plan.strings_.push_back(homeLayers.work);
+    pending.back().upper = plan.strings_.size() - 2;
+    pending.back().work = plan.strings_.size() - 1;
   };
   auto inside = [](const Mount& m) { return m.destination.empty() ? m.source : m.destination; };
   auto addRecipeMount = [&](size_t i) {
@@ -242,8 +264,10 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
       add(Op::Kind::tmpfs, {}, inside(m), false, static_cast<int>(i));
     } else if (m.kind == Mount::Kind::tmpfs) {
       add(Op::Kind::bind, stateSource, inside(m), false, static_cast<int>(i));
+    } else if (m.kind == Mount::Kind::homeOverlay && !homeLayers.empty()) {
+      addOverlay(m, inside(m), static_cast<int>(i));
     } else {
-      add(Op::Kind::bind, m.source, inside(m), m.kind == Mount::Kind::roBind, static_cast<int>(i));
+      add(Op::Kind::bind, m.source, inside(m), m.kind != Mount::Kind::bind, static_cast<int>(i));
     }
   };
   std::vector<Exposure> exposures = placesToCover(recipe, hidden);
@@ -270,6 +294,10 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
     op.destination = plan.strings_[p.destination].c_str();
     op.readOnly = p.readOnly;
     op.recipeIndex = p.index;
+    if (p.kind == Op::Kind::overlay) {
+      op.upper = plan.strings_[p.upper].c_str();
+      op.work = plan.strings_[p.work].c_str();
+    }
     plan.ops_.push_back(op);
   }
   plan.fds_.assign(plan.ops_.size() + kExtraSlots, -1);
@@ -293,6 +321,10 @@ StageError MountPlan::captureSources() const noexcept {
       case Op::Kind::tmpfs:
         fd = newTmpfs();
         if (fd < 0) return {SetupStep::tmpfs, -fd, op.recipeIndex};
+        break;
+      case Op::Kind::overlay:
+        fd = newOverlay(op);
+        if (fd < 0) return {SetupStep::homeOverlay, -fd, op.recipeIndex};
         break;
       case Op::Kind::hide:
         fd = newTmpfs(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);

@@ -30,6 +30,17 @@
 // right after that bind; a place that does not exist inside (covered by a
 // later mount) needs none.
 //
+// The recipe's homeOverlay mount is an overlayfs (RunOptions::homeLayers):
+// the host directory as its one lower layer, read-only as it is, under an
+// upper and work directory of the caller's. It is made in the sandbox's user
+// namespace (unprivileged overlayfs: Linux 5.11+) with `userxattr`, which
+// the kernel does not set by itself: without it the trusted.* attributes
+// cannot be written there and removing a directory of the lower layer fails
+// with EIO. It is a mount of the recipe like a bind, so hidden directories
+// under its source are covered again right after it. An upper layer inside
+// the lower one (the store under the home) is accepted by the kernel; the
+// store is hidden anyway. Without homeLayers it is a read-only bind.
+//
 // Recipe tmpfs mounts become read-write binds of directories under the run's
 // state directory when there is one (see state_dir.h), so their content can be
 // kept. A mount that targets "/" must be the first one.
@@ -40,6 +51,7 @@
 
 #include "sandbox/child_report.h"
 #include "sandbox/recipe.h"
+#include "sandbox/runner.h"
 
 namespace jobtape::sandbox {
 
@@ -60,17 +72,20 @@ class MountPlan {
   // `tmpfsSources[i]`: the host directory standing in for recipe mount i when
   // it is a tmpfs (empty: a real tmpfs). Same length as recipe.mounts or empty.
   // `hidden`: host directories to cover wherever the recipe's binds show them.
+  // `homeLayers`: the upper and work directories of the homeOverlay mount.
   static MountPlan build(const Recipe& recipe, const std::vector<std::string>& tmpfsSources,
-                         const std::vector<std::string>& hidden = {});
+                         const std::vector<std::string>& hidden = {}, const HomeLayers& homeLayers = {});
 
   // Child side (pid 1 of the new pid and mount namespaces, before the main
   // process is forked). Async-signal-safe; uses the plan's preallocated slots.
   StageError apply() const noexcept;
 
   struct Op {
-    enum class Kind { bind, tmpfs, proc, dev, hide };
+    enum class Kind { bind, tmpfs, proc, dev, hide, overlay };
     Kind kind = Kind::bind;
-    const char* source = nullptr;       // host path (bind)
+    const char* source = nullptr;       // host path (bind; overlay: the lower layer)
+    const char* upper = nullptr;        // overlay: host directories of the upper layer
+    const char* work = nullptr;         //   and of overlayfs's work area
     const char* destination = nullptr;  // absolute path inside
     bool readOnly = false;
     int recipeIndex = -1;  // for error reports; -1 = the sandbox's own mount

@@ -30,6 +30,9 @@ struct Mount {
     bind @0;    # read-write bind of a host path
     roBind @1;  # read-only bind of a host path
     tmpfs @2;   # fresh private tmpfs (kept for debug-shell when the job fails)
+    homeOverlay @3;  # the host's directory `source` at `destination`, writable through an overlay whose
+                     # upper layer the recorder keeps per project in the store (the host's copy is never
+                     # written); where that layer lies is not part of the recipe
   }
 }
 

@@ -84,10 +84,19 @@ void checkVariables(const std::string& list, const std::vector<EnvVar>& vars, bo
 }
 
 void checkMounts(const std::vector<Mount>& mounts) {
+  bool homeOverlay = false;
   for (size_t i = 0; i < mounts.size(); ++i) {
     std::string field = "mounts[" + std::to_string(i) + "]";
     const Mount& mount = mounts[i];
     bool bind = mount.kind != Mount::Kind::tmpfs;
+    // One upper layer a job: a second overlay would share it.
+    if (mount.kind == Mount::Kind::homeOverlay) {
+      if (homeOverlay) refuse(field + ".kind", "a recipe has at most one homeOverlay mount");
+      if (mount.source == "/" || mount.destination == "/") {
+        refuse(field + ".source", "a homeOverlay mount is of a home directory, not of /");
+      }
+      homeOverlay = true;
+    }
     if (bind || !mount.source.empty()) checkPath(field + ".source", mount.source, PathRule::absolute);
     // Empty destination: the same path as the source.
     if (!mount.destination.empty()) {

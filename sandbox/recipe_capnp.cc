@@ -8,6 +8,7 @@ schema::Mount::Kind toSchema(Mount::Kind kind) {
     case Mount::Kind::bind: return schema::Mount::Kind::BIND;
     case Mount::Kind::roBind: return schema::Mount::Kind::RO_BIND;
     case Mount::Kind::tmpfs: return schema::Mount::Kind::TMPFS;
+    case Mount::Kind::homeOverlay: return schema::Mount::Kind::HOME_OVERLAY;
   }
   return schema::Mount::Kind::RO_BIND;
 }
@@ -17,6 +18,7 @@ Mount::Kind fromSchema(schema::Mount::Kind kind) {
     case schema::Mount::Kind::BIND: return Mount::Kind::bind;
     case schema::Mount::Kind::RO_BIND: return Mount::Kind::roBind;
     case schema::Mount::Kind::TMPFS: return Mount::Kind::tmpfs;
+    case schema::Mount::Kind::HOME_OVERLAY: return Mount::Kind::homeOverlay;
   }
   // An enumerant from a newer writer: the safe reading is read-only.
   return Mount::Kind::roBind;

@@ -236,7 +236,7 @@ void requireMountKinds(capnp::JsonValue::Reader recipe) {
     for (unsigned i = 0; i < mounts.size(); ++i) {
       bool hasKind = false;
       for (auto member : mounts[i].getObject()) hasKind = hasKind || member.getName() == "kind";
-      if (!hasKind) refuse("mounts[" + std::to_string(i) + "].kind", "is required (\"bind\", \"roBind\" or \"tmpfs\")");
+      if (!hasKind) refuse("mounts[" + std::to_string(i) + "].kind", "is required (\"bind\", \"roBind\", \"tmpfs\" or \"homeOverlay\")");
     }
   }
 }

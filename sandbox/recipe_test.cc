@@ -220,6 +220,27 @@ TEST(RecipeValidationTest, RefusesInTheStructToo) {
   }
 }
 
+// The home overlay names only the host's directory: where its upper layer
+// is kept is no part of the recipe (nor of its hash).
+TEST(RecipeValidationTest, AHomeOverlayIsOneMountOfAHomeNotOfRoot) {
+  Recipe r = fullRecipe();
+  r.mounts.push_back({Mount::Kind::homeOverlay, "/home/me", "/home/me"});
+  std::string json = recipeToJson(r);
+  EXPECT_THAT(json, HasSubstr("\"kind\": \"homeOverlay\""));
+  EXPECT_EQ(recipeFromJson(json), r);
+  r.mounts.push_back({Mount::Kind::homeOverlay, "/home/other", ""});
+  try {
+    validateRecipe(r);
+    FAIL();
+  } catch (const RecipeError& e) {
+    EXPECT_EQ(e.field(), "mounts[5].kind");
+  }
+  r.mounts.pop_back();
+  r.mounts.back().source = "/";
+  r.mounts.back().destination = "/";
+  EXPECT_THROW(validateRecipe(r), RecipeError);
+}
+
 // ---------------------------------------------------------------------------
 
 bool isLowerHex64(const std::string& s) {

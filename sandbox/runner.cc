@@ -436,7 +436,7 @@ void prepare(Preparation& p, const Recipe& recipe, const RunOptions& options, co
   p.rlimits = RlimitPlan::build(recipe.limits, p.memory.addressSpaceBytes());
   p.exec = ExecPlan::build(recipe, options.extraEnv);
   if (recipe.sandboxed) {
-    p.mounts = MountPlan::build(recipe, state.tmpfsSources, options.hiddenPaths);
+    p.mounts = MountPlan::build(recipe, state.tmpfsSources, options.hiddenPaths, options.homeLayers);
     // Host root's files are trusted by the host whatever the mount said.
     p.seccomp = &seccompProgramFor(
         {.allowNetwork = recipe.network, .traceExecs = options.traceExecs, .denySetid = ::geteuid() == 0});

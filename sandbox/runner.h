@@ -75,6 +75,12 @@ enum class StdioMode {
                 // as with capture (job_terminal.h)
 };
 
+struct HomeLayers {
+  std::string upper;
+  std::string work;
+  bool empty() const { return upper.empty() || work.empty(); }
+};
+
 struct RunOptions {
   // Host directory for the sandbox's private writable state: tmpfs mounts of
   // the recipe become directories below it (e.g. stateDir/tmp for /tmp) so a
@@ -97,6 +103,12 @@ struct RunOptions {
   // Host directories shown empty (and read-only) wherever the recipe's binds
   // would show them, e.g. the jobtape home (see mount_tree.h).
   std::vector<std::string> hiddenPaths;
+  // The upper and work directories of the recipe's homeOverlay mount: host
+  // directories on one filesystem, owned by the caller, that no other run
+  // uses meanwhile (the recorder keeps them per project in its store). They
+  // are not part of the recipe, so its hash stays the same in every store.
+  // Empty: the mount is a read-only bind of its source.
+  HomeLayers homeLayers;
 };
 
 // Setup of the sandbox failed before the command could run is NOT an

@@ -36,6 +36,13 @@ std::string mountDetail(const Recipe& recipe, SetupStep step, int error, int ind
     what += fmt::format("; {} does not exist on the host", m.source);
   } else if (step == SetupStep::mountPoint) {
     what += mountPointReason(destination, error);
+  } else if (step == SetupStep::homeOverlay) {
+    // Most often the store's file system: overlayfs keeps what it knows of
+    // the upper layer in user extended attributes (tmpfs has them only since
+    // 6.6), and an overlay cannot be an upper layer.
+    what += "; overlayfs refused the upper layer kept in the store (it needs a file system with user extended "
+            "attributes, not an overlay itself): run with --no-home-overlay for a read-only home, or keep the "
+            "store on another file system (--home DIR)";
   }
   return " (" + what + ")";
 }
@@ -49,6 +56,7 @@ bool isMountStep(SetupStep step) {
     case SetupStep::mountPoint:
     case SetupStep::attachMount:
     case SetupStep::readOnly:
+    case SetupStep::homeOverlay:
     case SetupStep::rootTmpfs: return true;
     default: return false;
   }

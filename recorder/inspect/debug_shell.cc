@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "recorder/events/event_reader.h"
+#include "recorder/home_layer.h"
 #include "store/job_dir.h"
 
 namespace jobtape::recorder {
@@ -196,6 +197,10 @@ DebugShellPlan planDebugShell(const fs::path& home, const store::JobRow& job, co
   plan.options.stdio = request.terminal ? sandbox::StdioMode::terminal : sandbox::StdioMode::inherit;
   plan.options.traceExecs = false;
   plan.options.hiddenPaths = {home.string()};
+  if (auto lease = takeHomeLayer(home, plan.recipe, request.projectHash)) {
+    plan.homeLayer = std::make_shared<store::HomeLayerLease>(std::move(*lease));
+    plan.options.homeLayers = {plan.homeLayer->upper().string(), plan.homeLayer->work().string()};
+  }
   pinIdentity(plan.recipe, job, jobDir);
 
   auto& recipe = plan.recipe;
@@ -240,12 +245,13 @@ std::string debugShellBanner(const DebugShellPlan& plan, const std::string& shor
   }
   std::string writable;
   for (const auto& path : plan.writableBinds) writable += (writable.empty() ? "" : ", ") + path;
-  return fmt::format("jobtape: {} in the sandbox of job {} ({}){}; {}",
+  return fmt::format("jobtape: {} in the sandbox of job {} ({}){}; {}{}",
                      plan.shell.empty() ? "running a command" : "debug shell (" + plan.shell + ")", shortJobId,
                      plan.jobOutcome,
                      kept.empty() ? std::string() : fmt::format(", {} as the job left it", kept),
                      writable.empty() ? std::string("no host directory is writable")
-                                      : fmt::format("changes under {} are real (host directories)", writable));
+                                      : fmt::format("changes under {} are real (host directories)", writable),
+                     plan.homeLayer ? "; $HOME is the project's kept home overlay" : "");
 }
 
 sandbox::RunResult runDebugShell(const DebugShellPlan& plan, const CancelToken* cancel) {

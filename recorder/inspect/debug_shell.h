@@ -27,6 +27,7 @@
 #include "recorder/secret_env.h"
 #include "sandbox/recipe.h"
 #include "sandbox/runner.h"
+#include "store/home_layers.h"
 #include "store/store.h"
 
 namespace jobtape::recorder {
@@ -54,6 +55,9 @@ struct DebugShellRequest {
   // command, its command is run instead of a shell.
   std::optional<int32_t> process;
   bool rerun = false;
+  // The job's project's hash: a homeOverlay mount gets that project's kept
+  // layer again (recorder/home_layer.h).
+  std::string projectHash;
 };
 
 struct DebugShellPlan {
@@ -66,6 +70,7 @@ struct DebugShellPlan {
   std::vector<std::string> missingSecrets;  // masked variables the caller does not have: left out
   std::optional<ProcessToRerun> process;    // with --process
   std::shared_ptr<HistoryFile> history;     // the shell's history file, while the plan lives
+  std::shared_ptr<store::HomeLayerLease> homeLayer;  // the home overlay's slot, while the plan lives
 };
 
 // The host path that `insidePath` would show inside a sandbox built from

@@ -104,6 +104,7 @@ const char* mountKindName(sandbox::Mount::Kind kind) {
     case sandbox::Mount::Kind::bind: return "bind";
     case sandbox::Mount::Kind::roBind: return "ro-bind";
     case sandbox::Mount::Kind::tmpfs: return "tmpfs";
+    case sandbox::Mount::Kind::homeOverlay: return "home-overlay";
   }
   return "?";
 }

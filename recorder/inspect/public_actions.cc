@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "recorder/home_layer.h"
 #include "recorder/inspect/debug_shell.h"
 #include "recorder/inspect/home_reader.h"
 #include "recorder/inspect/public_records.h"
@@ -111,6 +112,22 @@ class PlannedDebugShell final : public DebugShell {
 
 }  // namespace
 
+namespace {
+
+// The hash of the job's build project as Build::addProject stored it; ""
+// when the row is gone (the layer is then that of an unnamed project).
+std::string recordedProjectHash(store::Store& store, const store::JobRow& job) {
+  for (const auto& project : store.projects(job.buildId)) {
+    if (project.id != job.buildProjectId) continue;
+    if (!project.projectHash.empty()) return project.projectHash;
+    return recorder::defaultProjectHash(!project.localProjectPath.empty() ? project.localProjectPath
+                                                                 : project.registryProjectName);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::unique_ptr<DebugShell> DebugShell::plan(Home& home, const JobRecord& job, const DebugShellOptions& options) {
   auto& store = storeOf(home);
   recorder::DebugShellRequest request;
@@ -121,6 +138,7 @@ std::unique_ptr<DebugShell> DebugShell::plan(Home& home, const JobRecord& job, c
   request.process = options.process;
   request.rerun = options.rerun;
   return recorder::publicErrors([&] {
+    request.projectHash = recordedProjectHash(store, recorder::toStore(job));
     auto plan = refusals([&] { return recorder::planDebugShell(store.home(), recorder::toStore(job), request); });
     return std::make_unique<PlannedDebugShell>(std::move(plan));
   });

@@ -136,6 +136,8 @@ std::string gcReportJson(const GcReport& report) {
   for (const auto& build : report.builds) json.value(build);
   json.endArray();
   json.field("bytes_freed", report.bytesFreed).field("leftovers_swept", report.leftoversSwept);
+  json.field("home_layers_removed", report.homeLayersRemoved).field("home_layers_in_use", report.homeLayersInUse);
+  json.field("home_bytes_freed", report.homeBytesFreed);
   json.endObject();
   return json.take();
 }

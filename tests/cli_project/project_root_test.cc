@@ -89,7 +89,8 @@ TEST(ProjectRoot, WithoutARepositoryTheCwdAndProjectOverrides) {
   // which option would help.
   ProcessResult readOnly = home.jobtape({"run", "--", "sh", "-c", "echo x > /usr/jobtape-probe"}, inPlain);
   EXPECT_NE(readOnly.exitStatus, 0);
-  EXPECT_THAT(readOnly.err, HasSubstr("read-only file system: only the project directory, /tmp and --bind DIR"));
+  EXPECT_THAT(readOnly.err, HasSubstr("read-only file system: only the project directory, /tmp, $HOME"));
+  EXPECT_THAT(readOnly.err, HasSubstr("--bind DIR are writable inside"));
   ASSERT_EQ(home.jobtape({"run", "--project", home.project().string(), "--", "true"}, inPlain).exitStatus, 0);
   EXPECT_EQ(projectOfLastJob(home), home.project().string());
 }

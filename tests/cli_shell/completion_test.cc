@@ -149,7 +149,7 @@ TEST_F(CompletionTest, BashCompletesCommandsAndSubcommands) {
 
 TEST_F(CompletionTest, BashCompletesOptionsOfTheCommandTyped) {
   EXPECT_THAT(complete({"job", "logs", "--f"}), UnorderedElementsAre("--follow", "--format"));
-  EXPECT_THAT(complete({"run", "--no-"}), UnorderedElementsAre("--no-sandbox", "--no-tty"));
+  EXPECT_THAT(complete({"run", "--no-"}), UnorderedElementsAre("--no-home-overlay", "--no-sandbox", "--no-tty"));
   EXPECT_THAT(complete({"--ve"}), ElementsAre("--version"));
   EXPECT_THAT(complete({"job", "logs", "--format", ""}), UnorderedElementsAre("text", "json", "cast"));
   EXPECT_THAT(complete({"job", "logs", "--format", "c"}), ElementsAre("cast"));

@@ -122,6 +122,11 @@ struct GcPolicy {
   std::optional<int64_t> keepSucceeded{};  // >= 0
   std::optional<std::chrono::milliseconds> olderThan{};
   bool dryRun = false;  // say what would go, change nothing
+  // Also drop the kept upper layers of the jobs' $HOME overlays (all
+  // projects', or only those of the project at homesOfProject, a local
+  // path as the jobs' builds gave it). Layers a running job holds stay.
+  bool homes = false;
+  std::optional<std::filesystem::path> homesOfProject{};
 };
 
 // "90s", "15m", "12h", "30d", "2w" (a bare number is days); nullopt otherwise.
@@ -142,6 +147,10 @@ struct GcReport {
   int leftoversSwept = 0;  // removals an interrupted gc or a dead recorder had left
   // What could not be done and was gone on without; the next gc retries.
   std::vector<std::string> problems{};
+  // With GcPolicy::homes: home layers removed, left alone (in use), their bytes.
+  int homeLayersRemoved = 0;
+  int homeLayersInUse = 0;
+  uint64_t homeBytesFreed = 0;
 };
 
 // Removes what `policy` says (crash-safe: an interrupted gc is finished by

@@ -18,7 +18,9 @@ struct EnvVar {
 };
 
 struct Mount {
-  enum class Kind { bind, roBind, tmpfs };
+  // homeOverlay: `source` writable through an overlay whose upper layer the
+  // recorder keeps per project in its store; the host's copy is never written.
+  enum class Kind { bind, roBind, tmpfs, homeOverlay };
   Kind kind = Kind::roBind;
   std::string source;       // absolute host path (bind kinds)
   std::string destination;  // absolute path inside; empty = same as source

@@ -176,6 +176,9 @@ class Recorder {
 // host's services have their sockets) as empty private directories, the
 // caller's environment, work dir = `workDir`, loopback-only network, the
 // caller's uid and gid. /dev and /proc are always provided by the sandbox.
+// $HOME (when it is a directory other than /) is a homeOverlay mount: writable
+// inside, the writes kept in the store per project, the host's home never
+// written; remove that mount for a read-only home (`--no-home-overlay`).
 // Empty paths mean the current directory.
 // The project `dir` belongs to, as `jobtape run` picks it: walking up from
 // `dir`, the first directory that is a repository's top level (a .git
