@@ -1,7 +1,8 @@
 // `jobtape completion bash|zsh|fish`: the scripts the build installs, driven
 // the way the shells drive them. Bash is run for real: the script is
 // sourced, COMP_WORDS set as readline sets it, the completion function
-// called and COMPREPLY read back. zsh and fish are parsed (-n) where installed.
+// called and COMPREPLY read back. fish completes through `complete -C`, zsh
+// on a pseudo-terminal (zsh_completion_test.cc); both are parsed (-n) too.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
