@@ -54,6 +54,12 @@ const CLI::Option* findOption(const CLI::App& command, const std::string& name) 
   return nullptr;
 }
 
+std::string words(const std::vector<std::string>& list) {
+  std::string joined;
+  for (const std::string& word : list) joined += (joined.empty() ? "" : " ") + word;
+  return joined;
+}
+
 std::string seeHelp(const std::string& path) { return "see '" + path + " --help'"; }
 
 UsageProblem unknownCommand(const std::string& word, const CLI::App& group, const std::string& path) {
@@ -66,6 +72,18 @@ UsageProblem unknownCommand(const std::string& word, const CLI::App& group, cons
 
 UsageProblem unknownOption(const std::string& name, const CLI::App& command, const std::string& path) {
   UsageProblem problem{"unknown option '" + name + "' for '" + path + "'", seeHelp(path)};
+  // An option of a command above this one (jobtape --home DIR) goes before
+  // the commands below it, as git -C does.
+  std::vector<std::string> below = {command.get_name()};
+  for (const CLI::App* above = command.get_parent(); above != nullptr; above = above->get_parent()) {
+    if (findOption(*above, name) != nullptr) {
+      std::string abovePath = path.substr(0, path.size() - words(below).size() - 1);
+      problem.hint = "it is an option of '" + abovePath + "': put it before the command, e.g. '" + abovePath + " " +
+                     name + " … " + words(below) + "'";
+      return problem;
+    }
+    below.insert(below.begin(), above->get_name());
+  }
   if (std::optional<std::string> close = closestWord(name, optionNames(command))) {
     problem.hint = "did you mean '" + *close + "'? " + problem.hint;
   }

@@ -91,6 +91,10 @@ TEST(CliBasic, UnknownOptionsHaveOneWordingEverywhere) {
   expectUsageLine(runJobtape(home.path(), {"run", "--netwrok", "--", "true"}),
                   "jobtape: error: unknown option '--netwrok' for 'jobtape run'; did you mean '--network'? "
                   "see 'jobtape run --help'");
+  // A global option after the command: where it goes, as for git -C.
+  expectUsageLine(runJobtape(home.path(), {"job", "list", "--home", "/elsewhere"}),
+                  "jobtape: error: unknown option '--home' for 'jobtape job list'; it is an option of 'jobtape': "
+                  "put it before the command, e.g. 'jobtape --home … job list'");
 }
 
 TEST(CliBasic, BadValuesSayWhatTheOptionWants) {
