@@ -85,10 +85,13 @@ class RecordedTrue {
     char pattern[] = "/tmp/jobtape-bench-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = pattern;
+    // The store apart from the project: a job may write its project.
+    std::filesystem::path project = dir_ / "project";
+    std::filesystem::create_directory(project);
     recorder_ = jobtape::Recorder::open({dir_ / "home"});
-    build_ = recorder_->beginBuild({"run_true", dir_});
-    project_ = build_->addProject({dir_});
-    recipe_ = jobtape::defaultRecipe("/bin/true", {}, dir_, dir_);
+    build_ = recorder_->beginBuild({"run_true", project});
+    project_ = build_->addProject({project});
+    recipe_ = jobtape::defaultRecipe("/bin/true", {}, project, project);
   }
   ~RecordedTrue() {
     build_.reset();
