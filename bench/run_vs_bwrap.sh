@@ -22,8 +22,10 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export JOBTAPE_HOME="$work/home"
 # The job's /tmp is private: the file lives in the project dir (the cwd),
-# which the default sandbox binds at the same path.
-cd "$work"
+# which the default sandbox binds at the same path; the store lies outside
+# it (a job may write its project).
+mkdir "$work/project"
+cd "$work/project"
 bwrap_args=(--unshare-all --ro-bind / / --proc /proc --dev /dev)
 
 now_ns() { date +%s%N; }
@@ -67,7 +69,7 @@ echo "  parts: \`true\` alone $(ms "$tr" "$runs") ms; jobtape --version $(ms "$j
 fi
 
 # --- 2. throughput --------------------------------------------------------------
-file="$work/compiler-output.txt"
+file="$work/project/compiler-output.txt"
 # Compiler-like text: warnings with paths, line numbers, carets, some variety.
 awk -v target=$((mib * 1024 * 1024)) 'BEGIN {
   srand(7); size = 0
