@@ -34,8 +34,9 @@ class RecipeError : public std::runtime_error {
 // NUL or `..`, env names without '='. Throws RecipeError.
 void validateRecipe(const Recipe& recipe);
 
-// JSON form (Cap'n Proto's JSON codec over schema::Recipe). Unknown fields
-// and wrong types are refused. Throws RecipeError.
+// JSON form (Cap'n Proto's JSON form of schema::Recipe). Unknown fields
+// and wrong types are refused. Throws RecipeError. recipeToJson writes what
+// recipeFromJson reads back as the same recipe.
 Recipe recipeFromJson(const std::string& json);
 std::string recipeToJson(const Recipe& recipe);
 

@@ -1,4 +1,5 @@
-// Recipe files: the JSON form of schema::Recipe.
+// Recipe files: the JSON form of schema::Recipe, read (written by
+// recipe_json_writer.cc).
 //
 // The JSON form is Cap'n Proto's JSON codec over schema::Recipe. The codec
 // is lenient where a recipe file must not be (it ignores unknown fields and
@@ -108,23 +109,6 @@ std::string resolveUnicodeEscapes(std::string_view text) {
     else if (cp == '\\') out += "\\\\";
     else if (cp == 0) out += "\\u0000";
     else appendUtf8(out, cp);
-  }
-  return out;
-}
-
-// The codec escapes every '/' ("\/usr\/bin"), which is valid but unkind to
-// the people who read and write recipe files.
-std::string unescapeSlashes(std::string_view json) {
-  std::string out;
-  out.reserve(json.size());
-  for (size_t i = 0; i < json.size(); ++i) {
-    if (json[i] == '\\' && i + 1 < json.size()) {
-      if (json[i + 1] != '/') out += json[i];
-      out += json[i + 1];
-      ++i;
-    } else {
-      out += json[i];
-    }
   }
   return out;
 }
@@ -271,11 +255,5 @@ Recipe recipeFromJson(const std::string& json) {
   return recipe;
 }
 
-std::string recipeToJson(const Recipe& recipe) {
-  capnp::MallocMessageBuilder message;
-  recipeToCapnp(recipe, message.initRoot<schema::Recipe>());
-  kj::String json = codec().encode(message.getRoot<schema::Recipe>().asReader());
-  return unescapeSlashes(std::string_view(json.cStr(), json.size())) + "\n";
-}
 
 }  // namespace jobtape::sandbox

@@ -41,6 +41,23 @@ TEST(RecipeJsonTest, RoundTripsEveryField) {
   EXPECT_EQ(recipeFromJson(json), original) << json;
 }
 
+// Whatever bytes a caller's strings hold (quotes, backslashes, control
+// characters, UTF-8, bytes that are no UTF-8) read back as they were.
+TEST(RecipeJsonTest, RoundTripsEveryByteAStringMayHold) {
+  Recipe original = fullRecipe();
+  std::string every;
+  for (int c = 1; c < 256; ++c) every += static_cast<char>(c);
+  original.args = {every, "\"quoted\" \\ back\\slash", "tab\there\nnewline", "π /usr/bin", ""};
+  original.env.push_back({"ODD", every});
+  original.meta.push_back({"k\"", "v\\"});
+  original.secretEnv = {"ODD"};
+  original.hostname = "h\x01";
+  std::string json = recipeToJson(original);
+  EXPECT_EQ(recipeFromJson(json), original) << json;
+  EXPECT_EQ(recipeToJson(recipeFromJson(json)), json);
+  EXPECT_THAT(json, HasSubstr("\"π /usr/bin\"")) << "paths and text as they are, no \\/";
+}
+
 TEST(RecipeJsonTest, RoundTripsAMinimalRecipe) {
   Recipe original;
   original.command = "true";
