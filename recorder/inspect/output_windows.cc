@@ -169,7 +169,9 @@ class WindowTracker {
     for (size_t ancestor : chain.chain) inLine[ancestor] = true;
     markDescendants(tree, chain.node, inLine);
     if (life_.end != kNever) afterEnd_ = endOfAfter(tree, inLine);
-    if (afterEnd_ != kNever && node.parent) lateEnd_ = lifetime(tree.nodes[*node.parent]).end;
+    // To the end of the record: the build tool's own end is no bound, as
+    // what it wrote just before it is often read just after it.
+    if (afterEnd_ != kNever) lateEnd_ = kNever;
     // Who runs from its start until afterEnd_ decides whether a line was alone.
     uint64_t lastRelevant = afterEnd_ == kNever ? life_.end : afterEnd_;
     for (size_t i = 0; i < tree.nodes.size(); ++i) {
@@ -311,8 +313,8 @@ class WindowTracker {
   size_t concurrent_ = 0;
   enum class LateState { looking, taking, done };
 
-  // When its nearest ancestor (the build tool) ended: the last chance of a
-  // late report; 0 when there is none to look for.
+  // The last chance of a late report: kNever (the end of the record), or 0
+  // when there is none to look for.
   uint64_t lateEnd_ = 0;
   std::vector<Other> othersAfterEnd_;  // outside its line, running after its end
   bool afterNamedIt_ = false;

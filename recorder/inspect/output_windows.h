@@ -33,7 +33,8 @@
 //   Under load the build tool can be late: the other compiler of `ninja
 //   -j2` ends before ninja prints the failed one's report. When nothing in
 //   the window named the process's files, `after` goes on with the build
-//   tool's late report: until its parent ended, the first run of lines
+//   tool's late report: to the end of the record (what the build tool
+//   wrote just before it ended is often read after it), the first run of lines
 //   that begins with one naming its files and none of the others running
 //   since its end, up to the first line that names one of theirs.
 //

@@ -210,7 +210,25 @@ TEST(OutputWindows, ALateReportThatNamesItsFilesIsStillItsOwn) {
   ASSERT_EQ(windows.size(), 1u);
   EXPECT_THAT(texts(windows[0].after), ElementsAre("FAILED: bad.o", "cc -o bad.o -c src/bad.c",
                                                    "src/bad.c:2:10: error: nope", "    2 | #include <nope.h>"));
-  EXPECT_EQ(windows[0].after.endNs, 8 * kMs);
+  EXPECT_EQ(windows[0].after.endNs, std::nullopt) << "to the end of the record";
+}
+
+TEST(OutputWindows, ALateReportCountsPastTheShellThatWrappedTheCommand) {
+  // ninja runs `/bin/sh -c "cd build && cc …"`: the shell ends with cc, and
+  // ninja's report comes after the other compiler ended.
+  RecordedJob job;
+  job.exec(2, 1, 0, {"ninja"})
+      .exec(3, 2, 1, {"cc", "-o", "other.o", "-c", "other.c"})
+      .exec(4, 2, 1, {"sh", "-c", "cd build && cc -o bad.o -c ../src/bad.c"})
+      .exec(5, 4, 1, {"cc", "-o", "bad.o", "-c", "../src/bad.c"})
+      .exit(5, 3, 1)
+      .exit(4, 3, 1)
+      .exit(3, 4, 0)
+      .out(6, "FAILED: bad.o\n../src/bad.c:2:10: error: nope\n", sandbox::Stream::stdout_)
+      .exit(2, 8, 1);
+  auto windows = job.windows();
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_THAT(texts(windows[0].after), ElementsAre("FAILED: bad.o", "../src/bad.c:2:10: error: nope"));
 }
 
 TEST(OutputWindows, NoLateReportWhenTheWindowAlreadyNamedIt) {
