@@ -171,7 +171,7 @@ class WindowTracker {
     if (life_.end != kNever) afterEnd_ = endOfAfter(tree, inLine);
     // To the end of the record: the build tool's own end is no bound, as
     // what it wrote just before it is often read just after it.
-    if (afterEnd_ != kNever) lateEnd_ = kNever;
+    lateReport_ = afterEnd_ != kNever;
     // Who runs from its start until afterEnd_ decides whether a line was alone.
     uint64_t lastRelevant = afterEnd_ == kNever ? life_.end : afterEnd_;
     for (size_t i = 0; i < tree.nodes.size(); ++i) {
@@ -179,7 +179,7 @@ class WindowTracker {
       Interval other = lifetime(tree.nodes[i]);
       if (other.begin <= life_.end && other.end >= life_.begin) ++concurrent_;
       if (other.begin <= lastRelevant && other.end >= life_.begin) others_.push_back({other, fileNames(tree.nodes[i])});
-      if (lateEnd_ != 0 && other.end > life_.end && other.begin <= lateEnd_) {
+      if (lateReport_ && other.end > life_.end) {
         othersAfterEnd_.push_back({other, fileNames(tree.nodes[i])});
       }
     }
@@ -191,7 +191,7 @@ class WindowTracker {
       during_.add(output.stream, at, output.bytes, aloneAt(at));
     } else if (at > life_.end && at < afterEnd_) {
       after_.add(output.stream, at, output.bytes, aloneAt(at));
-    } else if (at >= afterEnd_ && at <= lateEnd_ && afterEnd_ != kNever) {
+    } else if (lateReport_ && at >= afterEnd_) {
       late_.add(output.stream, at, output.bytes, false);
     }
   }
@@ -206,7 +206,7 @@ class WindowTracker {
     std::optional<uint64_t> afterEnd = afterEnd_ == kNever ? std::nullopt : std::optional<uint64_t>(afterEnd_);
     result.after = after_.take(end.value_or(life_.begin), end ? afterEnd : end);
     if (!afterNamedIt_) {
-      appendLateReport(result.after, late_.take(afterEnd_, lateEnd_ == kNever ? std::nullopt : std::optional(lateEnd_)));
+      appendLateReport(result.after, late_.take(afterEnd_, std::nullopt));
     }
     result.concurrentProcesses = concurrent_;
     result.attributed = during_.allAlone();
@@ -313,9 +313,8 @@ class WindowTracker {
   size_t concurrent_ = 0;
   enum class LateState { looking, taking, done };
 
-  // The last chance of a late report: kNever (the end of the record), or 0
-  // when there is none to look for.
-  uint64_t lateEnd_ = 0;
+  // Whether to look for a late report (it ended and its window closed).
+  bool lateReport_ = false;
   std::vector<Other> othersAfterEnd_;  // outside its line, running after its end
   bool afterNamedIt_ = false;
   LateState lateState_ = LateState::looking;
