@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -130,6 +131,20 @@ bool announceMainProcess(int sock) noexcept {
   return waitForByte(sock, kAck);
 }
 
+bool announceMainExec(int sock, int index, const char* cwd, size_t cwdBytes) noexcept {
+  ChildMessage m;
+  m.kind = ChildMessage::mainExec;
+  m.index = index;
+  struct iovec iov[2] = {{&m, sizeof m}, {const_cast<char*>(cwd), std::min(cwdBytes, kChildTextBytes)}};
+  struct msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  for (;;) {
+    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
 bool passSenderCredentials(int sock) noexcept {
   int on = 1;
   return ::setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0;
@@ -137,11 +152,12 @@ bool passSenderCredentials(int sock) noexcept {
 
 std::optional<ReceivedMessage> receiveChildMessage(int sock) {
   ReceivedMessage received;
-  struct iovec iov{&received.message, sizeof received.message};
+  char text[kChildTextBytes];
+  struct iovec iov[2] = {{&received.message, sizeof received.message}, {text, sizeof text}};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
   struct msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   // ECONNRESET says the child closed its end with a byte of ours unread (a
@@ -169,10 +185,16 @@ std::optional<ReceivedMessage> receiveChildMessage(int sock) {
     }
   }
   // A short or truncated packet cannot come from our own child; ignore it.
-  if (static_cast<size_t>(n) != sizeof received.message || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+  // Only mainExec carries text after the record.
+  const size_t bytes = static_cast<size_t>(n);
+  const bool texted = bytes > sizeof received.message && received.message.kind == ChildMessage::mainExec;
+  if (bytes < sizeof received.message || (bytes > sizeof received.message && !texted) ||
+      (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
     received.message = ChildMessage{};
     received.message.kind = -1;
+    return received;
   }
+  if (texted) received.text.assign(text, bytes - sizeof received.message);
   return received;
 }
 

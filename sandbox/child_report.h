@@ -25,6 +25,14 @@
 //                 kernel stamps on the record. It waits for "ack", by which
 //                 time the supervisor holds a pidfd of it, so the pid cannot
 //                 have been reused, and learns its end from that pidfd.
+//   mainExec      the main process, traced, right before its execve: `index`
+//                 is the ExecPlan candidate it execs, and its working
+//                 directory follows the record as text. Its memory is pid
+//                 1's until the exec (CLONE_VM | CLONE_VFORK), which an
+//                 unprivileged supervisor may not read, so the tracer takes
+//                 this exec from here (exec_tracer.h). The packet is queued
+//                 before the exec stops in its notification, so the
+//                 supervisor reads it first by draining the channel.
 //   execFailed    the main process: execve() of the command failed with
 //                 `error`; `flags` says whether the file itself was found (a
 //                 missing interpreter or loader then explains ENOENT). This
@@ -48,6 +56,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "sandbox/fd_util.h"
 
@@ -106,7 +115,7 @@ const char* setupStepName(SetupStep step);
 
 struct ChildMessage {
   enum Kind : int32_t { setupError = 1, execFailed = 2, execListener = 3, mainExited = 4, mainStarted = 5,
-               terminalMaster = 6 };
+               terminalMaster = 6, mainExec = 7 };
   int32_t kind = 0;
   SetupStep step = SetupStep::none;
   int32_t error = 0;
@@ -138,6 +147,10 @@ bool waitForGo(int sock) noexcept;
 bool waitForStart(int sock) noexcept;
 // mainStarted, then block until the supervisor's "ack"; false if it failed.
 bool announceMainProcess(int sock) noexcept;
+// mainExec: the candidate `index` and the working directory (a path of at
+// most kChildTextBytes); false if it could not be sent.
+bool announceMainExec(int sock, int index, const char* cwd, size_t cwdBytes) noexcept;
+inline constexpr size_t kChildTextBytes = 4096;
 
 // Supervisor side.
 bool sendGo(int sock) noexcept;
@@ -149,6 +162,7 @@ struct ReceivedMessage {
   ChildMessage message;
   UniqueFd fd;          // with execListener, terminalMaster
   pid_t senderPid = 0;  // stamped by the kernel; 0 if it did not say
+  std::string text;     // with mainExec: the working directory
 };
 // One record; std::nullopt at end of stream (all child ends closed). Returns
 // a message with kind 0 when there was nothing to read (EAGAIN).

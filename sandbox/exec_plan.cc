@@ -60,12 +60,13 @@ ExecPlan ExecPlan::build(const Recipe& recipe, const std::vector<EnvVar>& extraE
 }
 
 ExecPlan::Resolved ExecPlan::resolve() const noexcept {
-  if (argvStrings_[0].find('/') != std::string::npos) return {candidates_[0].c_str(), 0};
+  if (argvStrings_[0].find('/') != std::string::npos) return {candidates_[0].c_str(), 0, 0};
   bool denied = false;
-  for (const std::string& candidate : candidates_) {
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    const std::string& candidate = candidates_[i];
     struct stat st;
     if (::stat(candidate.c_str(), &st) != 0) continue;
-    if (S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return {candidate.c_str(), 0};
+    if (S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return {candidate.c_str(), 0, static_cast<int>(i)};
     denied = true;
   }
   return {nullptr, denied ? EACCES : ENOENT};

@@ -24,6 +24,7 @@ class ExecPlan {
   struct Resolved {
     const char* path = nullptr;  // nullptr: nothing runnable found
     int error = 0;               // then ENOENT or EACCES
+    int index = -1;              // of `path` in candidates()
   };
   // Child side, async-signal-safe.
   Resolved resolve() const noexcept;
@@ -33,6 +34,7 @@ class ExecPlan {
   const char* workDir() const { return workDir_.empty() ? nullptr : workDir_.c_str(); }
   const std::vector<std::string>& environment() const { return envStrings_; }
   const std::vector<std::string>& candidates() const { return candidates_; }
+  const std::vector<std::string>& argv() const { return argvStrings_; }
 
   ExecPlan() = default;
   ExecPlan(ExecPlan&&) = default;

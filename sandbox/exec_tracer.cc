@@ -156,6 +156,20 @@ Gathered gather(pid_t pid, const ExecCall& call) {
   return g;
 }
 
+// The announced exec of `announced.hostPid`, if the stopped process `pid`
+// is that process: its pids from /proc (readable whatever its memory).
+std::optional<Gathered> gatherAnnounced(pid_t pid, const ExecRecord& record, pid_t announcedPid) {
+  std::optional<ProcStatus> status = readProcStatus(pid);
+  if (!status || status->tgid != announcedPid || status->tgid != pid) return std::nullopt;
+  Gathered g;
+  g.record = record;
+  g.hostPid = status->tgid;
+  g.record.pid = status->nsPids.back();
+  g.hostPpid = status->hostPpid;
+  g.depth = status->nsPids.size();
+  return g;
+}
+
 // Descriptors open in this process now.
 size_t openFdCount() {
   DIR* dir = ::opendir("/proc/self/fd");
@@ -208,6 +222,10 @@ void ExecTracer::release() noexcept {
   response_ = nullptr;
 }
 
+void ExecTracer::expectMainExec(pid_t hostPid, ExecRecord record) {
+  announced_ = AnnouncedExec{hostPid, std::move(record)};
+}
+
 uint64_t ExecTracer::elapsedNs() const {
   uint64_t now = monotonicNowNs();
   return now > startNs_ ? now - startNs_ : 0;
@@ -254,9 +272,14 @@ void ExecTracer::receiveOne(RunObserver& observer) {
     fail(errno, "seccomp_notify_receive");
   }
   const uint64_t id = request_->id;
+  const pid_t pid = static_cast<pid_t>(request_->pid);
   Gathered gathered;
+  bool fromAnnouncement = false;
   try {
-    gathered = gather(static_cast<pid_t>(request_->pid), decode(request_->data));
+    std::optional<Gathered> announced;
+    if (announced_) announced = gatherAnnounced(pid, announced_->record, announced_->hostPid);
+    fromAnnouncement = announced.has_value();
+    gathered = announced ? std::move(*announced) : gather(pid, decode(request_->data));
     if (gathered.hostPid != 0) gathered.record.ppid = nsParent(gathered.hostPpid, gathered.depth);
   } catch (...) {
     gathered = Gathered{};  // never leave the process stopped
@@ -282,6 +305,7 @@ void ExecTracer::receiveOne(RunObserver& observer) {
 
   bool continued = respond(id, gathered.failsWith) && gathered.failsWith == 0;
   if (!valid || !continued) return;
+  if (fromAnnouncement) announced_.reset();  // an interrupted exec restarts: kept until one went on
   if (gathered.unreadable) {
     ++missedExecs_[gathered.outOfFds ? descriptors : unreadable];
     return;

@@ -5,7 +5,10 @@
 // tracer reads the path and argv from the stopped process (process_vm_readv),
 // its parent and pid from /proc, checks that the notification is still valid
 // (so the pid it read from was not reused meanwhile), lets the call continue
-// and reports onExec. It then follows the process with a pidfd and reports
+// and reports onExec. The main process's first exec is the exception: its
+// memory is still pid 1's, which may not be read, so it comes from the main
+// process's own word (expectMainExec) -- no code of the job has run yet to
+// make it lie. It then follows the process with a pidfd and reports
 // onProcessExit, with the exit status where the kernel tells it (Linux 6.15+
 // PIDFD_GET_INFO with PIDFD_INFO_EXIT, once the process has been reaped).
 //
@@ -40,6 +43,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 #include "sandbox/fd_util.h"
@@ -73,12 +77,23 @@ class ExecTracer {
   // as one onTracingIncomplete; then stops following.
   void finish(RunObserver& observer);
 
+  // The main process's first exec, as it announced it (child_report.h,
+  // mainExec): its memory is pid 1's until then, which this process may
+  // not read. The next notification from `hostPid` is recorded from
+  // `record` (its pids still come from /proc), once.
+  void expectMainExec(pid_t hostPid, ExecRecord record);
+
   // False once no process can raise a notification any more.
   bool listening() const { return listenerFd_.valid(); }
   // Processes followed whose exit was not reported yet.
   size_t following() const { return followed_.size(); }
 
  private:
+  struct AnnouncedExec {
+    pid_t hostPid = 0;
+    ExecRecord record;
+  };
+
   struct Followed {
     pid_t hostPid = 0;
     int32_t nsPid = 0;
@@ -111,6 +126,7 @@ class ExecTracer {
   size_t responseSize_ = 0;
   std::unordered_map<int, Followed> followed_;  // by its pidfd's number
   std::unordered_map<pid_t, int> alive_;        // host pid -> pidfd, until the exit is noticed
+  std::optional<AnnouncedExec> announced_;  // expectMainExec, until its notification
   size_t pidfdBudget_ = 0;  // pidfds that fit below RLIMIT_NOFILE with headroom
   uint64_t missedExecs_[kMissReasons] = {};
   uint64_t missedExits_[kMissReasons] = {};

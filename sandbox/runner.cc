@@ -35,7 +35,8 @@
 //   announce itself to the supervisor and wait for its answer (by then the
 //   supervisor holds its pidfd), die with pid 1, in pid 1's new session (its
 //   own, with the pty as controlling terminal, in terminal mode), umask 022,
-//   rlimits, chdir, find the program, unblock signals, execve. An exec
+//   rlimits, chdir, find the program, unblock signals, tell a tracer which
+//   exec comes (it may not read this memory, pid 1's), execve. An exec
 //   failure is reported over the close-on-exec channel (126/127).
 //
 // Record-only recipes (sandboxed == false) get a pid namespace and its /proc
@@ -63,6 +64,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +149,16 @@ void loadSeccomp(const ChildPlan& p) {
   if (e != 0) failSetup(p, {SetupStep::execListener, e, -1});
 }
 
+// The program and working directory of the exec the tracer is about to
+// see, as this process sees them.
+void announceExec(const ChildPlan& p, int candidate) {
+  char cwd[kChildTextBytes];
+  long length = ::syscall(SYS_getcwd, cwd, sizeof cwd);
+  // getcwd's length counts the NUL; a directory out of reach has none.
+  size_t bytes = length > 0 ? static_cast<size_t>(length) - 1 : 0;
+  if (!announceMainExec(p.channel, candidate, cwd, bytes)) failSetup(p, {SetupStep::announceMain, errno, -1});
+}
+
 // Sandboxed, it starts under pid 1's filters and without privileges (see
 // confineInit): all that is left is its own process state.
 [[noreturn]] void mainProcess(const ChildPlan& p) {
@@ -162,11 +174,10 @@ void loadSeccomp(const ChildPlan& p) {
   ExecPlan::Resolved program = p.exec->resolve();
   if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
   check(p, unblockAllSignals());
-  // The tracer reads the exec's path and argv from this memory: a copy of
-  // pid 1's when tracing (spawnMainProcess), non-dumpable like it, which an
-  // unprivileged supervisor could not read. Only the copy is made readable
-  // again, and no code of the job has run yet.
-  if (p.sandboxed && p.traceExecs) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  // This memory is pid 1's (spawnMainProcess), not dumpable, which an
+  // unprivileged tracer may not read: the exec it is about to trace is told
+  // over the channel instead (child_report.h, mainExec).
+  if (p.sandboxed && p.traceExecs) announceExec(p, program.index);
   int error = p.exec->exec(program.path);
   struct stat st;
   execFailed(p, error, ::stat(program.path, &st) == 0);
@@ -191,23 +202,15 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 // copy-on-write faults for a process that is about to replace its image.
 // pid 1 sleeps meanwhile; the child writes only to its own stack and its
 // kernel state (credentials, rlimits, cwd, session) is its own, as none of
-// CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared.
-//
-// When execs are traced it gets a copy instead: the tracer must read its
-// memory at that first exec, and the memory's dumpable flag is shared with
-// the mm (mainProcess). _Fork, not fork: no atfork handler, whose locks
-// another thread of the caller may have held at the clone, runs here.
+// CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared. Traced, it stays as
+// undumpable as pid 1: the tracer learns its first exec from the channel
+// (mainExec), so no copy of the memory is needed to be read.
 long spawnMainProcess(const ChildPlan& p) {
 #ifdef JOBTAPE_FORK_MAIN_PROCESS
   pid_t pid = ::fork();
   if (pid == 0) mainProcess(p);
   return pid;
 #else
-  if (p.traceExecs) {
-    pid_t pid = ::_Fork();
-    if (pid == 0) mainProcess(p);
-    return pid;
-  }
   constexpr size_t kStackBytes = 256 * 1024;
   void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
@@ -548,6 +551,7 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   config.terminal = relay ? &*relay : nullptr;
   config.callerTerminal = callerTerminal ? &*callerTerminal : nullptr;
   config.input = input ? &*input : nullptr;
+  config.exec = &p.exec;
   SupervisionReport report = supervise(supervised, config, observer);
   // pid 1 may still be exiting (deferred_reap.h). A job cgroup is removed
   // below, which needs it gone: then the guard waits for it.

@@ -387,6 +387,34 @@ TEST(Runner, ExecsAreTracedWhenAsked) {
   EXPECT_TRUE(untraced.execs.empty());
 }
 
+// The main process's first exec is told by the main process itself (its
+// memory is pid 1's, which an unprivileged supervisor may not read): the
+// record must still be what it exec'd, found on PATH, in its own cwd, and
+// complete. Runs as nobody too.
+TEST(Runner, TheMainProcessesExecIsRecordedAsItSawIt) {
+  CollectingObserver o;
+  Recipe recipe = helperRecipe({});
+  recipe.command = "sh";
+  recipe.args = {"-c", "cd /tmp && exec " + helperPath() + " exit 4"};
+  recipe.env = {{"PATH", "/nonexistent:/usr/bin:/bin"}};
+  recipe.workDir = "/usr/share/../lib";
+  RunOptions options;
+  options.traceExecs = true;
+  RunResult r = runRecipe(recipe, o, options);
+  EXPECT_EQ(r.exitCode, 4) << r.message;
+  ASSERT_EQ(o.execs.size(), 2u);
+  EXPECT_EQ(o.execs[0].executable, "/usr/bin/sh");
+  EXPECT_EQ(o.execs[0].argv, (std::vector<std::string>{"sh", "-c", recipe.args[1]}));
+  EXPECT_EQ(o.execs[0].cwd, "/usr/lib");  // as the kernel spells it, not as asked
+  EXPECT_EQ(o.execs[0].pid, 2);
+  EXPECT_EQ(o.execs[0].ppid, 1);
+  // Its second exec is read from its own (new, readable) memory.
+  EXPECT_EQ(o.execs[1].executable, helperPath());
+  EXPECT_EQ(o.execs[1].cwd, "/tmp");
+  EXPECT_EQ(o.execs[1].pid, 2);
+  EXPECT_TRUE(o.shortfalls.empty()) << o.shortfalls[0].reason;
+}
+
 TEST(RecordOnly, RunsOnTheHostWithCaptureAndExitCode) {
   CollectingObserver o;
   Recipe recipe = helperRecipe({"script", "out:hello", "err:world"});

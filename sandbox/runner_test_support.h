@@ -55,6 +55,7 @@ class CollectingObserver : public RunObserver {
     chunks.push_back({stream, elapsedNs, std::string(bytes.begin(), bytes.end())});
   }
   void onExec(const ExecRecord& exec) override { execs.push_back(exec); }
+  void onTracingIncomplete(const TracingShortfall& s) override { shortfalls.push_back(s); }
   std::string text(Stream stream) const {
     std::string out;
     for (const Chunk& c : chunks) {
@@ -74,6 +75,7 @@ class CollectingObserver : public RunObserver {
   pid_t startedPid = 0;
   std::vector<Chunk> chunks;
   std::vector<ExecRecord> execs;
+  std::vector<TracingShortfall> shortfalls;
 };
 
 // A fresh directory under $TMPDIR (or /tmp), removed at the end.

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "sandbox/exec_plan.h"
 #include "sandbox/exec_tracer.h"
 #include "sandbox/input_relay.h"
 #include "sandbox/job_terminal.h"
@@ -158,6 +159,9 @@ class Loop {
       case ChildMessage::mainStarted:
         if (child_.sandboxed && mainPid_ == 0 && from > 0 && !fromInit) onMainStarted(from);
         break;
+      case ChildMessage::mainExec:
+        if (fromMain && child_.sandboxed && !mainExecSeen_) onMainExec(m.index, std::move(received->text));
+        break;
       case ChildMessage::mainExited:
         if (child_.sandboxed && fromInit && !treeReported_ && mainHasEnded()) onTreeReported(m);
         break;
@@ -190,6 +194,19 @@ class Loop {
     mainPid_ = pid;
     mainFd_.reset(sys::pidfdOpen(pid));
     (void)sendMainAck(child_.channel.get());
+  }
+
+  // The exec the main process is about to make, which the tracer may not
+  // read from its memory (child_report.h): the plan's candidate it named.
+  void onMainExec(int index, std::string cwd) {
+    mainExecSeen_ = true;
+    const ExecPlan* plan = config_.exec;
+    if (!tracer_ || plan == nullptr || index < 0 || static_cast<size_t>(index) >= plan->candidates().size()) return;
+    ExecRecord record;
+    record.executable = plan->candidates()[static_cast<size_t>(index)];
+    record.argv = plan->argv();
+    record.cwd = std::move(cwd);
+    tracer_->expectMainExec(mainPid_, std::move(record));
   }
 
   bool mainHasEnded() {
@@ -242,7 +259,15 @@ class Loop {
     return true;
   }
 
+  bool channelReadable() const {
+    struct pollfd p{child_.channel.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+  }
+
   void runTracer(short revents) {
+    // A mainExec record is queued before the exec it announces can stop in
+    // a notification: read what the channel holds first.
+    while (child_.channel && mainPid_ != 0 && !mainExecSeen_ && channelReadable()) readChannel();
     tracer_->handle(observer_);
     if ((revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 && !tracer_->listening() && tracer_->following() == 0) {
       tracerOpen_ = false;
@@ -327,6 +352,7 @@ class Loop {
   bool cancelSeen_ = false;
   bool treeReported_ = false;  // pid 1's mainExited, with the tree's usage
   pid_t mainPid_ = 0;          // from mainStarted, as the kernel stamped it
+  bool mainExecSeen_ = false;  // its mainExec record was read
   UniqueFd mainFd_;            // its pidfd
   bool mainEnded_ = false;     // mainFd_ said so (or pid 1 did, without pidfds)
   uint64_t timeoutAt_ = 0;

@@ -49,6 +49,7 @@ namespace jobtape::sandbox {
 class TerminalRelay;
 class CallerTerminal;
 class InputRelay;
+class ExecPlan;
 
 struct SupervisedChild {
   pid_t pid = -1;
@@ -71,6 +72,8 @@ struct SupervisorConfig {
   // stderrRead.
   CallerTerminal* callerTerminal = nullptr;
   InputRelay* input = nullptr;  // the caller's stdin to the job
+  // What the main process execs: names the exec a mainExec record announces.
+  const ExecPlan* exec = nullptr;
 };
 
 struct SupervisionReport {
