@@ -48,6 +48,7 @@ class TreeWalk {
   [[noreturn]] void fail(const std::string& what, const std::string& name, int error) const;
   UniqueFd openDir(int parent, const std::string& name) const;
   bool enter(int parent, const std::string& name);
+  bool removedIfEmpty(int parent, const std::string& name) const;
   void leave();
   int topFd();
   void trimWindow();
@@ -114,6 +115,14 @@ bool TreeWalk::enter(int parent, const std::string& name) {
   return true;
 }
 
+// Most directories a job leaves (its state's /tmp and /run) are empty: one
+// rmdir instead of opening and reading them. It never follows a link and
+// removes nothing but an empty directory, so any failure (not empty, not
+// permitted) just means the walk goes in.
+bool TreeWalk::removedIfEmpty(int parent, const std::string& name) const {
+  return remove_ && ::unlinkat(parent, name.c_str(), AT_REMOVEDIR) == 0;
+}
+
 void TreeWalk::trimWindow() {
   while (stack_.size() - lowestOpen_ > kOpenWindow) stack_[lowestOpen_++].fd.reset();
 }
@@ -172,7 +181,7 @@ uint64_t TreeWalk::run() {
     if (remove_ && ::unlinkat(rootParent_, rootName.c_str(), 0) != 0 && errno != ENOENT) fail("cannot remove", "", errno);
     return bytes_;
   }
-  if (!enter(rootParent_, rootName)) return bytes_;
+  if (removedIfEmpty(rootParent_, rootName) || !enter(rootParent_, rootName)) return bytes_;
   while (!stack_.empty()) {
     if (stack_.back().pending.empty()) {
       leave();
@@ -188,7 +197,7 @@ uint64_t TreeWalk::run() {
     }
     bytes_ += blocksOf(st);
     if (S_ISDIR(st.st_mode)) {
-      enter(fd, name);
+      if (!removedIfEmpty(fd, name)) enter(fd, name);
     } else if (remove_ && ::unlinkat(fd, name.c_str(), 0) != 0 && errno != ENOENT) {
       fail("cannot remove", name, errno);
     }

@@ -125,6 +125,42 @@ TEST(TreeRemovalTest, ALinkGivenAsTheTreeIsRemovedAsALink) {
   EXPECT_EQ(testing::readFile(outside / "precious"), "precious");
 }
 
+// What most jobs leave: empty directories, removed with one rmdir each
+// and still counted, however they are nested or locked.
+TEST(TreeRemovalTest, EmptyDirectoriesAreRemovedAndCounted) {
+  TempHome home;
+  fs::path tree = home.path() / "state";
+  fs::create_directories(tree / "tmpfs" / "tmp");
+  fs::create_directories(tree / "tmpfs" / "run");
+  fs::create_directories(tree / "locked");
+  ::chmod((tree / "locked").c_str(), 0);
+  uint64_t usage = diskUsage(tree);
+  EXPECT_EQ(removeTree(tree), usage);
+  EXPECT_FALSE(present(tree));
+
+  fs::path empty = home.path() / "empty";
+  fs::create_directories(empty);
+  usage = diskUsage(empty);
+  EXPECT_GT(usage, 0u);
+  EXPECT_EQ(removeTree(empty), usage);
+  EXPECT_FALSE(present(empty));
+}
+
+TEST(TreeRemovalTest, ALinkToAnEmptyDirectoryIsRemovedAsALink) {
+  TempHome home;
+  fs::path outside = home.path() / "outside-empty";
+  fs::create_directories(outside);
+  fs::path tree = home.path() / "state";
+  fs::create_directories(tree);
+  fs::create_directory_symlink(outside, tree / "looks-empty");
+  fs::create_directory_symlink(outside, home.path() / "trash");
+  removeTree(tree);
+  removeTree(home.path() / "trash");
+  EXPECT_FALSE(present(tree));
+  EXPECT_FALSE(present(home.path() / "trash"));
+  EXPECT_TRUE(fs::is_directory(outside));
+}
+
 TEST(TreeRemovalTest, AMissingTreeIsNothing) {
   TempHome home;
   EXPECT_EQ(removeTree(home.path() / "absent"), 0u);
