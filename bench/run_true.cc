@@ -64,7 +64,8 @@ class DiscardingObserver : public RunObserver {
   void onOutput(Stream, uint64_t, std::span<const char>) override {}
 };
 
-bool runnerTrue() {
+// The runner's recipe: the host's / read-only, nothing else.
+const jobtape::Recipe& minimalRecipe() {
   static const jobtape::Recipe recipe = [] {
     jobtape::Recipe r;
     r.command = "/bin/true";
@@ -72,8 +73,12 @@ bool runnerTrue() {
     r.workDir = "/";
     return r;
   }();
+  return recipe;
+}
+
+bool runnerTrue() {
   DiscardingObserver observer;
-  RunResult result = run(recipe, {}, observer);
+  RunResult result = run(minimalRecipe(), {}, observer);
   if (!result.succeeded()) std::fprintf(stderr, "run_true: runner: %s\n", result.message.c_str());
   return result.succeeded();
 }
@@ -82,8 +87,9 @@ bool runnerTrue() {
 class RecordedTrue {
  public:
   RecordedTrue() {
-    char pattern[] = "/tmp/jobtape-bench-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/jobtape-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = pattern;
     // The store apart from the project: a job may write its project.
     std::filesystem::path project = dir_ / "project";
@@ -100,8 +106,10 @@ class RecordedTrue {
     std::filesystem::remove_all(dir_, ignored);
   }
   const std::filesystem::path& dir() const noexcept { return dir_; }
-  bool once() {
-    jobtape::JobResult result = build_->run(recipe_, project_);
+  bool once(bool minimal = false, bool traced = true) {
+    jobtape::JobOptions options;
+    options.traceExecs = traced;
+    jobtape::JobResult result = build_->run(minimal ? minimalRecipe() : recipe_, project_, options);
     if (!result.succeeded) std::fprintf(stderr, "run_true: recorder: %s\n", result.message.c_str());
     return result.succeeded;
   }
@@ -248,6 +256,9 @@ int main(int argc, char** argv) {
       {"plain", "true (fork+exec only)", [] { return spawnAndWait({"true"}); }, {}},
       {"recorder", "Build::run of the default recipe: the runner plus rows and events file",
        [&recorded] { return recorded.once(); }, {}},
+      {"recorder-min", "Build::run of the runner's recipe: what recording alone adds to the runner",
+       [&recorded] { return recorded.once(true); }, {}},
+      {"recorder-min-untraced", "recorder-min without exec tracing", [&recorded] { return recorded.once(true, false); }, {}, false},
       {"recorder-4x64", "64 jobs of `true` through one Build::run from 4 threads",
        [&recorded] { return inParallel(64, 4, [&recorded] { return recorded.once(); }); }, {}, false},
       {"bwrap-4x64", "64 bwrap `true` (as bwrap above), 4 at a time", [] { return inParallel(64, 4, bwrapTrue); }, {},
