@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "sandbox/sha256.h"
+#include "store/spare_state.h"
 #include "store/tree_removal.h"
 #include "store/job_dir.h"
 
@@ -26,7 +27,7 @@ void makePrivateDir(const fs::path& dir) {
 
 }  // namespace
 
-JobFiles createJobFiles(const fs::path& jobDir) {
+JobFiles createJobFiles(const fs::path& home, const fs::path& jobDir) {
   std::error_code ec;
   fs::create_directories(jobDir.parent_path(), ec);
   if (ec) {
@@ -35,7 +36,7 @@ JobFiles createJobFiles(const fs::path& jobDir) {
   }
   makePrivateDir(jobDir);
   JobFiles files{jobDir, store::eventsFileIn(jobDir), store::stateDirIn(jobDir)};
-  makePrivateDir(files.stateDir);
+  if (!store::takeSpareState(home, jobDir)) makePrivateDir(files.stateDir);
   return files;
 }
 
@@ -46,6 +47,10 @@ bool removeStateTree(const fs::path& stateDir) noexcept {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+bool dropStateTree(const fs::path& home, const JobFiles& files, const std::string& jobId) noexcept {
+  return store::giveBackState(home, files.stateDir, jobId) || removeStateTree(files.stateDir);
 }
 
 std::string sha256Hex(const std::string& text) {

@@ -94,7 +94,7 @@ PreparedJob prepareJob(LockedStore& store, const JobPlacement& placement, const 
   job.homeLayer = takeHomeLayer(store.home(), recipe, placement.projectHash);
   job.info = {store.with([](store::Store& s) { return s.newJobId(); }), placement.buildId,
               jobName(job.recorded), placement.projectId};
-  job.files = createJobFiles(store.jobDir(job.info.jobId));
+  job.files = createJobFiles(store.home(), store.jobDir(job.info.jobId));
   job.start.buildId = placement.buildId;
   job.start.buildProjectId = placement.projectId;
   job.start.recipeHash = job.recipeHash;
@@ -358,11 +358,11 @@ JobResult resultOf(const PreparedJob& job, const sandbox::RunResult& run, bool s
 
 // Failed jobs keep their state for debug-shell; succeeded ones only when
 // asked. A record-only job has no state of its own.
-bool settleState(const PreparedJob& job, const Recipe& recipe, const sandbox::RunResult& run,
-                 bool keepState) {
+bool settleState(const fs::path& home, const PreparedJob& job, const Recipe& recipe,
+                 const sandbox::RunResult& run, bool keepState) {
   bool keep = recipe.sandboxed && (!run.succeeded() || keepState);
   if (keep) return true;
-  return !removeStateTree(job.files.stateDir);
+  return !dropStateTree(home, job.files, job.info.jobId);
 }
 
 // One line for JobResult::recordProblem; empty when the record is whole.
@@ -406,7 +406,7 @@ JobResult runJob(LockedStore& store, const JobPlacement& placement, const Recipe
     if (!writeError) writeError = error.what();
   }
   writer.reset();
-  bool stateKept = settleState(job, recipe, run, options.keepState);
+  bool stateKept = settleState(store.home(), job, recipe, run, options.keepState);
   std::optional<std::string> rowError;
   try {
     store.with([&](store::Store& s) { s.finishJob(job.info.jobId, finishOf(run, stateKept)); });

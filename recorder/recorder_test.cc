@@ -387,6 +387,46 @@ TEST_F(RecorderTest, TheDefaultSandboxKeepsTheStateOfFailedJobsOnly) {
   EXPECT_TRUE(fs::exists(kept.stateDir / "tmpfs" / "tmp" / "left-behind"));
 }
 
+// A succeeded job's /tmp and /run that it left as they were made are the
+// next job's (store/spare_state.h); whatever a job changed in them is not.
+TEST_F(RecorderTest, OnlyAnUntouchedStateTreeIsGivenToTheNextJob) {
+  auto build = recorder_->beginBuild({"test", project()});
+  int64_t projectId = build->addProject({project()});
+  auto job = [&](const std::string& script) {
+    Recipe recipe;
+    recipe.command = "/bin/sh";
+    recipe.args = {"-c", script};
+    recipe.mounts = {{Mount::Kind::roBind, "/", "/"}, {Mount::Kind::tmpfs, "", "/tmp"}, {Mount::Kind::tmpfs, "", "/run"}};
+    recipe.workDir = "/";
+    return build->run(recipe, projectId);
+  };
+  auto spares = [&] {
+    fs::path dir = home() / "spare-state";
+    return fs::exists(dir) ? std::distance(fs::directory_iterator(dir), fs::directory_iterator()) : 0;
+  };
+  const std::string fresh = "test -z \"$(ls -A /tmp)$(ls -A /run)\" && test \"$(stat -c %a /tmp)\" = 755";
+  JobResult first = job(fresh);
+  ASSERT_TRUE(first.succeeded) << first.message;
+  EXPECT_FALSE(fs::exists(first.stateDir));
+  EXPECT_EQ(spares(), 1);
+
+  for (const char* change : {"echo x > /tmp/x", "mkdir /run/d", "chmod 700 /tmp", "chmod +t /tmp"}) {
+    JobResult changed = job(fresh + " && " + change);
+    ASSERT_TRUE(changed.succeeded) << change << ": " << changed.message;
+    EXPECT_FALSE(fs::exists(changed.stateDir)) << change;
+    EXPECT_EQ(spares(), 0) << change << ": its tree was given back";
+    JobResult next = job(fresh);
+    EXPECT_TRUE(next.succeeded) << "after " << change << ", the next job did not get a fresh /tmp and /run";
+    EXPECT_EQ(spares(), 1);
+  }
+
+  JobResult failed = job("exit 3");
+  EXPECT_EQ(failed.exitCode, 3);
+  EXPECT_TRUE(failed.stateKept);
+  EXPECT_TRUE(fs::is_directory(failed.stateDir / "tmpfs" / "tmp"));
+  EXPECT_EQ(spares(), 0) << "a failed job keeps the tree it took";
+}
+
 TEST_F(RecorderTest, AJobSeesItsIdAndABuildStartedInsideItIsItsChild) {
   auto build = recorder_->beginBuild({"outer", project()});
   int64_t projectId = build->addProject({project()});

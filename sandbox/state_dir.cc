@@ -30,7 +30,8 @@ int ensureDirectory(const std::filesystem::path& dir, bool mustBeEmpty) {
   std::error_code ec;
   if (::mkdir(dir.c_str(), 0755) == 0) return 0;
   if (errno != EEXIST) return errno;
-  if (!std::filesystem::is_directory(dir, ec)) return ENOTDIR;
+  // A link is no directory of ours: it would make the mount land elsewhere.
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(dir, ec))) return ENOTDIR;
   if (mustBeEmpty && !std::filesystem::is_empty(dir, ec)) return ENOTEMPTY;
   return ec ? ec.value() : 0;
 }
