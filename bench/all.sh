@@ -18,6 +18,10 @@
 #   --log DIR  where the raw output of every step goes (default: a temporary
 #              directory, named under the table)
 #
+# Scratch directories (the projects of the jobs) go to $TMPDIR, else
+# /var/tmp: a project under /tmp would put the mount point of its bind into
+# every job's private /tmp, which a real checkout does not.
+#
 # Every figure is a ratio (or a difference) of contenders measured side by
 # side: they take turns in interleaved rounds and the medians count, so a
 # change in machine load hits both alike. The last column is the 1-minute
@@ -70,20 +74,20 @@ if ((!inner)); then
   ninja -C "$build" cli/jobtape bench/run_true >/dev/null
   if [[ -z $lz4 ]]; then
     # A Debian source package, when deb-src is configured and reachable.
-    lz4_tmp="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench-lz4-XXXXXX")"
+    lz4_tmp="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-bench-lz4-XXXXXX")"
     if (cd "$lz4_tmp" && apt-get source -qq lz4 >/dev/null 2>&1); then
       lz4="$(find "$lz4_tmp" -mindepth 1 -maxdepth 1 -type d -name 'lz4-*' | head -1)"
       chmod -R a+rX "$lz4_tmp"
     fi
   fi
-  [[ -z $logdir ]] && logdir="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench-all-XXXXXX")"
+  [[ -z $logdir ]] && logdir="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-bench-all-XXXXXX")"
   mkdir -p "$logdir"
 fi
 [[ -n $lz4 ]] && lz4="$(realpath "$lz4")"
 user="$(id -un)"
 log="$logdir/$user.log"
 : >"$log"
-work="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench-work-XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-bench-work-XXXXXX")"
 load_pid=""
 stop_load() {
   if [[ -n $load_pid ]]; then
@@ -194,7 +198,7 @@ fi
 tables="$(print_table)"
 if [[ $(id -u) -eq 0 ]]; then
   # Again as nobody, in a directory of its own (also its HOME and TMPDIR).
-  nobody_dir="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench-nobody-XXXXXX")"
+  nobody_dir="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-bench-nobody-XXXXXX")"
   chown nobody "$nobody_dir" "$logdir"
   args=(--inner --build "$build" --log "$logdir" --build-pairs "$build_pairs" --capture-mib "$capture_mib")
   ((quick)) && args+=(--quick)

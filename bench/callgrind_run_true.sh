@@ -26,7 +26,7 @@ set -euo pipefail
 jobtape="$(realpath "${1:-build/cli/jobtape}")"
 top="${2:-15}"
 command -v valgrind >/dev/null || { echo "callgrind_run_true: valgrind is missing" >&2; exit 2; }
-work="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-callgrind-XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-callgrind-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cc -O2 -shared -fPIC -o "$work/valgrind_seccomp.so" "$(dirname "${BASH_SOURCE[0]}")/valgrind_seccomp.c" -ldl \
   || { echo "callgrind_run_true: cannot build the preload (needs cc and valgrind/valgrind.h)" >&2; exit 2; }

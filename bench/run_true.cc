@@ -87,8 +87,10 @@ bool runnerTrue() {
 class RecordedTrue {
  public:
   RecordedTrue() {
+    // Not under /tmp by default: a project there puts the mount point of its
+    // bind into every job's private /tmp, which a real checkout does not.
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/jobtape-bench-XXXXXX";
+    std::string pattern = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/var/tmp") + "/jobtape-bench-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = pattern;
     // The store apart from the project: a job may write its project.

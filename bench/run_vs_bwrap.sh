@@ -18,7 +18,7 @@ jobtape="$(realpath "${1:?usage: bench/run_vs_bwrap.sh PATH-TO-JOBTAPE [RUNS] [F
 runs="${2:-50}"
 mib="${3:-1024}"
 rounds="${4:-3}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/jobtape-bench.XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/var/tmp}/jobtape-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export JOBTAPE_HOME="$work/home"
 # The job's /tmp is private: the file lives in the project dir (the cwd),
