@@ -101,6 +101,7 @@ class SqliteStore final : public Store, public JobIndex {
   StoreOptions options_;
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite::Database db_;
+  bool lapsedTablesMade_ = false;  // temp.lapsed_*, by the first inferLapsedLocked()
   int64_t lapsedJobs_ = 0;    // rows in temp.lapsed_jobs
   int64_t lapsedBuilds_ = 0;  // rows in temp.lapsed_builds
 };

@@ -73,11 +73,6 @@ SqliteStore::SqliteStore(fs::path home, StoreOptions options)
       db_(openStoreDatabase(databasePath(home_), options_.createIfMissing)) {
   if (!options_.nowMs) options_.nowMs = wallClockMs;
   if (!options_.probe) options_.probe = systemProcessProbe();
-  // result NULL: abandoned; else what the job's events file says it ended with.
-  db_.exec("CREATE TEMP TABLE lapsed_jobs (id TEXT PRIMARY KEY, heartbeat_at INTEGER, result TEXT, "
-           "exit_code INTEGER, signal INTEGER, outcome TEXT, user_cpu_ns INTEGER, sys_cpu_ns INTEGER, "
-           "max_rss_bytes INTEGER) WITHOUT ROWID; "
-           "CREATE TEMP TABLE lapsed_builds (id TEXT PRIMARY KEY, heartbeat_at INTEGER) WITHOUT ROWID");
 }
 
 std::string SqliteStore::beginBuild(const BuildStart& start) {

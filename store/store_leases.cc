@@ -103,6 +103,16 @@ class ShortBusyTimeout {
 }  // namespace
 
 void SqliteStore::inferLapsedLocked() {
+  // Made by the first query that reads them: a recorder never does, and
+  // parsing them cost a fifth of opening the store.
+  if (!lapsedTablesMade_) {
+    // result NULL: abandoned; else what the job's events file says it ended with.
+    db_.exec("CREATE TEMP TABLE IF NOT EXISTS lapsed_jobs (id TEXT PRIMARY KEY, heartbeat_at INTEGER, result TEXT, "
+             "exit_code INTEGER, signal INTEGER, outcome TEXT, user_cpu_ns INTEGER, sys_cpu_ns INTEGER, "
+             "max_rss_bytes INTEGER) WITHOUT ROWID; "
+             "CREATE TEMP TABLE IF NOT EXISTS lapsed_builds (id TEXT PRIMARY KEY, heartbeat_at INTEGER) WITHOUT ROWID");
+    lapsedTablesMade_ = true;
+  }
   auto jobs = lapsedRows(db_, "jobs", options_);
   recoverFinishes(home_, options_.recoverFinish, jobs);
   lapsedJobs_ = fillJobs(db_, jobs);
