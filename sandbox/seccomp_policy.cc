@@ -20,6 +20,10 @@
 #include <string_view>
 #include <system_error>
 
+#ifndef JOBTAPE_SECCOMP_GENERATOR
+#include "sandbox/seccomp_programs.h"
+#endif
+
 #if !defined(__x86_64__) && !defined(__aarch64__)
 // Argument positions (clone's flags) and the foreign-architecture story are
 // only checked for these two.
@@ -247,11 +251,56 @@ int loadFilter(const std::vector<sock_filter>& program, unsigned flags) noexcept
 
 }  // namespace
 
-SeccompProgram SeccompProgram::compile(const SeccompPolicyConfig& config) {
+SeccompProgram SeccompProgram::compileWithLibseccomp(const SeccompPolicyConfig& config) {
   SeccompProgram program;
   program.policy_ = exportBpf(buildPolicy(config));
   if (config.traceExecs) program.notify_ = exportBpf(buildNotify());
   return program;
+}
+
+namespace {
+
+#ifdef JOBTAPE_SECCOMP_GENERATOR
+const void* precompiledFor(const SeccompPolicyConfig&) { return nullptr; }
+#else
+// The build's own program for `config`: libseccomp's output depends on its
+// version and the rules only, and this one was made by the same version
+// from the same rules (seccomp_policy_test checks it against a fresh
+// compile). Another libseccomp at run time (a shared build) compiles anew.
+const precompiled::Program* precompiledFor(const SeccompPolicyConfig& config) {
+  const precompiled::Program& entry =
+      precompiled::kPrograms[config.allowNetwork * 4 + config.traceExecs * 2 + config.denySetid];
+  const scmp_version* running = seccomp_version();
+  const unsigned* built = precompiled::kLibseccompVersion;
+  if (!entry.present || running == nullptr || running->major != built[0] || running->minor != built[1] ||
+      running->micro != built[2]) {
+    return nullptr;
+  }
+  return &entry;
+}
+#endif
+
+}  // namespace
+
+bool SeccompProgram::builtIn(const SeccompPolicyConfig& config) { return precompiledFor(config) != nullptr; }
+
+SeccompProgram SeccompProgram::compile(const SeccompPolicyConfig& config) {
+#ifndef JOBTAPE_SECCOMP_GENERATOR
+  if (const precompiled::Program* entry = precompiledFor(config)) {
+    SeccompProgram program;
+    program.policy_.assign(entry->policy, entry->policy + entry->policyLength);
+    if (entry->notify != nullptr) program.notify_.assign(entry->notify, entry->notify + entry->notifyLength);
+    return program;
+  }
+#endif
+  return compileWithLibseccomp(config);
+}
+
+bool SeccompProgram::operator==(const SeccompProgram& other) const {
+  auto same = [](const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof a[0]) == 0);
+  };
+  return same(policy_, other.policy_) && same(notify_, other.notify_);
 }
 
 int SeccompProgram::load(int* listenerFd) const noexcept {

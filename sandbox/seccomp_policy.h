@@ -44,9 +44,15 @@ struct SeccompPolicyConfig {
 // A compiled BPF program, ready to load in the child without allocating.
 class SeccompProgram {
  public:
+  // The program built into this binary at build time when the libseccomp
+  // running now is the one that compiled it (sandbox/seccomp_programs_gen.cc),
+  // else compileWithLibseccomp(config).
+  static SeccompProgram compile(const SeccompPolicyConfig& config);
   // Throws std::system_error (libseccomp's error code) when libseccomp
   // refuses a rule or cannot export the program.
-  static SeccompProgram compile(const SeccompPolicyConfig& config);
+  static SeccompProgram compileWithLibseccomp(const SeccompPolicyConfig& config);
+  // Whether compile(config) takes the built-in program.
+  static bool builtIn(const SeccompPolicyConfig& config);
 
   // Child side, after fork, async-signal-safe: sets no_new_privs, loads the
   // exec-notify filter (if traceExecs) and returns its listener fd in
@@ -61,6 +67,8 @@ class SeccompProgram {
 
   // Loads only the deny policy (no listener). Same contract as load().
   int loadPolicyOnly() const noexcept;
+
+  bool operator==(const SeccompProgram& other) const;
 
   const std::vector<sock_filter>& policyProgram() const { return policy_; }
   const std::vector<sock_filter>& notifyProgram() const { return notify_; }

@@ -379,5 +379,17 @@ TEST(SyscallNameTest, ResolvesNativeAndForeignNumbers) {
 }
 #endif
 
+// The programs built in at build time are used only as what libseccomp
+// makes from the same rules now: byte for byte, for every configuration.
+TEST(SeccompProgramTest, TheBuiltInProgramsAreWhatLibseccompMakesHere) {
+  for (int index = 0; index < 8; ++index) {
+    SeccompPolicyConfig config{.allowNetwork = (index & 4) != 0, .traceExecs = (index & 2) != 0,
+                               .denySetid = (index & 1) != 0};
+    EXPECT_TRUE(SeccompProgram::builtIn(config)) << "configuration " << index << " is compiled at every start";
+    EXPECT_TRUE(SeccompProgram::compile(config) == SeccompProgram::compileWithLibseccomp(config))
+        << "configuration " << index;
+  }
+}
+
 }  // namespace
 }  // namespace jobtape::sandbox
