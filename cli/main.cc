@@ -3,14 +3,17 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <initializer_list>
 #include <iostream>
 #include <jobtape/events.h>
 #include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <jobtape/text.h>
 #include <string>
+#include <string_view>
 
 #include "cli/cli_context.h"
 #include "cli/cli_error.h"
@@ -48,6 +51,25 @@ int printHelp(const CLI::App& app, const std::vector<std::string>& words) {
   return 0;
 }
 
+// The top-level command the words name, after the global options; empty
+// when they name none (help, --version, a typo). Only that command's options
+// are built (all of them cost a tenth of a `jobtape run -- true`); help,
+// completion and anything else get the whole tree, which they walk.
+std::string lazilyBuilt(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--home") {
+      ++i;
+    } else if (!word.starts_with("--home=")) {
+      for (const char* command : {"run", "job", "build", "gc", "history"}) {
+        if (word == command) return command;
+      }
+      return {};
+    }
+  }
+  return {};
+}
+
 int runMain(int argc, char** argv) {
   using namespace jobtape::cli;
   CliContext context;
@@ -65,16 +87,24 @@ int runMain(int argc, char** argv) {
       "--home", [&](const std::string& dir) { context.home = dir; },
       "Data directory (default: $JOBTAPE_HOME, else $XDG_STATE_HOME/jobtape)");
 
-  registerRunCommand(app, context);
-  CLI::App* job = app.add_subcommand("job", "Find a recorded job and look at it, re-enter or retry it");
-  job->require_subcommand(1);
-  registerJobViewCommands(*job, context);
-  registerJobActionCommands(*job, context);
-  CLI::App* build = app.add_subcommand("build", "List, show, trace and check builds");
-  build->require_subcommand(1);
-  registerBuildCommands(*build, context);
-  registerMaintenanceCommands(app, context);
-  registerCompletionCommands(app, context);
+  const std::string only = lazilyBuilt(argc, argv);
+  auto wanted = [&](std::initializer_list<std::string_view> commands) {
+    return only.empty() || std::find(commands.begin(), commands.end(), only) != commands.end();
+  };
+  if (wanted({"run"})) registerRunCommand(app, context);
+  if (wanted({"job"})) {
+    CLI::App* job = app.add_subcommand("job", "Find a recorded job and look at it, re-enter or retry it");
+    job->require_subcommand(1);
+    registerJobViewCommands(*job, context);
+    registerJobActionCommands(*job, context);
+  }
+  if (wanted({"build"})) {
+    CLI::App* build = app.add_subcommand("build", "List, show, trace and check builds");
+    build->require_subcommand(1);
+    registerBuildCommands(*build, context);
+  }
+  if (wanted({"gc", "history"})) registerMaintenanceCommands(app, context);
+  if (only.empty()) registerCompletionCommands(app, context);
 
   std::vector<std::string> words(argv + 1, argv + argc);
   WordWalk walk = checkWords(app, words);
