@@ -57,6 +57,21 @@ void mainStatus(const SupervisionReport& report, bool& signaled, int& value) {
   }
 }
 
+// What /proc/PID/syscall said the killed process called (-1: nothing). On
+// x86_64 an x32 call is the native number with bit 30 set: never native,
+// always the foreign-architecture rule.
+std::string violatingSyscallName(int64_t nr) {
+  if (nr < 0) return kForeignArchitectureViolation;
+#if defined(__x86_64__)
+  constexpr int64_t kX32Bit = 0x40000000;
+  if ((nr & kX32Bit) != 0) {
+    return fmt::format("{} (x32 {})", kForeignArchitectureViolation,
+                       syscallName(SCMP_ARCH_X32, static_cast<int>(nr)));
+  }
+#endif
+  return syscallName(seccomp_arch_native(), static_cast<int>(nr));
+}
+
 void describeEnd(RunResult& r, const SupervisionReport& report, const OutcomeContext& context) {
   if (!report.mainExited && report.statusLost) {
     r.outcome = Outcome::exited;
@@ -78,8 +93,7 @@ void describeEnd(RunResult& r, const SupervisionReport& report, const OutcomeCon
   if (value == SIGSYS && context.sandboxed) {
     r.outcome = Outcome::seccompViolation;
     int64_t nr = report.mainExited ? report.mainExited->syscallNr : -1;
-    r.violatingSyscall = nr >= 0 ? syscallName(seccomp_arch_native(), static_cast<int>(nr))
-                                 : std::string(kForeignArchitectureViolation);
+    r.violatingSyscall = violatingSyscallName(nr);
     r.message = fmt::format("killed by the seccomp policy: {}", r.violatingSyscall);
     return;
   }

@@ -10,6 +10,11 @@
 // time as nobody (the unprivileged path a user takes).
 #include "sandbox/seccomp_policy.h"
 
+#include <sys/wait.h>
+
+#include "sandbox/run_outcome.h"
+#include "sandbox/supervisor.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/audit.h>
@@ -371,6 +376,26 @@ TEST(SeccompSetidTest, OtherCallersKeepSetidModes) {
 }
 
 #if defined(__x86_64__)
+// How a SIGSYS death under the policy is told: only a foreign architecture's
+// call is killed, and /proc/PID/syscall gives an x32 call's number with bit
+// 30 set (when pid 1 could still read it), which is no native call.
+TEST(SyscallNameTest, AKilledX32CallIsAForeignArchitecturesWhateverWasRead) {
+  Recipe recipe;
+  auto told = [&](int64_t nr) {
+    SupervisionReport report;
+    ChildMessage exited;
+    exited.kind = ChildMessage::mainExited;
+    exited.waitCode = CLD_KILLED;
+    exited.waitStatus = SIGSYS;
+    exited.syscallNr = nr;
+    report.mainExited = exited;
+    return describeOutcome(report, {.recipe = &recipe, .sandboxed = true}).violatingSyscall;
+  };
+  EXPECT_EQ(told(-1), kForeignArchitectureViolation);
+  EXPECT_EQ(told(0x40000000 + 39), std::string(kForeignArchitectureViolation) + " (x32 getpid)");
+  EXPECT_EQ(told(101), "ptrace") << "a job's own filter kills native calls";
+}
+
 TEST(SyscallNameTest, ResolvesNativeAndForeignNumbers) {
   EXPECT_EQ(syscallName(AUDIT_ARCH_X86_64, 101), "ptrace");
   EXPECT_EQ(syscallName(AUDIT_ARCH_I386, 20), "getpid");
