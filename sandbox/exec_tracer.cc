@@ -63,13 +63,6 @@ bool exitInfoUnsupported(int pidfd) {
   return !sys::pidfdExitStatus(pidfd, &status) && (errno == ENOTTY || errno == EINVAL);
 }
 
-// POLLIN only: on the listener a bare POLLHUP means no notification is
-// waiting, and receiving then would block.
-bool readable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 // The exec call's arguments, by system call.
 struct ExecCall {
   int dirFd = AT_FDCWD;
@@ -258,7 +251,7 @@ void ExecTracer::handle(RunObserver& observer) {
   reportReapedExits(observer, false);
   for (int n = 0; notified && n < kNotificationsPerCall && listenerFd_; ++n) {
     receiveOne(observer);
-    notified = readable(listenerFd_.get()) && !hungUp;
+    notified = readableNow(listenerFd_.get()) && !hungUp;
   }
   // Every process under the filter is gone: nothing can be notified again.
   if (hungUp) closeListener();
@@ -294,7 +287,7 @@ void ExecTracer::receiveOne(RunObserver& observer) {
   Miss pidfdMiss = kMissReasons;
   if (gathered.hostPid != 0) {
     if (auto it = alive_.find(gathered.hostPid); it != alive_.end()) {
-      followedAlready = !readable(it->second);
+      followedAlready = !readableNow(it->second);
       if (!followedAlready) noticeExit(it->second, elapsedNs());  // an earlier owner of the pid
     }
     if (!followedAlready) pidfd = openPidfd(gathered.hostPid, pidfdMiss);

@@ -14,6 +14,14 @@
 
 namespace jobtape::sandbox {
 
+// Whether `fd` has something to read now, without waiting. POLLIN only: a
+// bare POLLHUP (a seccomp listener with no notification waiting, a socket
+// whose peer left) is not "readable", and receiving then could block.
+inline bool readableNow(int fd) noexcept {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
 class UniqueFd {
  public:
   UniqueFd() = default;

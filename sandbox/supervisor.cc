@@ -259,15 +259,10 @@ class Loop {
     return true;
   }
 
-  bool channelReadable() const {
-    struct pollfd p{child_.channel.get(), POLLIN, 0};
-    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
-  }
-
   void runTracer(short revents) {
     // A mainExec record is queued before the exec it announces can stop in
     // a notification: read what the channel holds first.
-    while (child_.channel && mainPid_ != 0 && !mainExecSeen_ && channelReadable()) readChannel();
+    while (child_.channel && mainPid_ != 0 && !mainExecSeen_ && readableNow(child_.channel.get())) readChannel();
     tracer_->handle(observer_);
     if ((revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 && !tracer_->listening() && tracer_->following() == 0) {
       tracerOpen_ = false;
