@@ -277,6 +277,30 @@ void insertBenchmark(benchmark::State& state, bool intoLargeStore) {
 void BM_InsertEightProcessesFreshStore(benchmark::State& state) { insertBenchmark(state, false); }
 void BM_InsertEightProcessesLargeStore(benchmark::State& state) { insertBenchmark(state, true); }
 
+// One process, one job at a time: the two row transactions a recorded job
+// costs its recorder (beginJob before the command runs, finishJob after).
+void BM_BeginFinishOneProcess(benchmark::State& state) {
+  std::string pattern = (fs::temp_directory_path() / "jobtape-pair-bench-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp");
+  fs::path home = pattern;
+  {
+    auto store = Store::open(home);
+    auto build = store->beginBuild(BuildStart{"bench", "/", "bench", {}, {}});
+    auto project = store->addProject(build, ProjectSpec{"h", "/src/bench", ""});
+    int i = 0;
+    for (auto _ : state) {
+      auto id = store->newJobId();
+      store->beginJob(id, JobStart{build, project, recipeHash(i), "{}", "cc", "", 1000 + i, 0, ""});
+      store->finishJob(id, JobFinish{JobStatus::succeeded, 0, {}, "exited", {std::chrono::nanoseconds(1), std::chrono::nanoseconds(2), 3}, false});
+      ++i;
+    }
+    store->finishBuild(build);
+  }
+  std::error_code ignored;
+  fs::remove_all(home, ignored);
+}
+BENCHMARK(BM_BeginFinishOneProcess)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_InsertEightProcessesFreshStore)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_InsertEightProcessesLargeStore)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 
