@@ -100,15 +100,19 @@ int newTmpfs(unsigned extraAttributes = 0) {
 }
 
 // The home overlay (mount_tree.h). "lowerdir+" (Linux 6.8+) takes the path
-// as it is; the older "lowerdir" would split it at a ':'.
+// as it is; the older "lowerdir" would split it at a ':'. A kernel that
+// knows neither "lowerdir+" nor "volatile" (before 5.10) gets neither.
 int newOverlay(const MountPlan::Op& op) {
   const unsigned attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  FsOption options[] = {{"lowerdir+", op.source}, {"upperdir", op.upper}, {"workdir", op.work}, {"userxattr", nullptr}};
+  FsOption options[] = {{"lowerdir+", op.source}, {"upperdir", op.upper}, {"workdir", op.work},
+                        {"userxattr", nullptr}, {"volatile", nullptr}};
   constexpr size_t count = sizeof options / sizeof options[0];
   int fd = newFilesystem("overlay", options, count, attributes);
   if (fd != -EINVAL) return fd;
   options[0].key = "lowerdir";
-  return newFilesystem("overlay", options, count, attributes);
+  fd = newFilesystem("overlay", options, count, attributes);
+  if (fd != -EINVAL) return fd;
+  return newFilesystem("overlay", options, count - 1, attributes);
 }
 
 int resolveInRoot(int rootFd, const char* path, int extraFlags) {

@@ -40,6 +40,14 @@
 // under its source are covered again right after it. An upper layer inside
 // the lower one (the store under the home) is accepted by the kernel; the
 // store is hidden anyway. Without homeLayers it is a read-only bind.
+// It is `volatile` (Linux 5.10+; without it where the kernel has none):
+// otherwise the unmount at the sandbox's end runs syncfs on the upper
+// layer's file system, a writeback of every dirty page of the whole file
+// system the store is on, at the end of every job. The layer is then as
+// durable as the project directory the job writes through a bind: what the
+// page cache gives. The kernel leaves work/work/incompat/volatile behind and
+// refuses the next mount while it is there; the store removes it when it
+// hands the layer to the next job (store/home_layers.h).
 //
 // Recipe tmpfs mounts become read-write binds of directories under the run's
 // state directory when there is one (see state_dir.h), so their content can be

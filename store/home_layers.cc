@@ -70,10 +70,29 @@ void openUpWorkArea(int slot) {
   ::chmod(proc.c_str(), 0700);
 }
 
+// The marker a volatile overlay leaves behind (sandbox/mount_tree.h), which
+// would make the kernel refuse the next mount. Called with the slot locked:
+// the job that mounted it last is over.
+void removeVolatileMarker(const fs::path& slotDir) {
+  fs::path marker = slotDir / kWorkDirName / "work" / "incompat";
+  try {
+    removeTree(marker);
+  } catch (const fs::filesystem_error& error) {
+    throw StoreOpenError(fmt::format("cannot remove {}, which the last job's home overlay left: {}",
+                                     marker.string(), error.code().message()));
+  }
+}
+
 }  // namespace
 
 HomeLayerLease::~HomeLayerLease() {
-  if (lock_) openUpWorkArea(lock_.get());
+  if (!lock_) return;
+  openUpWorkArea(lock_.get());
+  try {
+    removeVolatileMarker(slotDir_);
+  } catch (const StoreOpenError&) {
+    // The next lease of the slot tries again, and says why if it cannot.
+  }
 }
 
 bool isHomeLayerKey(const std::string& key) {
@@ -97,6 +116,8 @@ HomeLayerLease acquireHomeLayer(const fs::path& home, const std::string& key) {
     if (!lockSlot(slotFd.get())) continue;
     openOwnDir(slotFd.get(), kUpperDirName, slotDir / kUpperDirName);
     openOwnDir(slotFd.get(), kWorkDirName, slotDir / kWorkDirName);
+    openUpWorkArea(slotFd.get());
+    removeVolatileMarker(slotDir);
     return HomeLayerLease(std::move(slotDir), std::move(slotFd));
   }
   throw StoreOpenError(fmt::format("all {} home layers of the project in {} are in use by running jobs",

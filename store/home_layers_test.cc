@@ -83,5 +83,54 @@ TEST_F(HomeLayers, RemovalLeavesTheSlotsOfRunningJobsAlone) {
   EXPECT_TRUE(fs::exists(home.path() / kHomesDirName / other / "0"));
 }
 
+// What a volatile overlay leaves in its work area at each mount, modes and
+// all (sandbox/mount_tree.h); the kernel refuses the next mount over it.
+fs::path plantVolatileMarker(const fs::path& work) {
+  fs::path incompat = work / "work" / "incompat";
+  fs::create_directories(incompat / "volatile");
+  std::ofstream(incompat / "volatile" / "dirty");
+  for (const fs::path& p : {incompat / "volatile" / "dirty", incompat / "volatile", incompat, work / "work"}) {
+    fs::permissions(p, fs::perms::none);
+  }
+  return incompat;
+}
+
+TEST_F(HomeLayers, TheMarkerOfAVolatileMountGoesWhenTheLeaseEndsOrWhenTheSlotIsTakenAgain) {
+  fs::path work;
+  fs::path marker;
+  {
+    HomeLayerLease lease = acquireHomeLayer(home.path(), kKey);
+    work = lease.work();
+    marker = plantVolatileMarker(work);
+    std::ofstream(lease.upper() / "cache") << "warm";
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(marker)));
+  EXPECT_TRUE(fs::is_directory(marker.parent_path())) << "work/work stays: the kernel makes it anew";
+
+  // A recorder killed while its job ran leaves the marker, and no lock.
+  plantVolatileMarker(work);
+  HomeLayerLease next = acquireHomeLayer(home.path(), kKey);
+  EXPECT_EQ(next.slotDir().filename(), "0");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(marker)));
+  std::ifstream cache(next.upper() / "cache");
+  std::string text;
+  cache >> text;
+  EXPECT_EQ(text, "warm") << "only the marker goes";
+}
+
+TEST_F(HomeLayers, AMarkerThatIsALinkIsRemovedAsALinkNotFollowed) {
+  TempHome elsewhere;
+  std::ofstream(elsewhere.path() / "keep") << "mine";
+  fs::path marker;
+  {
+    HomeLayerLease lease = acquireHomeLayer(home.path(), kKey);
+    fs::create_directories(lease.work() / "work");
+    marker = lease.work() / "work" / "incompat";
+    fs::create_directory_symlink(elsewhere.path(), marker);
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(marker)));
+  EXPECT_TRUE(fs::exists(elsewhere.path() / "keep"));
+}
+
 }  // namespace
 }  // namespace jobtape::store

@@ -139,6 +139,26 @@ TEST_F(HomeOverlay, CachesStayWarmPerProjectAndTheHostsHomeIsNotWritten) {
   EXPECT_FALSE(ec) << ec.message();
 }
 
+// Volatile: its unmount at the job's end does not write back the whole file
+// system the store is on (sandbox/mount_tree.h). The marker each mount
+// leaves is gone after the job, so the layer mounts again.
+TEST_F(HomeOverlay, IsVolatileAndMountsAgainJobAfterJob) {
+  const std::string script = "grep \" $HOME \" /proc/self/mountinfo; echo x >> ~/count; wc -l < ~/count";
+  for (int job = 1; job <= 3; ++job) {
+    ProcessResult result = run(projectA, script);
+    ASSERT_EQ(result.exitStatus, 0) << result.err;
+    EXPECT_THAT(result.out, HasSubstr(" overlay ")) << result.out;
+    // Linux 6.12+ shows the option as fsync=volatile.
+    EXPECT_THAT(result.out, ::testing::AnyOf(HasSubstr(",volatile"), HasSubstr(",fsync=volatile"))) << result.out;
+    EXPECT_THAT(result.out, HasSubstr("\n" + std::to_string(job) + "\n")) << "job " << job << ": " << result.out;
+  }
+  EXPECT_THAT(slotsOfOnlyProject(), ::testing::ElementsAre("0"));
+  fs::path work = store / "homes";
+  for (const auto& entry : fs::recursive_directory_iterator(work)) {
+    EXPECT_NE(entry.path().filename(), "incompat") << entry.path();
+  }
+}
+
 TEST_F(HomeOverlay, NoHomeOverlayKeepsTheHomeReadOnly) {
   if (base == dir.path()) GTEST_SKIP() << "no writable /var/tmp: a home under /tmp is private inside anyway";
   ProcessResult result = run(projectA, "mkdir -p ~/.cache/y", {"--no-home-overlay"});
