@@ -81,12 +81,13 @@
 #include <exception>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
+#include <future>
 #include <utility>
 
 #include "recorder/events/events_codec.h"
 #include "recorder/events/events_fd.h"
 #include "recorder/events/events_frame_writer.h"
+#include "recorder/events/reusable_threads.h"
 
 namespace jobtape::recorder {
 namespace {
@@ -143,19 +144,19 @@ class WriterImpl final : public EventWriter {
   uint64_t requested_ = 0;  // flush/stop items queued so far
   uint64_t completed_ = 0;  // flush/stop items processed so far
   std::exception_ptr error_;
-  std::thread thread_;
+  std::future<void> threadDone_;  // run() on a thread of ReusableThreads
 };
 
 WriterImpl::~WriterImpl() {
   // Without finish() the file stays without jobFinished, but whatever was
   // given is ended into a frame so that it stays readable.
-  if (thread_.joinable()) stopThread();
+  if (threadDone_.valid()) stopThread();
 }
 
 void WriterImpl::start(const JobDescription& description) {
   frames_.add(encodeJobStarted(description));
   frames_.endFrame();
-  thread_ = std::thread([this] { run(); });
+  threadDone_ = ReusableThreads::shared().run([this] { run(); });
 }
 
 void WriterImpl::checkOpen() const {
@@ -182,7 +183,7 @@ void WriterImpl::waitFor(uint64_t ticket) {
 
 void WriterImpl::stopThread() {
   push({Item::Kind::stop, {}});
-  thread_.join();
+  threadDone_.get();  // run() has returned: nothing of ours is touched after
 }
 
 void WriterImpl::output(sandbox::Stream stream, uint64_t elapsedNs, std::span<const char> bytes) {
@@ -222,7 +223,7 @@ void WriterImpl::finish(const sandbox::RunResult& result) {
   push({Item::Kind::message, encodeJobFinished(result)});
   stopThread();
   finished_ = true;
-  std::exception_ptr error = error_;  // the thread is gone: no lock needed
+  std::exception_ptr error = error_;  // run() has returned: no lock needed
   if (!error) {
     try {
       if (durability_ == Durability::always || !result.succeeded()) {
