@@ -136,6 +136,11 @@ runtrue "$work/loaded.txt" bwrap,jobtape "$load_rounds"
 row "jobtape run -- true / bwrap true, make -j2 load" "$(field "$work/loaded.txt" "^jobtape \\/ bwrap" 5)" 1.2
 stop_load
 
+# The same Build::run in a program that holds 1 GiB of its own (an embedding
+# build tool's heap): the sandbox's pid 1 starts as a fork of that program.
+JOBTAPE_BENCH_BALLAST_MIB=1024 runtrue "$work/embedder.txt" runner,recorder,bwrap "$load_rounds"
+row "Build::run of true / bwrap true, in a 1 GiB embedder" "$(field "$work/embedder.txt" "recording adds" 16)" 0.7
+
 runtrue "$work/batch.txt" recorder-4x64,bwrap-4x64 "$batch_rounds"
 row "64 true: Build::run x4 threads / bwrap 4 at a time" "$(field "$work/batch.txt" "^recorder-4x64 \\/" 5)" 0.7
 

@@ -26,6 +26,7 @@
 //   run_true [ROUNDS]      (default 200; bench/runner_vs_bwrap.sh runs it)
 //   run_true ROUNDS NAME   only that contender, for a profiler to watch
 //   JOBTAPE_BENCH_CONTENDERS=a,b,...  time only these (bench/all.sh)
+//   JOBTAPE_BENCH_BALLAST_MIB=N       this process holds N MiB first (see ballast())
 //
 // Prints the median and quartiles of each, and the ratios of the contenders
 // present to bwrap.
@@ -238,8 +239,20 @@ bool timeInTurns(std::vector<Contender*> timed, int rounds) {
 
 }  // namespace
 
+// JOBTAPE_BENCH_BALLAST_MIB=N: this process first fills N MiB of its own
+// memory, as an embedding build tool's heap would be, so that what a job
+// costs can be seen against the size of the program that records it (the
+// sandbox's pid 1 starts as a copy-on-write fork of it).
+std::vector<char> ballast() {
+  const char* mib = std::getenv("JOBTAPE_BENCH_BALLAST_MIB");
+  std::vector<char> bytes(mib ? static_cast<size_t>(std::atol(mib)) << 20 : 0);
+  for (size_t i = 0; i < bytes.size(); i += 4096) bytes[i] = static_cast<char>(i);
+  return bytes;
+}
+
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+  std::vector<char> heap = ballast();
   RecordedTrue recorded;
   const char* jobtapeBinary = std::getenv("JOBTAPE_BENCH_JOBTAPE");
   std::string jobtapeDir = (recorded.dir() / "jobtape-run").string();
