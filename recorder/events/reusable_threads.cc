@@ -1,69 +1,67 @@
 #include "recorder/events/reusable_threads.h"
 
-#include <pthread.h>
+#include <unistd.h>
 
-#include <new>
 #include <thread>
 #include <utility>
 
 namespace jobtape::recorder {
 
 ReusableThreads& ReusableThreads::shared() {
-  static ReusableThreads* pool = [] {
-    auto* made = new ReusableThreads;  // never destroyed (see the header)
-    ::pthread_atfork([] { shared().mutex_.lock(); }, [] { shared().mutex_.unlock(); },
-                     [] { shared().forgetThreadsInChild(); });
-    return made;
-  }();
-  return *pool;
+  static ReusableThreads* threads = new ReusableThreads;  // never destroyed (see the header)
+  return *threads;
 }
 
-// A forked child has none of the parent's threads: none of them waits for
-// its tasks, and the tasks queued for them are the parent's. The lock taken
-// before the fork is the child's to drop; the queue's memory is left as it
-// is (its destructor would settle the parent's futures).
-void ReusableThreads::forgetThreadsInChild() noexcept {
-  new (&tasks_) std::deque<std::packaged_task<void()>>();
-  idle_ = 0;
-  new (&work_) std::condition_variable();
-  mutex_.unlock();
+ReusableThreads::Pool& ReusableThreads::pool() {
+  const pid_t self = ::getpid();
+  Pool* current = pool_.load(std::memory_order_acquire);
+  while (current == nullptr || current->owner != self) {
+    // Never freed: a forked child's copy of its parent's pool may have its
+    // lock held, and no thread of ours ever uses it again.
+    auto* made = new Pool(self);
+    if (pool_.compare_exchange_strong(current, made, std::memory_order_acq_rel)) return *made;
+    delete made;  // another thread of this process made one first; `current` is it now
+  }
+  return *current;
 }
 
 std::future<void> ReusableThreads::run(std::function<void()> task) {
+  Pool& p = pool();
   std::packaged_task<void()> packaged(std::move(task));
   std::future<void> done = packaged.get_future();
-  std::unique_lock lock(mutex_);
-  tasks_.push_back(std::move(packaged));
-  if (tasks_.size() <= idle_) {
+  std::unique_lock lock(p.mutex);
+  p.tasks.push_back(std::move(packaged));
+  if (p.tasks.size() <= p.idle) {
     lock.unlock();
-    work_.notify_one();
+    p.work.notify_one();
     return done;
   }
   try {
-    std::thread([this] { serve(); }).detach();
+    std::thread([&p] { serve(p); }).detach();
   } catch (...) {
-    tasks_.pop_back();  // nobody will run it
+    p.tasks.pop_back();  // nobody will run it
     throw;
   }
   return done;
 }
 
 size_t ReusableThreads::idleThreads() {
-  std::lock_guard lock(mutex_);
-  return idle_;
+  Pool& p = pool();
+  std::lock_guard lock(p.mutex);
+  return p.idle;
 }
 
-void ReusableThreads::serve() noexcept {
-  std::unique_lock lock(mutex_);
+void ReusableThreads::serve(Pool& p) noexcept {
+  std::unique_lock lock(p.mutex);
   for (;;) {
-    if (tasks_.empty()) {
-      if (idle_ >= kMaxIdleThreads) return;
-      ++idle_;
-      work_.wait(lock, [&] { return !tasks_.empty(); });
-      --idle_;
+    if (p.tasks.empty()) {
+      if (p.idle >= kMaxIdleThreads) return;
+      ++p.idle;
+      p.work.wait(lock, [&] { return !p.tasks.empty(); });
+      --p.idle;
     }
-    std::packaged_task<void()> task = std::move(tasks_.front());
-    tasks_.pop_front();
+    std::packaged_task<void()> task = std::move(p.tasks.front());
+    p.tasks.pop_front();
     lock.unlock();
     task();  // an exception goes into the future
     lock.lock();

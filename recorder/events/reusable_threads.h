@@ -9,11 +9,17 @@
 // wait, and the others end.
 //
 // The pool is never destroyed: waiting threads end with the process, so no
-// static destructor ever joins a thread that runs a task. A child that
-// fork() made starts with an empty pool (pthread_atfork): the parent's
-// threads are not in it.
+// static destructor ever joins a thread that runs a task. A forked child has
+// none of its parent's threads: the first run() in another process than the
+// pool's starts a pool of its own (the parent's is left as it was, its lock
+// possibly held by a thread that is not there). No pthread_atfork handler:
+// the sandbox's pid 1 is a clone of this process that may fork, and nothing
+// but async-signal-safe code may run there.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -36,18 +42,25 @@ class ReusableThreads {
   // thread can be made.
   std::future<void> run(std::function<void()> task);
 
-  // Threads waiting for a task now (tests).
+  // Threads waiting for a task now, in this process (tests).
   size_t idleThreads();
 
  private:
-  ReusableThreads() = default;
-  void serve() noexcept;
-  void forgetThreadsInChild() noexcept;
+  // What the threads of one process share.
+  struct Pool {
+    explicit Pool(pid_t owner) : owner(owner) {}
+    const pid_t owner;
+    std::mutex mutex;
+    std::condition_variable work;
+    std::deque<std::packaged_task<void()>> tasks;
+    size_t idle = 0;  // threads waiting in serve()
+  };
 
-  std::mutex mutex_;
-  std::condition_variable work_;
-  std::deque<std::packaged_task<void()>> tasks_;
-  size_t idle_ = 0;  // threads waiting in serve()
+  ReusableThreads() = default;
+  Pool& pool();  // this process's
+  static void serve(Pool& pool) noexcept;
+
+  std::atomic<Pool*> pool_{nullptr};
 };
 
 }  // namespace jobtape::recorder
