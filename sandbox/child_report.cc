@@ -52,6 +52,9 @@ const char* setupStepName(SetupStep step) {
     case SetupStep::execListener: return "exec listener";
     case SetupStep::exec: return "execve";
     case SetupStep::homeOverlay: return "home overlay";
+    case SetupStep::initImage: return "init program";
+    case SetupStep::initExec: return "exec init";
+    case SetupStep::initPlan: return "init plan";
   }
   return "unknown";
 }

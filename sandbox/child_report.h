@@ -108,6 +108,10 @@ enum class SetupStep : int32_t {
   exec,
   // pid 1 again, appended so that the numbers above stay
   homeOverlay,
+  // pid 1's exec of the init program (sandbox_init.h)
+  initImage,  // supervisor side: the init program's memfd
+  initExec,
+  initPlan,
 };
 
 // Stable short names ("bind source", "pivot_root", ...): RunResult::setupStep.

@@ -2,12 +2,19 @@
 
 #include <linux/sched.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 
+#include "sandbox/capabilities.h"
+#include "sandbox/child_report.h"
 #include "sandbox/linux_syscalls.h"
+#include "sandbox/run_outcome.h"
 
 namespace jobtape::sandbox {
 
@@ -44,6 +51,66 @@ ClonedChild cloneChild(uint64_t namespaceFlags, int cgroupFd) {
   child.inCgroup = pid > 0 && viaClone3 && cgroupFd >= 0;
   errno = saved;
   return child;
+}
+
+namespace {
+
+// AddressSanitizer cannot follow a switch to a stack it did not allocate.
+#if defined(__SANITIZE_ADDRESS__)
+#define JOBTAPE_CLONE_INIT_LIKE_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JOBTAPE_CLONE_INIT_LIKE_FORK 1
+#endif
+#endif
+
+// The child's side: system calls only (this memory is the caller's).
+[[noreturn]] void execInit(const InitExec& init) {
+  int error = keepCapabilitiesAcrossExec();
+  for (size_t i = 0; error == 0 && i < init.keepCount; ++i) {
+    if (init.keep[i] >= 0 && ::fcntl(init.keep[i], F_SETFD, 0) < 0) error = errno;
+  }
+  if (error == 0) {
+    char* const environment[] = {nullptr};
+    ::syscall(SYS_execveat, init.image, "", init.argv, environment, AT_EMPTY_PATH);
+    error = errno;
+  }
+  sendSetupError(init.channel, SetupStep::initExec, error, -1);
+  ::_exit(kExitSetupFailed);
+}
+
+#ifndef JOBTAPE_CLONE_INIT_LIKE_FORK
+int initEntry(void* init) { execInit(*static_cast<const InitExec*>(init)); }
+#endif
+
+}  // namespace
+
+ClonedChild cloneInit(uint64_t namespaceFlags, int cgroupFd, const InitExec& init) {
+#ifdef JOBTAPE_CLONE_INIT_LIKE_FORK
+  ClonedChild child = cloneChild(namespaceFlags, cgroupFd);
+  if (child.pid == 0) execInit(init);
+  return child;
+#else
+  (void)cgroupFd;  // clone(2) has no CLONE_INTO_CGROUP: the supervisor moves the child before "go"
+  // The child runs capget, capset, prctl, fcntl and execveat on it.
+  constexpr size_t kStackBytes = 64 * 1024;
+  void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return {};
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int pidfd = -1;
+  const int flags = static_cast<int>(namespaceFlags) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
+  long pid = ::clone(initEntry, static_cast<char*>(stack) + kStackBytes, flags, const_cast<InitExec*>(&init), &pidfd);
+  int saved = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ::munmap(stack, kStackBytes);  // the child has exec'd or exited
+  ClonedChild child;
+  child.pid = pid > 0 ? static_cast<pid_t>(pid) : -1;
+  child.pidfd.reset(pid > 0 ? pidfd : -1);
+  errno = saved;
+  return child;
+#endif
 }
 
 }  // namespace jobtape::sandbox

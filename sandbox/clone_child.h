@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "sandbox/fd_util.h"
@@ -27,5 +28,26 @@ struct ClonedChild {
 };
 
 ClonedChild cloneChild(uint64_t namespaceFlags, int cgroupFd);
+
+// How pid 1 becomes the init program (init_image.h), prepared before the
+// clone: what it execs, with which argv, keeping which descriptors (their
+// close-on-exec flag is cleared in the child only), and where an exec that
+// fails is reported.
+struct InitExec {
+  int image = -1;
+  char* const* argv = nullptr;
+  const int* keep = nullptr;
+  size_t keepCount = 0;
+  int channel = -1;
+};
+
+// pid 1: a clone into `namespaceFlags` that borrows this process's memory
+// until it has exec'd `init` (CLONE_VM | CLONE_VFORK: the calling thread
+// waits for that exec, a few hundred us, and no page table is copied). It
+// keeps its capabilities across the exec (capabilities.h). Returns in the
+// parent only; an exec that fails is a setup error on the channel and the
+// child's exit. Sanitizer builds clone like fork (cloneChild) instead, as
+// AddressSanitizer cannot follow a stack it did not allocate.
+ClonedChild cloneInit(uint64_t namespaceFlags, int cgroupFd, const InitExec& init);
 
 }  // namespace jobtape::sandbox

@@ -19,6 +19,8 @@ namespace jobtape::sandbox {
 
 class ExecPlan {
  public:
+  friend class InitPlanCodec;  // init_plan.cc: across the exec of pid 1
+
   static ExecPlan build(const Recipe& recipe, const std::vector<EnvVar>& extraEnv);
 
   struct Resolved {

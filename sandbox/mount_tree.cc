@@ -304,9 +304,11 @@ MountPlan MountPlan::build(const Recipe& recipe, const std::vector<std::string>&
     }
     plan.ops_.push_back(op);
   }
-  plan.fds_.assign(plan.ops_.size() + kExtraSlots, -1);
+  plan.allocateSlots();
   return plan;
 }
+
+void MountPlan::allocateSlots() { fds_.assign(ops_.size() + kExtraSlots, -1); }
 
 StageError MountPlan::captureSources() const noexcept {
   int* extra = fds_.data() + ops_.size();

@@ -77,6 +77,8 @@ std::vector<Exposure> exposuresOf(const Recipe& recipe, const std::string& hostP
 
 class MountPlan {
  public:
+  friend class InitPlanCodec;  // init_plan.cc: across the exec of pid 1
+
   // `tmpfsSources[i]`: the host directory standing in for recipe mount i when
   // it is a tmpfs (empty: a real tmpfs). Same length as recipe.mounts or empty.
   // `hidden`: host directories to cover wherever the recipe's binds show them.
@@ -105,6 +107,7 @@ class MountPlan {
   MountPlan& operator=(MountPlan&&) = default;
 
  private:
+  void allocateSlots();  // fds_, once ops_ is complete
   StageError captureSources() const noexcept;
   StageError attach(int rootFd, size_t first) const noexcept;
   StageError finishDev(int devFd) const noexcept;

@@ -18,6 +18,8 @@ namespace jobtape::sandbox {
 
 class RlimitPlan {
  public:
+  friend class InitPlanCodec;  // init_plan.cc: across the exec of pid 1
+
   // `addressSpaceBytes`: RLIMIT_AS when the memory limit falls back to it
   // (0 = none). RLIMIT_NOFILE is always set: to the recipe's value or back to
   // the caller's soft limit, since the sandbox's init raises its own.

@@ -4,8 +4,11 @@
 // Supervisor (the thread that called run()):
 //   1. plan everything the child will need: state directories, memory limit,
 //      rlimits, argv/envp/PATH candidates, mount plan, seccomp BPF, stdio,
-//      the channel (its end stamps each record with the sender's pid);
-//   2. clone the sandbox's pid 1 into new user and pid namespaces;
+//      the channel (its end stamps each record with the sender's pid), and
+//      write it for pid 1 (init_plan.h);
+//   2. clone the sandbox's pid 1 into new user and pid namespaces; it
+//      borrows this process's memory only until it has exec'd jobtape's init
+//      program (clone_child.h, init_image.h), which reads the plan;
 //   3. write its id maps, send "go";
 //   4. tell the observer, which records the job's start while the child
 //      builds the sandbox on another CPU, then send "start";
@@ -13,16 +16,12 @@
 //      end comes from its pidfd, not from a report); turn what was seen
 //      into a RunResult.
 //
-// Sandbox pid 1, after the clone (async-signal-safe only: the caller may be
-// multithreaded, and a lock held by another thread at clone time stays held):
-//   reset signal dispositions, die with the parent, new session, stdio and
-//   nothing else open, wait for the id maps (an end-of-file instead of "go"
-//   means the supervisor died before the death signal was armed), unshare
-//   the mount, net (unless the recipe has network), ipc, uts and cgroup
-//   namespaces, hostname, loopback, mount tree and pivot_root; then confine
-//   itself (confineInit: every privilege dropped, not dumpable, the seccomp
-//   filters loaded and the exec listener handed up), wait for "start", spawn
-//   the main process and become the reaping, forwarding init.
+// Sandbox pid 1 is the init program (sandbox_init.h): a process of its own
+// whose memory is a few hundred KiB, not a copy of the caller's. A fork of
+// an embedding build tool copied its page tables and then cost a
+// copy-on-write fault for every page the tool wrote while the job ran (tens
+// of ms a job per GiB resident), and mapped all of the tool's data inside
+// the sandbox.
 //
 // Why the child unshares most namespaces itself: creating a mount namespace
 // (a copy of the host's mount table) and a net namespace is most of the
@@ -80,6 +79,8 @@
 #include "sandbox/clone_child.h"
 #include "sandbox/deferred_reap.h"
 #include "sandbox/exec_plan.h"
+#include "sandbox/init_image.h"
+#include "sandbox/init_plan.h"
 #include "sandbox/input_relay.h"
 #include "sandbox/job_terminal.h"
 #include "sandbox/linux_syscalls.h"
@@ -100,192 +101,6 @@ namespace jobtape::sandbox {
 
 namespace {
 
-// Everything the child side reads, prepared before the clone.
-struct ChildPlan {
-  bool sandboxed = true;  // false: record only, pid 1 is the only isolation
-  bool network = false;
-  int controllingTerminal = -1;  // the main process's fd to make its terminal
-  bool sandboxTerminals = false;  // pid 1 opens the job's terminals (job_terminal.h)
-  JobTerminalPlan terminalPlan;
-  bool traceExecs = false;
-  int channel = -1;
-  uint64_t unshareFlags = 0;    // namespaces pid 1 creates itself
-  int stdio[3] = {-1, -1, -1};  // become 0, 1, 2; -1 keeps the caller's
-  const char* hostname = "jobtape";
-  const MountPlan* mounts = nullptr;
-  const RlimitPlan* rlimits = nullptr;
-  const ExecPlan* exec = nullptr;
-  const SeccompProgram* seccomp = nullptr;
-};
-
-// --- child side ------------------------------------------------------------
-
-[[noreturn]] void failSetup(const ChildPlan& p, StageError e) {
-  sendSetupError(p.channel, e.step, e.error, e.index);
-  ::_exit(kExitSetupFailed);
-}
-
-void check(const ChildPlan& p, StageError e) {
-  if (e) failSetup(p, e);
-}
-
-[[noreturn]] void execFailed(const ChildPlan& p, int error, bool fileFound) {
-  ChildMessage m;
-  m.kind = ChildMessage::execFailed;
-  m.error = error;
-  m.flags = fileFound ? kExecFileFound : 0;
-  sendChildMessage(p.channel, m);
-  ::_exit(error == ENOENT || error == ENOTDIR ? kExitNotFound : kExitNotExecutable);
-}
-
-void loadSeccomp(const ChildPlan& p) {
-  int listener = -1;
-  if (int e = p.seccomp->load(&listener)) failSetup(p, {SetupStep::seccomp, e, -1});
-  if (listener < 0) return;
-  ChildMessage m;
-  m.kind = ChildMessage::execListener;
-  int e = sendChildFd(p.channel, m, listener);
-  ::close(listener);
-  if (e != 0) failSetup(p, {SetupStep::execListener, e, -1});
-}
-
-// The program and working directory of the exec the tracer is about to
-// see, as this process sees them.
-void announceExec(const ChildPlan& p, int candidate) {
-  char cwd[kChildTextBytes];
-  long length = ::syscall(SYS_getcwd, cwd, sizeof cwd);
-  // getcwd's length counts the NUL; a directory out of reach has none.
-  size_t bytes = length > 0 ? static_cast<size_t>(length) - 1 : 0;
-  if (!announceMainExec(p.channel, candidate, cwd, bytes)) failSetup(p, {SetupStep::announceMain, errno, -1});
-}
-
-// Sandboxed, it starts under pid 1's filters and without privileges (see
-// confineInit): all that is left is its own process state.
-[[noreturn]] void mainProcess(const ChildPlan& p) {
-  if (!announceMainProcess(p.channel)) failSetup(p, {SetupStep::announceMain, errno, -1});
-  check(p, dieWithParent(1));
-  // Sandboxed, the session pid 1 made is the job's (no controlling
-  // terminal); a second one would only cost a scheduler autogroup. A pty
-  // needs a session leader to become its controlling terminal.
-  if (!p.sandboxed || p.controllingTerminal >= 0) check(p, newSession(p.controllingTerminal));
-  if (p.sandboxed) ::umask(022);
-  check(p, p.rlimits->apply());
-  if (p.exec->workDir() != nullptr && ::chdir(p.exec->workDir()) < 0) failSetup(p, {SetupStep::workDir, errno, -1});
-  ExecPlan::Resolved program = p.exec->resolve();
-  if (program.path == nullptr) execFailed(p, program.error, program.error == EACCES);
-  check(p, unblockAllSignals());
-  // This memory is pid 1's (spawnMainProcess), not dumpable, which an
-  // unprivileged tracer may not read: the exec it is about to trace is told
-  // over the channel instead (child_report.h, mainExec).
-  if (p.sandboxed && p.traceExecs) announceExec(p, program.index);
-  int error = p.exec->exec(program.path);
-  struct stat st;
-  execFailed(p, error, ::stat(program.path, &st) == 0);
-}
-
-// AddressSanitizer cannot follow a switch to a stack it did not allocate,
-// so its builds fork instead.
-#if defined(__SANITIZE_ADDRESS__)
-#define JOBTAPE_FORK_MAIN_PROCESS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JOBTAPE_FORK_MAIN_PROCESS 1
-#endif
-#endif
-
-#ifndef JOBTAPE_FORK_MAIN_PROCESS
-int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(plan)); }
-#endif
-
-// The main process borrows pid 1's memory until its execve (CLONE_VM |
-// CLONE_VFORK, as posix_spawn does): no page tables to copy and no
-// copy-on-write faults for a process that is about to replace its image.
-// pid 1 sleeps meanwhile; the child writes only to its own stack and its
-// kernel state (credentials, rlimits, cwd, session) is its own, as none of
-// CLONE_THREAD, CLONE_FS or CLONE_SIGHAND is shared. Traced, it stays as
-// undumpable as pid 1: the tracer learns its first exec from the channel
-// (mainExec), so no copy of the memory is needed to be read.
-long spawnMainProcess(const ChildPlan& p) {
-#ifdef JOBTAPE_FORK_MAIN_PROCESS
-  pid_t pid = ::fork();
-  if (pid == 0) mainProcess(p);
-  return pid;
-#else
-  constexpr size_t kStackBytes = 256 * 1024;
-  void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return -1;
-  long pid = ::clone(mainProcessEntry, static_cast<char*>(stack) + kStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                     const_cast<ChildPlan*>(&p));
-  int saved = errno;
-  ::munmap(stack, kStackBytes);  // the child has exec'd or exited
-  errno = saved;
-  return pid;
-#endif
-}
-
-// Every process of the job runs as pid 1's uid and so could open its
-// /proc/1/mem, and pid 1 holds the channel the supervisor listens to. Before
-// any code of the job runs, pid 1 therefore gives up its privileges, makes
-// itself non-dumpable (its memory was mapped in the caller's user namespace:
-// /proc/1/mem, fd, environ and every ptrace-like access then need
-// CAP_SYS_PTRACE there, which nothing in the sandbox has) and loads the
-// seccomp filters itself, so that the main process and all of the job
-// inherit them from it and nothing inside runs without them. The exec
-// listener goes up before the main process exists and never reaches it.
-void confineInit(const ChildPlan& p) {
-  check(p, dropAllPrivileges());
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
-  loadSeccomp(p);
-}
-
-[[noreturn]] void sandboxInit(ChildPlan p) {
-  check(p, resetSignalDispositions());
-  check(p, dieWithParent(0));
-  check(p, newSession(-1));
-  check(p, arrangeStdio(p.stdio, &p.channel));
-  ::umask(0);
-  if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
-  if (::unshare(static_cast<int>(p.unshareFlags)) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
-  check(p, setHostname(p.hostname));
-  if (!p.network) {
-    if (int e = bringUpLoopback()) failSetup(p, {SetupStep::loopback, e, -1});
-  }
-  raiseOpenFileLimit();
-  check(p, p.mounts->apply());
-  if (p.sandboxTerminals) check(p, openSandboxTerminals(p.terminalPlan, p.channel));
-  confineInit(p);
-  if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
-  long mainPid = spawnMainProcess(p);
-  if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
-  runPidInit(static_cast<pid_t>(mainPid), p.channel);
-}
-
-// Record only: pid 1 of a pid namespace of its own. Not dumpable, because
-// the job runs as the same user and could otherwise ptrace it and clear its
-// death signal; a job cannot leave the namespace. The host's /proc would
-// name other processes by the job's pids (a nested jobtape writing its
-// child's /proc/PID/uid_map would reach a host process), so the job gets a
-// mount namespace whose only change is a /proc of its pid namespace; host
-// mounts still propagate into it.
-[[noreturn]] void recordOnlyInit(ChildPlan p) {
-  check(p, resetSignalDispositions());
-  check(p, dieWithParent(0));
-  check(p, newSession(-1));
-  check(p, arrangeStdio(p.stdio, &p.channel));
-  if (!waitForGo(p.channel)) ::_exit(kExitSetupFailed);
-  if (::unshare(CLONE_NEWNS) < 0) failSetup(p, {SetupStep::namespaces, errno, -1});
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0) {
-    failSetup(p, {SetupStep::mountPropagation, errno, -1});
-  }
-  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
-    failSetup(p, {SetupStep::procfs, errno, -1});
-  }
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) failSetup(p, {SetupStep::dumpable, errno, -1});
-  if (!waitForStart(p.channel)) ::_exit(kExitSetupFailed);
-  long mainPid = spawnMainProcess(p);
-  if (mainPid < 0) failSetup(p, {SetupStep::forkMain, errno, -1});
-  runPidInit(static_cast<pid_t>(mainPid), p.channel);
-}
 
 // --- supervisor side -------------------------------------------------------
 
@@ -490,6 +305,37 @@ SupervisedChild supervisedChild(ClonedChild& child, Preparation& p) {
   return supervised;
 }
 
+// pid 1's argv: the plan's and the channel's fd numbers (init_main.cc).
+class InitArguments {
+ public:
+  InitArguments(int planFd, int channel)
+      : plan_(std::to_string(planFd)), channel_(std::to_string(channel)),
+        argv_{name_, plan_.data(), channel_.data(), nullptr} {}
+  char* const* argv() { return argv_; }
+
+ private:
+  char name_[21] = "jobtape-sandbox-init";
+  std::string plan_, channel_;
+  char* argv_[4];
+};
+
+std::string initImageHint(int error) {
+  return error == EACCES ? " (the kernel's vm.memfd_noexec forbids running a program from memory; jobtape's "
+                           "sandbox init runs that way: set it to 0 or 1)"
+                         : "";
+}
+
+// The setup error pid 1 sent before it ended, if any.
+std::optional<RunResult> reportedSetupError(int channel, pid_t pid) {
+  while (readableNow(channel)) {
+    std::optional<ReceivedMessage> received = receiveChildMessage(channel);
+    if (!received) break;
+    const ChildMessage& m = received->message;
+    if (m.kind == ChildMessage::setupError && received->senderPid == pid) return setupFailure(m.step, m.error, "");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& observer,
@@ -505,13 +351,19 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   Preparation p;
   prepare(p, recipe, options, state);
   if (p.pids.error()) return setupFailure(SetupStep::pidsCgroup, EOPNOTSUPP, ": " + *p.pids.error());
-  const ChildPlan plan = childPlan(recipe, options, p);
+  const UniqueFd planFd = writeInitPlan(childPlan(recipe, options, p));
+  const int image = initImageFd();
+  if (image < 0) return setupFailure(SetupStep::initImage, errno, initImageHint(errno));
 
-  // 2. Clone; the child never returns from here.
+  // 2. Clone pid 1, which execs the init program with the plan.
   const uint64_t namespaces = sandboxed ? kCloneNamespaces : recordOnlyNamespaces();
   const int cgroupFd = p.memory.cgroupFd() >= 0 ? p.memory.cgroupFd() : p.pids.cloneCgroupFd();
-  ClonedChild child = cloneChild(namespaces, cgroupFd);
-  if (child.pid == 0) sandboxed ? sandboxInit(plan) : recordOnlyInit(plan);
+  InitArguments arguments(planFd.get(), p.childChannel.get());
+  const int keep[] = {planFd.get(), p.childChannel.get(), p.stdio.childIn.get(), p.stdio.childOut.get(),
+                      p.stdio.childErr.get()};
+  ClonedChild child = cloneInit(namespaces, cgroupFd,
+                                {.image = image, .argv = arguments.argv(), .keep = keep,
+                                 .keepCount = std::size(keep), .channel = p.childChannel.get()});
   if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
   ChildGuard guard(child.pid);
   p.stdio.childIn.reset();
@@ -519,10 +371,11 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   p.stdio.childErr.reset();
   p.childChannel.reset();
 
-  // 3. Id maps, then let it go.
+  // 3. Id maps, then let it go. When they cannot be written, pid 1 may have
+  // told why it is gone (an init that could not start).
   if (std::optional<RunResult> failed =
           releaseChild(recipe, p.memory, p.pids, child, p.channel.get(), (namespaces & CLONE_NEWUSER) != 0)) {
-    return *failed;
+    return reportedSetupError(p.channel.get(), child.pid).value_or(*failed);
   }
 
   // 4. The observer records while the child builds the sandbox. A child

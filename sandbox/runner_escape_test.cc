@@ -251,5 +251,26 @@ TEST(Escape, SeccompKillIsReported) {
   EXPECT_FALSE(r.violatingSyscall.empty());
 }
 
+// pid 1 is jobtape's small init program, exec'd (init_image.h), not a copy
+// of the caller: nothing of the caller's memory is mapped in the sandbox,
+// and a caller of any size starts a job alike. As a fork of this test it
+// would have all of the ballast resident.
+TEST(Escape, PidOneIsTheInitProgramNotACopyOfTheCaller) {
+  constexpr size_t kBallastBytes = 256u << 20;
+  std::vector<char> ballast(kBallastBytes, 'j');  // written: resident
+  Recipe recipe = helperRecipe({});
+  recipe.command = "/bin/sh";
+  recipe.args = {"-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB$/\\1/p' /proc/1/status"};
+  std::string out = runForOutput(recipe);
+  ASSERT_EQ(ballast[kBallastBytes / 2], 'j');
+  std::istringstream lines(out);
+  std::string command, rss;
+  std::getline(lines, command);
+  std::getline(lines, rss);
+  EXPECT_THAT(command, ::testing::StartsWith("jobtape-sandbox-init ")) << out;
+  ASSERT_FALSE(rss.empty()) << out;
+  EXPECT_LT(std::stoul(rss), 64u * 1024) << "pid 1 has " << rss << " kB resident";
+}
+
 }  // namespace
 }  // namespace jobtape::sandbox

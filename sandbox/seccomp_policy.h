@@ -44,6 +44,8 @@ struct SeccompPolicyConfig {
 // A compiled BPF program, ready to load in the child without allocating.
 class SeccompProgram {
  public:
+  friend class InitPlanCodec;  // init_plan.cc: across the exec of pid 1
+
   // The program built into this binary at build time when the libseccomp
   // running now is the one that compiled it (sandbox/seccomp_programs_gen.cc),
   // else compileWithLibseccomp(config).
