@@ -6,6 +6,7 @@
 // supervisor, where a plan that cannot be followed is reported. Started any
 // other way it does nothing: it is not a program for people.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     (void)::write(2, kUsage, sizeof kUsage - 1);
     return kExitSetupFailed;
   }
+  (void)::prctl(PR_SET_NAME, "jobtape-init", 0, 0, 0);  // not the memfd's name, in ps and top
   // Kept open across this exec only; the main process's must close it.
   if (::fcntl(channel, F_SETFD, FD_CLOEXEC) < 0) return kExitSetupFailed;
   if (StageError e = forgetExecCapabilities()) initFailed(channel, e.step, e.error);

@@ -260,13 +260,15 @@ TEST(Escape, PidOneIsTheInitProgramNotACopyOfTheCaller) {
   std::vector<char> ballast(kBallastBytes, 'j');  // written: resident
   Recipe recipe = helperRecipe({});
   recipe.command = "/bin/sh";
-  recipe.args = {"-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB$/\\1/p' /proc/1/status"};
+  recipe.args = {"-c", "cat /proc/1/comm; tr '\\0' ' ' < /proc/1/cmdline; echo; sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB$/\\1/p' /proc/1/status"};
   std::string out = runForOutput(recipe);
   ASSERT_EQ(ballast[kBallastBytes / 2], 'j');
   std::istringstream lines(out);
-  std::string command, rss;
+  std::string name, command, rss;
+  std::getline(lines, name);
   std::getline(lines, command);
   std::getline(lines, rss);
+  EXPECT_EQ(name, "jobtape-init") << out;
   EXPECT_THAT(command, ::testing::StartsWith("jobtape-sandbox-init ")) << out;
   ASSERT_FALSE(rss.empty()) << out;
   EXPECT_LT(std::stoul(rss), 64u * 1024) << "pid 1 has " << rss << " kB resident";
