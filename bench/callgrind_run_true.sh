@@ -11,9 +11,10 @@
 # What is counted: the jobtape process (the supervisor) from its exec to its
 # exit, all of its threads, shared libraries and the dynamic loader included.
 # Not counted: the sandbox's processes. The process cloned into the new
-# namespaces (which becomes pid 1 and forks the command) still runs under
-# valgrind until an exec and writes its own profile; it is left out here, as
-# is `true` (exec'd, and --trace-children=no). The store exists before the
+# namespaces runs under valgrind until it execs jobtape's init (pid 1, by
+# its /proc/self/fd path: valgrind cannot exec an fd) and writes its own
+# profile; it is left out here, as are the init and `true` (exec'd, and
+# --trace-children=no). The store exists before the
 # counted run (created by a first, uncounted run in the same JOBTAPE_HOME), so
 # the count is that of a job in an existing store, as in daily use.
 #

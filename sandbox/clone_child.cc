@@ -74,6 +74,12 @@ namespace {
     char* const environment[] = {nullptr};
     ::syscall(SYS_execveat, init.image, "", init.argv, environment, AT_EMPTY_PATH);
     error = errno;
+    // Opened again by path, the image must outlive this exec (the init's
+    // arrangeStdio closes it).
+    if (error == ENOENT && init.imagePath != nullptr && ::fcntl(init.image, F_SETFD, 0) == 0) {
+      ::execve(init.imagePath, init.argv, environment);
+      error = errno;
+    }
   }
   sendSetupError(init.channel, SetupStep::initExec, error, -1);
   ::_exit(kExitSetupFailed);

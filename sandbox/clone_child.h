@@ -35,6 +35,9 @@ ClonedChild cloneChild(uint64_t namespaceFlags, int cgroupFd);
 // fails is reported.
 struct InitExec {
   int image = -1;
+  // The same file by path, /proc/self/fd/N, for where an fd cannot be
+  // exec'd (valgrind answers ENOENT to execveat's AT_EMPTY_PATH).
+  const char* imagePath = nullptr;
   char* const* argv = nullptr;
   const int* keep = nullptr;
   size_t keepCount = 0;

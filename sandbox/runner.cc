@@ -308,14 +308,15 @@ SupervisedChild supervisedChild(ClonedChild& child, Preparation& p) {
 // pid 1's argv: the plan's and the channel's fd numbers (init_main.cc).
 class InitArguments {
  public:
-  InitArguments(int planFd, int channel)
-      : plan_(std::to_string(planFd)), channel_(std::to_string(channel)),
-        argv_{name_, plan_.data(), channel_.data(), nullptr} {}
+  InitArguments(int image, int planFd, int channel)
+      : imagePath_("/proc/self/fd/" + std::to_string(image)), plan_(std::to_string(planFd)),
+        channel_(std::to_string(channel)), argv_{name_, plan_.data(), channel_.data(), nullptr} {}
   char* const* argv() { return argv_; }
+  const char* imagePath() const { return imagePath_.c_str(); }
 
  private:
   char name_[21] = "jobtape-sandbox-init";
-  std::string plan_, channel_;
+  std::string imagePath_, plan_, channel_;
   char* argv_[4];
 };
 
@@ -358,11 +359,11 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   // 2. Clone pid 1, which execs the init program with the plan.
   const uint64_t namespaces = sandboxed ? kCloneNamespaces : recordOnlyNamespaces();
   const int cgroupFd = p.memory.cgroupFd() >= 0 ? p.memory.cgroupFd() : p.pids.cloneCgroupFd();
-  InitArguments arguments(planFd.get(), p.childChannel.get());
+  InitArguments arguments(image, planFd.get(), p.childChannel.get());
   const int keep[] = {planFd.get(), p.childChannel.get(), p.stdio.childIn.get(), p.stdio.childOut.get(),
                       p.stdio.childErr.get()};
   ClonedChild child = cloneInit(namespaces, cgroupFd,
-                                {.image = image, .argv = arguments.argv(), .keep = keep,
+                                {.image = image, .imagePath = arguments.imagePath(), .argv = arguments.argv(), .keep = keep,
                                  .keepCount = std::size(keep), .channel = p.childChannel.get()});
   if (child.pid < 0) return setupFailure(SetupStep::clone, errno, "");
   ChildGuard guard(child.pid);
