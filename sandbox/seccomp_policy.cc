@@ -186,8 +186,8 @@ void addSetidDenials(const Filter& ctx) {
 void addSocketRules(const Filter& ctx) {
   const uint32_t refuse = SCMP_ACT_ERRNO(EAFNOSUPPORT);
   for (const char* name : {"socket", "socketpair"}) {
-    addRule(ctx, refuse, name, {SCMP_A0(SCMP_CMP_LT, AF_UNIX)});
-    addRule(ctx, refuse, name, {SCMP_A0(SCMP_CMP_GT, AF_UNIX)});
+    addRule(ctx, refuse, name, {SCMP_A0(SCMP_CMP_LT, AF_UNIX, 0)});  // datum_b unused by LT/GT
+    addRule(ctx, refuse, name, {SCMP_A0(SCMP_CMP_GT, AF_UNIX, 0)});
   }
 }
 
