@@ -55,15 +55,6 @@ ClonedChild cloneChild(uint64_t namespaceFlags, int cgroupFd) {
 
 namespace {
 
-// AddressSanitizer cannot follow a switch to a stack it did not allocate.
-#if defined(__SANITIZE_ADDRESS__)
-#define JOBTAPE_CLONE_INIT_LIKE_FORK 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JOBTAPE_CLONE_INIT_LIKE_FORK 1
-#endif
-#endif
-
 // The child's side: system calls only (this memory is the caller's).
 [[noreturn]] void execInit(const InitExec& init) {
   int error = keepCapabilitiesAcrossExec();
@@ -85,36 +76,43 @@ namespace {
   ::_exit(kExitSetupFailed);
 }
 
-#ifndef JOBTAPE_CLONE_INIT_LIKE_FORK
+#ifndef JOBTAPE_FORK_INSTEAD_OF_BORROWING
 int initEntry(void* init) { execInit(*static_cast<const InitExec*>(init)); }
 #endif
 
 }  // namespace
 
+#ifndef JOBTAPE_FORK_INSTEAD_OF_BORROWING
+long spawnBorrowingMemory(int (*entry)(void*), void* arg, int flags, size_t stackBytes, int* pidfd) {
+  void* stack = ::mmap(nullptr, stackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  long pid = ::clone(entry, static_cast<char*>(stack) + stackBytes, flags | CLONE_VM | CLONE_VFORK | SIGCHLD, arg,
+                     pidfd);
+  int saved = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ::munmap(stack, stackBytes);  // the child has exec'd or exited
+  errno = saved;
+  return pid;
+}
+#endif
+
 ClonedChild cloneInit(uint64_t namespaceFlags, int cgroupFd, const InitExec& init) {
-#ifdef JOBTAPE_CLONE_INIT_LIKE_FORK
+#ifdef JOBTAPE_FORK_INSTEAD_OF_BORROWING
   ClonedChild child = cloneChild(namespaceFlags, cgroupFd);
   if (child.pid == 0) execInit(init);
   return child;
 #else
   (void)cgroupFd;  // clone(2) has no CLONE_INTO_CGROUP: the supervisor moves the child before "go"
-  // The child runs capget, capset, prctl, fcntl and execveat on it.
-  constexpr size_t kStackBytes = 64 * 1024;
-  void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return {};
-  sigset_t all, previous;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  // The child runs capget, capset, prctl, fcntl and execveat on its stack.
   int pidfd = -1;
-  const int flags = static_cast<int>(namespaceFlags) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
-  long pid = ::clone(initEntry, static_cast<char*>(stack) + kStackBytes, flags, const_cast<InitExec*>(&init), &pidfd);
-  int saved = errno;
-  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  ::munmap(stack, kStackBytes);  // the child has exec'd or exited
+  long pid = spawnBorrowingMemory(initEntry, const_cast<InitExec*>(&init),
+                                  static_cast<int>(namespaceFlags) | CLONE_PIDFD, 64 * 1024, &pidfd);
   ClonedChild child;
   child.pid = pid > 0 ? static_cast<pid_t>(pid) : -1;
   child.pidfd.reset(pid > 0 ? pidfd : -1);
-  errno = saved;
   return child;
 #endif
 }

@@ -29,6 +29,27 @@ struct ClonedChild {
 
 ClonedChild cloneChild(uint64_t namespaceFlags, int cgroupFd);
 
+// AddressSanitizer cannot follow a switch to a stack it did not allocate:
+// its builds fork where the others borrow the caller's memory.
+#if defined(__SANITIZE_ADDRESS__)
+#define JOBTAPE_FORK_INSTEAD_OF_BORROWING 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JOBTAPE_FORK_INSTEAD_OF_BORROWING 1
+#endif
+#endif
+
+#ifndef JOBTAPE_FORK_INSTEAD_OF_BORROWING
+// A child that borrows this process's memory until it execs or exits
+// (CLONE_VM | CLONE_VFORK, as posix_spawn does): no page tables to copy and
+// no copy-on-write faults for a process about to replace its image. The
+// calling thread waits meanwhile; `entry(arg)` runs on a stack of
+// `stackBytes` of its own, with every signal blocked, and must exec or
+// _exit. `flags`: namespaces, CLONE_PIDFD (the pidfd then in *pidfd).
+// Returns the pid, or -1 with errno.
+long spawnBorrowingMemory(int (*entry)(void*), void* arg, int flags, size_t stackBytes, int* pidfd);
+#endif
+
 // How pid 1 becomes the init program (init_image.h), prepared before the
 // clone: what it execs, with which argv, keeping which descriptors (their
 // close-on-exec flag is cleared in the child only), and where an exec that

@@ -58,12 +58,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,9 +69,7 @@
 #include <optional>
 #include <system_error>
 
-#include "sandbox/capabilities.h"
 #include "sandbox/child_report.h"
-#include "sandbox/child_stages.h"
 #include "sandbox/clone_child.h"
 #include "sandbox/deferred_reap.h"
 #include "sandbox/exec_plan.h"
@@ -86,9 +80,7 @@
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/memory_limit.h"
 #include "sandbox/mount_tree.h"
-#include "sandbox/net_ns.h"
 #include "sandbox/pid_cgroup.h"
-#include "sandbox/pid_init.h"
 #include "sandbox/pseudo_terminal.h"
 #include "sandbox/rlimits.h"
 #include "sandbox/run_outcome.h"

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include "sandbox/capabilities.h"
 #include "sandbox/child_report.h"
 #include "sandbox/child_stages.h"
+#include "sandbox/clone_child.h"
 #include "sandbox/net_ns.h"
 #include "sandbox/pid_init.h"
 #include "sandbox/run_outcome.h"
@@ -87,17 +87,7 @@ void announceExec(const ChildPlan& p, int candidate) {
   execFailed(p, error, ::stat(program.path, &st) == 0);
 }
 
-// AddressSanitizer cannot follow a switch to a stack it did not allocate,
-// so its builds fork instead.
-#if defined(__SANITIZE_ADDRESS__)
-#define JOBTAPE_FORK_MAIN_PROCESS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JOBTAPE_FORK_MAIN_PROCESS 1
-#endif
-#endif
-
-#ifndef JOBTAPE_FORK_MAIN_PROCESS
+#ifndef JOBTAPE_FORK_INSTEAD_OF_BORROWING
 int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(plan)); }
 #endif
 
@@ -110,20 +100,12 @@ int mainProcessEntry(void* plan) { mainProcess(*static_cast<const ChildPlan*>(pl
 // undumpable as pid 1: the tracer learns its first exec from the channel
 // (mainExec), so no copy of the memory is needed to be read.
 long spawnMainProcess(const ChildPlan& p) {
-#ifdef JOBTAPE_FORK_MAIN_PROCESS
+#ifdef JOBTAPE_FORK_INSTEAD_OF_BORROWING
   pid_t pid = ::fork();
   if (pid == 0) mainProcess(p);
   return pid;
 #else
-  constexpr size_t kStackBytes = 256 * 1024;
-  void* stack = ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return -1;
-  long pid = ::clone(mainProcessEntry, static_cast<char*>(stack) + kStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                     const_cast<ChildPlan*>(&p));
-  int saved = errno;
-  ::munmap(stack, kStackBytes);  // the child has exec'd or exited
-  errno = saved;
-  return pid;
+  return spawnBorrowingMemory(mainProcessEntry, const_cast<ChildPlan*>(&p), 0, 256 * 1024, nullptr);
 #endif
 }
 
