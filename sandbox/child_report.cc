@@ -1,11 +1,14 @@
 #include "sandbox/child_report.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+
+#include "sandbox/linux_syscalls.h"
 
 namespace jobtape::sandbox {
 
@@ -127,6 +130,14 @@ bool sendMainAck(int sock) noexcept { return sendByte(sock, kAck); }
 bool announceMainProcess(int sock) noexcept {
   ChildMessage m;
   m.kind = ChildMessage::mainStarted;
+  // A pidfd of this process, made by itself, names it whatever happens to
+  // its pid later: no answer is needed.
+  const int self = sys::pidfdOpen(::getpid());
+  if (self >= 0) {
+    const int error = sendChildFd(sock, m, self);
+    ::close(self);
+    return error == 0;
+  }
   for (;;) {
     if (::send(sock, &m, sizeof m, MSG_NOSIGNAL) >= 0) break;
     if (errno != EINTR) return false;

@@ -12,8 +12,8 @@
 // The supervisor writes one-byte packets: "go" after it has written the id
 // maps (sandboxed only), "start" once the caller is ready for the command to
 // run (its row and events file exist), the child building the sandbox
-// between the two in parallel with the caller; and "ack" in answer to
-// mainStarted. Everything else flows child → supervisor:
+// between the two in parallel with the caller; and "ack" in answer to a
+// mainStarted without a pidfd. Everything else flows child → supervisor:
 //
 //   setupError    a stage failed: which step, errno, and for mount steps the
 //                 index of the recipe mount (-1 for the sandbox's own mounts)
@@ -22,9 +22,13 @@
 //                 devpts (SCM_RIGHTS), `index` 0 for stdout, 1 for stderr
 //                 (job_terminal.h)
 //   mainStarted   the main process, first thing: its pid is the one the
-//                 kernel stamps on the record. It waits for "ack", by which
-//                 time the supervisor holds a pidfd of it, so the pid cannot
-//                 have been reused, and learns its end from that pidfd.
+//                 kernel stamps on the record, and it carries a pidfd the
+//                 process made of itself (SCM_RIGHTS), from which the
+//                 supervisor learns its end: no pid is looked up later, so
+//                 none can have been reused. Only when it cannot make one
+//                 (no pidfds before Linux 5.3) does it send none and wait
+//                 for "ack", by which time the supervisor has tried to open
+//                 one by pid itself.
 //   mainExec      the main process, traced, right before its execve: `index`
 //                 is the ExecPlan candidate it execs, and its working
 //                 directory follows the record as text. Its memory is pid
@@ -149,7 +153,8 @@ int sendChildFd(int sock, const ChildMessage& message, int fd) noexcept;
 // Block until the supervisor's "go" / "start"; false if it went away first.
 bool waitForGo(int sock) noexcept;
 bool waitForStart(int sock) noexcept;
-// mainStarted, then block until the supervisor's "ack"; false if it failed.
+// mainStarted with a pidfd of this process; without one (none could be
+// made), block until the supervisor's "ack". False if it failed.
 bool announceMainProcess(int sock) noexcept;
 // mainExec: the candidate `index` and the working directory (a path of at
 // most kChildTextBytes); false if it could not be sent.
@@ -164,7 +169,7 @@ bool sendMainAck(int sock) noexcept;
 bool passSenderCredentials(int sock) noexcept;
 struct ReceivedMessage {
   ChildMessage message;
-  UniqueFd fd;          // with execListener, terminalMaster
+  UniqueFd fd;          // with execListener, terminalMaster, mainStarted
   pid_t senderPid = 0;  // stamped by the kernel; 0 if it did not say
   std::string text;     // with mainExec: the working directory
 };

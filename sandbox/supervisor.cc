@@ -157,7 +157,7 @@ class Loop {
         if (fromMain) report_.execFailed = m;
         break;
       case ChildMessage::mainStarted:
-        if (child_.sandboxed && mainPid_ == 0 && from > 0 && !fromInit) onMainStarted(from);
+        if (child_.sandboxed && mainPid_ == 0 && from > 0 && !fromInit) onMainStarted(from, std::move(received->fd));
         break;
       case ChildMessage::mainExec:
         if (fromMain && child_.sandboxed && !mainExecSeen_) onMainExec(m.index, std::move(received->text));
@@ -187,11 +187,15 @@ class Loop {
     if (index == 0 && config_.input != nullptr) config_.input->setTerminalTarget(slot.get());
   }
 
-  // The main process waits for the answer, so the pid is still its own when
-  // the pidfd is opened. Without pidfds (Linux < 5.3) pid 1's word is all
-  // there is.
-  void onMainStarted(pid_t pid) {
+  // The main process sends a pidfd of itself (child_report.h). One that
+  // sent none waits for the answer, so its pid is still its own when it is
+  // opened here; without pidfds (Linux < 5.3) pid 1's word is all there is.
+  void onMainStarted(pid_t pid, UniqueFd pidfd) {
     mainPid_ = pid;
+    if (pidfd) {
+      mainFd_ = std::move(pidfd);
+      return;
+    }
     mainFd_.reset(sys::pidfdOpen(pid));
     (void)sendMainAck(child_.channel.get());
   }

@@ -7,11 +7,17 @@
 // exactly as the real one does.
 #include "sandbox/supervisor.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -166,6 +172,55 @@ TEST(SupervisorTest, KeepsTheSetupErrorOfAPid1ThatNeverReadStart) {
   ASSERT_TRUE(report.setupError);
   EXPECT_EQ(report.setupError->step, SetupStep::bindSource);
   EXPECT_EQ(report.setupError->error, ENOENT);
+}
+
+// The pid of the process a pidfd names, as /proc/self/fdinfo tells it; 0
+// when it does not say.
+pid_t pidOfPidfd(int pidfd) {
+  std::string path = "/proc/self/fdinfo/" + std::to_string(pidfd);
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return 0;
+  char line[256];
+  pid_t pid = 0;
+  while (std::fgets(line, sizeof line, file) != nullptr) {
+    if (std::sscanf(line, "Pid:\t%d", &pid) == 1) break;
+  }
+  std::fclose(file);
+  return pid;
+}
+
+// The main process hands over a pidfd of itself and goes on at once: no
+// answer of the supervisor stands between it and its exec.
+TEST(SupervisorTest, TheMainProcessAnnouncesItselfWithAPidfdOfItsOwnAndDoesNotWait) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  ASSERT_TRUE(passSenderCredentials(pair[0]));
+  int announced[2];
+  ASSERT_EQ(::pipe2(announced, O_CLOEXEC), 0);
+  pid_t main = ::fork();
+  if (main == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (!announceMainProcess(pair[1])) ::_exit(100);
+    char byte = 'x';
+    (void)!::write(announced[1], &byte, 1);
+    for (;;) ::pause();
+  }
+  ::close(pair[1]);
+  ::close(announced[1]);
+  struct pollfd done{announced[0], POLLIN, 0};
+  EXPECT_EQ(::poll(&done, 1, 5000), 1) << "the main process waited for an answer";
+  std::optional<ReceivedMessage> received = receiveChildMessage(pair[0]);
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->message.kind, ChildMessage::mainStarted);
+  EXPECT_EQ(received->senderPid, main);
+  ASSERT_TRUE(received->fd);
+  EXPECT_EQ(pidOfPidfd(received->fd.get()), main);
+  EXPECT_EQ(sys::pidfdSendSignal(received->fd.get(), SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(main, &status, 0), main);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ::close(announced[0]);
+  ::close(pair[0]);
 }
 
 }  // namespace
