@@ -102,9 +102,14 @@ class RecordedTrue {
     project_ = build_->addProject({project});
     recipe_ = jobtape::defaultRecipe("/bin/true", {}, project, project);
   }
+  // JOBTAPE_BENCH_KEEP_SCRATCH=1 leaves the home to the caller (bench/all.sh
+  // removes all of its scratch at its end): removing thousands of files here
+  // would tax the next figure's file creations (see bench/all.sh).
   ~RecordedTrue() {
     build_.reset();
     recorder_.reset();
+    const char* keep = std::getenv("JOBTAPE_BENCH_KEEP_SCRATCH");
+    if (keep != nullptr && std::string_view(keep) == "1") return;
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
