@@ -46,7 +46,8 @@
 // system the store is on, at the end of every job. The layer is then as
 // durable as the project directory the job writes through a bind: what the
 // page cache gives. The kernel leaves work/work/incompat/volatile behind and
-// refuses the next mount while it is there; the store removes it when it
+// refuses the next mount while it is there: the runner clears it while the
+// job runs (overlay_marker.h), and the store removes one left over when it
 // hands the layer to the next job (store/home_layers.h).
 //
 // Recipe tmpfs mounts become read-write binds of directories under the run's

@@ -63,6 +63,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,7 @@
 #include "sandbox/linux_syscalls.h"
 #include "sandbox/memory_limit.h"
 #include "sandbox/mount_tree.h"
+#include "sandbox/overlay_marker.h"
 #include "sandbox/pid_cgroup.h"
 #include "sandbox/pseudo_terminal.h"
 #include "sandbox/rlimits.h"
@@ -297,6 +299,11 @@ SupervisedChild supervisedChild(ClonedChild& child, Preparation& p) {
   return supervised;
 }
 
+bool mountsOverlay(const MountPlan& mounts) {
+  return std::any_of(mounts.ops().begin(), mounts.ops().end(),
+                     [](const MountPlan::Op& op) { return op.kind == MountPlan::Op::Kind::overlay; });
+}
+
 // pid 1's argv: the plan's and the channel's fd numbers (init_main.cc).
 class InitArguments {
  public:
@@ -398,7 +405,11 @@ RunResult run(const Recipe& recipe, const RunOptions& options, RunObserver& obse
   config.callerTerminal = callerTerminal ? &*callerTerminal : nullptr;
   config.input = input ? &*input : nullptr;
   config.exec = &p.exec;
+  // The home overlay's marker goes while the job runs (overlay_marker.h).
+  BackgroundMarkerClearing markerClearing;
+  if (mountsOverlay(p.mounts)) config.mainStarted = [&] { markerClearing.start(options.homeLayers.work); };
   SupervisionReport report = supervise(supervised, config, observer);
+  markerClearing.wait();
   // pid 1 may still be exiting (deferred_reap.h). A job cgroup is removed
   // below, which needs it gone: then the guard waits for it.
   const bool jobCgroup = p.memory.cgroupFd() >= 0 || p.pids.ownsCgroup();

@@ -194,10 +194,11 @@ class Loop {
     mainPid_ = pid;
     if (pidfd) {
       mainFd_ = std::move(pidfd);
-      return;
+    } else {
+      mainFd_.reset(sys::pidfdOpen(pid));
+      (void)sendMainAck(child_.channel.get());
     }
-    mainFd_.reset(sys::pidfdOpen(pid));
-    (void)sendMainAck(child_.channel.get());
+    if (config_.mainStarted) config_.mainStarted();
   }
 
   // The exec the main process is about to make, which the tracer may not

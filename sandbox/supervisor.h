@@ -37,6 +37,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "sandbox/clock.h"
@@ -74,6 +75,10 @@ struct SupervisorConfig {
   InputRelay* input = nullptr;  // the caller's stdin to the job
   // What the main process execs: names the exec a mainExec record announces.
   const ExecPlan* exec = nullptr;
+  // Called once, on the supervisor's thread, when the main process has
+  // announced itself: pid 1 has built the whole mount tree by then. Must not
+  // throw, and should not block (the job's traced execs wait for this thread).
+  std::function<void()> mainStarted;
 };
 
 struct SupervisionReport {

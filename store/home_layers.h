@@ -40,10 +40,11 @@ inline constexpr int kMaxHomeSlots = 64;
 // Overlayfs makes work/work of mode 000 at each mount; the lease opens it
 // up (0700) when it ends, before the slot is free again, so that the
 // caller's own tools (rm -r, find) can walk the store. The overlay is
-// volatile (sandbox/mount_tree.h): the lease removes the
-// work/work/incompat/ marker each mount leaves when it ends, and taking a
-// slot removes one a lease could not (its recorder was killed): the kernel
-// would refuse to mount the layer again while it is there.
+// volatile (sandbox/mount_tree.h): the runner clears the work/work/incompat/
+// marker each mount leaves while the job runs (sandbox/overlay_marker.h);
+// the lease removes one still there when it ends, and taking a slot removes
+// one a lease could not (its recorder was killed): the kernel would refuse
+// to mount the layer again while it is there.
 class HomeLayerLease {
  public:
   HomeLayerLease(std::filesystem::path slotDir, sandbox::UniqueFd lock)

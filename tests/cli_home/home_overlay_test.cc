@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "store/tree_removal.h"
 #include "tests/cli_run/run_test_support.h"
 
 namespace jobtape::testing {
@@ -20,16 +21,12 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // Removes a tree the test user owns, opening up directories of mode 000
-// first (overlayfs makes its work/work so).
+// first (overlayfs makes its work/work so); what cannot go stays.
 void removeOwnTree(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_directory(fs::symlink_status(path, ec))) {
-    fs::remove(path, ec);
-    return;
+  try {
+    store::removeTree(path);
+  } catch (const fs::filesystem_error&) {
   }
-  fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-  for (const auto& entry : fs::directory_iterator(path, ec)) removeOwnTree(entry.path());
-  fs::remove(path, ec);
 }
 
 // A directory outside /tmp when the host has a writable /var/tmp: there a
