@@ -29,9 +29,13 @@
 //   JOBTAPE_BENCH_BALLAST_MIB=N       this process holds N MiB first (see ballast())
 //
 // Prints the median and quartiles of each, and the ratios of the contenders
-// present to bwrap.
+// present to bwrap; beside each, the median CPU time its process tree used
+// (user + system), which is what its wall time follows when every CPU is
+// busy: `jobtape run` then pays for its process start, store open and exit
+// in full instead of beside the job.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,6 +179,7 @@ struct Contender {
   std::function<bool()> once;
   std::vector<double> ms;
   bool byDefault = true;  // timed unless JOBTAPE_BENCH_CONTENDERS names others
+  std::vector<double> cpuMs = {};  // user + system, of this process and of the processes it waited for
 };
 
 double quantile(std::vector<double> v, double q) {
@@ -182,10 +187,12 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
-// The median of the contender named `name`, or 0 when it was not timed.
-double medianOf(const std::vector<Contender*>& timed, std::string_view name) {
+// The median wall (or CPU) time of the contender named `name`, or 0 when it
+// was not timed.
+double medianOf(const std::vector<Contender*>& timed, std::string_view name,
+                std::vector<double> Contender::*figure = &Contender::ms) {
   for (const Contender* c : timed) {
-    if (c->name == name) return quantile(c->ms, 0.5);
+    if (c->name == name) return quantile(c->*figure, 0.5);
   }
   return 0;
 }
@@ -204,6 +211,13 @@ void printRatios(const std::vector<Contender*>& timed) {
     std::printf("\n");
   }
   if (jobtape > 0 && bwrap > 0) std::printf("jobtape / bwrap = %.2fx\n", jobtape / bwrap);
+  // Where every CPU is busy, wall time follows CPU time.
+  const double recorderCpu = medianOf(timed, "recorder", &Contender::cpuMs);
+  const double jobtapeCpu = medianOf(timed, "jobtape", &Contender::cpuMs);
+  if (recorderCpu > 0 && jobtapeCpu > 0) {
+    std::printf("cpu time: jobtape / recorder = %.2fx (the jobtape process adds %.3f ms of CPU a job)\n",
+                jobtapeCpu / recorderCpu, jobtapeCpu - recorderCpu);
+  }
   double batch = medianOf(timed, "recorder-4x64"), bwrapBatch = medianOf(timed, "bwrap-4x64");
   if (batch > 0 && bwrapBatch > 0) std::printf("recorder-4x64 / bwrap-4x64 = %.2fx\n", batch / bwrapBatch);
 }
@@ -218,6 +232,23 @@ std::vector<Contender*> chosen(std::vector<Contender>& contenders) {
   }
   return timed;
 }
+
+// CPU time used so far by this process (all its threads) and by the
+// processes it has waited for, theirs included: what a contender costs a
+// machine whose CPUs are all busy, where its wall time follows it.
+double cpuMsSoFar() {
+  double ms = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage usage{};
+    ::getrusage(who, &usage);
+    for (const timeval& t : {usage.ru_utime, usage.ru_stime}) ms += static_cast<double>(t.tv_sec) * 1e3 + t.tv_usec / 1e3;
+  }
+  return ms;
+}
+
+// bwrap exits without waiting for its sandbox's pid 1, whose CPU time then
+// reaches no process of ours: for bwrap it would be its own share only.
+bool cpuCounted(const Contender& c) { return !std::string_view(c.name).starts_with("bwrap"); }
 
 // Warms every contender up, then times one run of each per round, in an
 // order shuffled every round. False when a warm-up run failed.
@@ -234,9 +265,11 @@ bool timeInTurns(std::vector<Contender*> timed, int rounds) {
   for (int round = 0; round < rounds; ++round) {
     std::shuffle(timed.begin(), timed.end(), shuffle);
     for (Contender* c : timed) {
+      const double cpuBefore = cpuMsSoFar();
       auto start = Clock::now();
       c->once();
       c->ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      c->cpuMs.push_back(cpuMsSoFar() - cpuBefore);
     }
   }
   return true;
@@ -302,10 +335,15 @@ int main(int argc, char** argv) {
   std::vector<Contender*> timed = chosen(contenders);
   if (!timeInTurns(timed, rounds)) return 1;
   std::sort(timed.begin(), timed.end());  // back in the order above (pointers into one vector)
-  std::printf("%d interleaved rounds; wall time per run (ms): median [p25 p75]\n", rounds);
+  std::printf("%d interleaved rounds; wall time per run (ms): median [p25 p75]; median CPU time (ms) of the process tree\n", rounds);
   for (const Contender* c : timed) {
-    std::printf("  %-13s %8.3f [%7.3f %7.3f]  %s\n", c->name, quantile(c->ms, 0.5), quantile(c->ms, 0.25),
-                quantile(c->ms, 0.75), c->what);
+    std::printf("  %-13s %8.3f [%7.3f %7.3f]  ", c->name, quantile(c->ms, 0.5), quantile(c->ms, 0.25),
+                quantile(c->ms, 0.75));
+    if (cpuCounted(*c)) {
+      std::printf("cpu %6.3f  %s\n", quantile(c->cpuMs, 0.5), c->what);
+    } else {
+      std::printf("cpu    n/a  %s\n", c->what);
+    }
   }
   printRatios(timed);
   return 0;
