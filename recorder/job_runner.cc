@@ -243,6 +243,7 @@ class RecordingObserver final : public sandbox::RunObserver {
       store_.with([&](store::Store& s) { s.beginJob(job_.info.jobId, job_.start); });
       rowWritten_ = true;
       writer_ = createWriter(job_, describe(job_, placement_, recipe_), options_.durable);
+      store_.checkpointInBackground();
     } catch (...) {
       startFailed_ = true;
       throw;

@@ -2,12 +2,38 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <exception>
 #include <jobtape/inspect.h>
 #include <jobtape/recorder.h>
 #include <system_error>
 
+#include "recorder/events/reusable_threads.h"
+
 namespace jobtape::recorder {
+
+LockedStore::~LockedStore() {
+  std::lock_guard lock(checkpointMutex_);
+  if (checkpoint_.valid()) checkpoint_.wait();
+}
+
+void LockedStore::checkpointInBackground() noexcept {
+  try {
+    std::lock_guard lock(checkpointMutex_);
+    if (checkpoint_.valid() && checkpoint_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    if (!with([](store::Store& s) { return s.checkpointDue(); })) return;
+    checkpoint_ = ReusableThreads::shared().run([this] {
+      try {
+        with([](store::Store& s) { s.checkpoint(); });
+      } catch (...) {
+        // Left for the next job; the WAL only grows meanwhile.
+      }
+    });
+  } catch (...) {
+    // No thread: the next job tries again, and commits checkpoint by
+    // themselves past the store's backstop.
+  }
+}
 
 std::string plainStoreFailure(const Error& error) {
   try {

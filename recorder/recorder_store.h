@@ -3,6 +3,7 @@
 // serializes them so the Store implementation need not be thread-safe.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -17,6 +18,9 @@ namespace jobtape::recorder {
 class LockedStore {
  public:
   explicit LockedStore(std::unique_ptr<store::Store> store) : store_(std::move(store)), heartbeat_(*this) {}
+  ~LockedStore();  // waits for a checkpoint still running
+  LockedStore(const LockedStore&) = delete;
+  LockedStore& operator=(const LockedStore&) = delete;
 
   // Runs `action(store::Store&)` under the lock. Store exceptions become
   // jobtape::Error (Kind::store); the lock is released either way.
@@ -31,12 +35,21 @@ class LockedStore {
   // The one heartbeat of every job recorded through this store.
   JobHeartbeat& heartbeat() { return heartbeat_; }
 
+  // Makes the store's WAL checkpoint when one is due (store::Store::
+  // checkpointDue), on a pool thread: called once a job's row is written,
+  // so that its two fdatasyncs pass while the job runs instead of inside a
+  // commit someone waits for. One at a time; one that fails is tried again
+  // at a later job.
+  void checkpointInBackground() noexcept;
+
  private:
   template <typename Body>
   static auto guarded(Body&& body) -> decltype(body());
 
   std::mutex mutex_;
   std::unique_ptr<store::Store> store_;
+  std::mutex checkpointMutex_;
+  std::future<void> checkpoint_;  // the latest background checkpoint
   JobHeartbeat heartbeat_;  // last: its thread stops before the store closes
 };
 

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -27,6 +29,7 @@
 #include <thread>
 
 #include "recorder/events/event_reader.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 namespace jobtape {
@@ -488,6 +491,35 @@ TEST_F(RecorderTest, HeartbeatsAreRefreshedWhileAJobRuns) {
   ASSERT_TRUE(result.succeeded) << result.message;
   auto row = openStore()->job(result.jobId);
   EXPECT_GE(row->heartbeatAtMs, row->startedAtMs + 1000);
+}
+
+// Frames left in the store's WAL, as a new connection finds them.
+int64_t walFramesOf(const fs::path& home) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2((home / "jobtape.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* ask = nullptr;
+  int64_t frames = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &ask, nullptr) == SQLITE_OK &&
+      sqlite3_step(ask) == SQLITE_ROW) {
+    frames = sqlite3_column_int64(ask, 1);
+  }
+  sqlite3_finalize(ask);
+  sqlite3_close(db);
+  return frames;
+}
+
+// The store's checkpoints are made beside the jobs (LockedStore::
+// checkpointInBackground): the WAL stays near the due size, far below what
+// the jobs wrote and below the size at which a commit would make one itself.
+TEST_F(RecorderTest, TheWalIsCheckpointedWhileJobsRun) {
+  auto build = recorder_->beginBuild({"checkpoints", project()});
+  int64_t projectId = build->addProject({project()});
+  // Each job lasts long enough for a checkpoint started beside it to end.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(build->run(shell("sleep 0.02", project()), projectId).succeeded);
+  build->finish();
+  build.reset();
+  recorder_.reset();  // waits for a checkpoint still running
+  EXPECT_LT(walFramesOf(home()), store::kWalFramesDue + 100);
 }
 
 // The same API from an unprivileged user: fork, drop to nobody, run a job.

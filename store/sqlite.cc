@@ -70,9 +70,10 @@ Database Database::open(const std::filesystem::path& path, Mode mode, int busyTi
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(other.db_), path_(std::move(other.path_)), cache_(std::move(other.cache_)) {
+    : db_(other.db_), path_(std::move(other.path_)), cache_(std::move(other.cache_)), wal_(std::move(other.wal_)) {
   other.db_ = nullptr;
   other.cache_.clear();
+  other.wal_ = std::make_unique<WalWatch>();
 }
 
 Database& Database::operator=(Database&& other) noexcept {
@@ -81,8 +82,10 @@ Database& Database::operator=(Database&& other) noexcept {
     db_ = other.db_;
     path_ = std::move(other.path_);
     cache_ = std::move(other.cache_);
+    wal_ = std::move(other.wal_);
     other.db_ = nullptr;
     other.cache_.clear();
+    other.wal_ = std::make_unique<WalWatch>();
   }
   return *this;
 }
@@ -97,6 +100,34 @@ void Database::close() noexcept {
 }
 
 void Database::setBusyTimeout(int busyTimeoutMs) { sqlite3_busy_timeout(db_, busyTimeoutMs); }
+
+// Replaces SQLite's auto-checkpoint, itself a WAL hook. Its failures are
+// ignored as SQLite ignores those of its own: the commit is done, and the
+// next one tries again.
+int Database::onWalCommit(void* context, sqlite3* db, const char* schema, int frames) {
+  auto& watch = *static_cast<WalWatch*>(context);
+  watch.frames = frames;
+  if (watch.checkpointPast > 0 && frames >= watch.checkpointPast) {
+    int walFrames = 0, copied = 0;
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &copied) == SQLITE_OK &&
+        copied == walFrames) {
+      watch.frames = 0;
+    }
+  }
+  return SQLITE_OK;
+}
+
+void Database::checkpointCommitsPast(int frames) {
+  wal_->checkpointPast = frames;
+  sqlite3_wal_hook(db_, &Database::onWalCommit, wal_.get());
+}
+
+void Database::checkpoint() {
+  int walFrames = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &walFrames, &copied);
+  if (rc != SQLITE_OK) fail(rc, "PRAGMA wal_checkpoint(PASSIVE)");
+  if (copied == walFrames) wal_->frames = 0;
+}
 
 void Database::fail(std::string_view sql) const { fail(sqlite3_extended_errcode(db_), sql); }
 

@@ -41,6 +41,19 @@ class Database {
   // Replaces the busy handler's timeout (e.g. short for a write that may wait).
   void setBusyTimeout(int busyTimeoutMs);
 
+  // Checkpoints of the WAL. SQLite's own auto-checkpoint runs inside the
+  // commit that crosses its threshold, with its two fdatasyncs, while the
+  // committer waits; this connection's commits checkpoint by themselves
+  // (PASSIVE) only once the WAL holds `frames`, and leave the checkpoints
+  // below that to an owner that can run them where nobody waits for them.
+  void checkpointCommitsPast(int frames);
+  // Frames in the WAL after this connection's last commit; 0 once a
+  // checkpoint here copied all of them (the next commit starts the WAL over).
+  int64_t walFrames() const noexcept { return wal_->frames; }
+  // A PASSIVE checkpoint: copies what it can without waiting for readers or
+  // writers. Throws SqliteError.
+  void checkpoint();
+
   int64_t lastInsertRowid() const;
   int changes() const;
   const std::filesystem::path& path() const { return path_; }
@@ -58,10 +71,18 @@ class Database {
     bool inUse = false;
   };
   void close() noexcept;
+  // What the WAL hook sees; on the heap, so that it stays put when the
+  // Database moves.
+  struct WalWatch {
+    int64_t frames = 0;
+    int checkpointPast = 0;  // 0: commits never checkpoint
+  };
+  static int onWalCommit(void* watch, sqlite3* db, const char* schema, int frames);
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   std::map<std::string, Cached, std::less<>> cache_;
+  std::unique_ptr<WalWatch> wal_ = std::make_unique<WalWatch>();
 };
 
 // A prepared statement borrowed from the connection's cache (or prepared

@@ -40,6 +40,8 @@ class SqliteStore final : public Store, public JobIndex {
   std::string finishBuild(const std::string& buildId) override;
   void failBuild(const std::string& buildId) override;
   int reapAbandoned() override;
+  bool checkpointDue() override;
+  void checkpoint() override;
 
   std::optional<JobRow> job(const std::string& jobId) override;
   std::vector<JobRow> jobs(const JobFilter& filter) override;

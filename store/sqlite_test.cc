@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
 #include <thread>
 
 #include "store/test_support.h"
@@ -131,6 +133,49 @@ TEST(Sqlite, WithoutBusyTimeoutTheLockConflictIsATypedError) {
     EXPECT_EQ(error.extendedCode() & 0xff, SQLITE_BUSY);
     EXPECT_EQ(error.sql(), "BEGIN IMMEDIATE");
   }
+}
+
+// Frames in the WAL as another connection finds them (the PASSIVE
+// checkpoint it runs to ask copies nothing when none are new).
+int64_t walFramesSeenByAnother(const TempHome& home) {
+  auto other = Database::open(home.path() / "t.db", Database::Mode::readWrite);
+  Statement ask(other, "PRAGMA wal_checkpoint(PASSIVE)");
+  return ask.step() ? ask.int64(1) : -1;
+}
+
+TEST(Sqlite, CommitsBelowTheBackstopLeaveTheCheckpointToTheOwner) {
+  TempHome home;
+  auto db = openTable(home);
+  db.checkpointCommitsPast(1000);
+  for (int i = 0; i < 20; ++i) Statement(db, "INSERT INTO t VALUES (?, 0)").bind(1, std::to_string(i)).run();
+  EXPECT_GE(db.walFrames(), 20);
+  const int64_t frames = db.walFrames();
+  db.checkpoint();
+  EXPECT_EQ(db.walFrames(), 0);
+  Statement(db, "INSERT INTO t VALUES ('after', 0)").run();
+  EXPECT_LT(db.walFrames(), frames) << "the WAL starts over after a whole checkpoint";
+}
+
+TEST(Sqlite, ACommitPastTheBackstopCheckpointsByItself) {
+  TempHome home;
+  auto db = openTable(home);
+  db.checkpointCommitsPast(8);
+  int64_t most = 0;
+  for (int i = 0; i < 40; ++i) {
+    Statement(db, "INSERT INTO t VALUES (?, 0)").bind(1, std::to_string(i)).run();
+    most = std::max(most, db.walFrames());
+  }
+  EXPECT_LT(most, 8);
+  EXPECT_LT(walFramesSeenByAnother(home), 8);
+}
+
+TEST(Sqlite, TheWalWatchMovesWithTheConnection) {
+  TempHome home;
+  auto first = openTable(home);
+  first.checkpointCommitsPast(1000);
+  Database moved = std::move(first);
+  for (int i = 0; i < 5; ++i) Statement(moved, "INSERT INTO t VALUES (?, 0)").bind(1, std::to_string(i)).run();
+  EXPECT_GE(moved.walFrames(), 5);
 }
 
 TEST(Sqlite, OpeningAMissingFileWithoutCreateFails) {

@@ -260,4 +260,14 @@ void SqliteStore::deleteJob(const std::string& jobId) {
   if (!problems.empty()) throw std::runtime_error(problems.front());
 }
 
+bool SqliteStore::checkpointDue() {
+  std::lock_guard lock(mutex_);
+  return db_.walFrames() >= kWalFramesDue;
+}
+
+void SqliteStore::checkpoint() {
+  std::lock_guard lock(mutex_);
+  db_.checkpoint();
+}
+
 }  // namespace jobtape::store

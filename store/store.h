@@ -228,6 +228,12 @@ class Store {
   // Returns the number of jobs and builds it marked.
   virtual int reapAbandoned() = 0;
 
+  // WAL checkpoints are the owner's to run (store/schema.h): due once the WAL
+  // holds kWalFramesDue frames; checkpoint() is a PASSIVE one (two
+  // fdatasyncs), best made where no one waits for it. Throws StoreError.
+  virtual bool checkpointDue() = 0;
+  virtual void checkpoint() = 0;
+
   // Queries.
   virtual std::optional<JobRow> job(const std::string& jobId) = 0;
   virtual std::vector<JobRow> jobs(const JobFilter& filter) = 0;
