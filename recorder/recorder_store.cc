@@ -1,6 +1,7 @@
 #include "recorder/recorder_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <exception>
@@ -14,7 +15,7 @@ namespace jobtape::recorder {
 
 LockedStore::~LockedStore() {
   std::lock_guard lock(checkpointMutex_);
-  if (checkpoint_.valid()) checkpoint_.wait();
+  if (checkpoint_.valid() && checkpointStartedBy_ == ::getpid()) checkpoint_.wait();
 }
 
 void LockedStore::checkpointInBackground() noexcept {
@@ -22,6 +23,7 @@ void LockedStore::checkpointInBackground() noexcept {
     std::lock_guard lock(checkpointMutex_);
     if (checkpoint_.valid() && checkpoint_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     if (!with([](store::Store& s) { return s.checkpointDue(); })) return;
+    checkpointStartedBy_ = ::getpid();
     checkpoint_ = ReusableThreads::shared().run([this] {
       try {
         with([](store::Store& s) { s.checkpoint(); });

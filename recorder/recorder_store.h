@@ -3,6 +3,8 @@
 // serializes them so the Store implementation need not be thread-safe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <future>
 #include <memory>
 #include <mutex>
@@ -50,6 +52,7 @@ class LockedStore {
   std::unique_ptr<store::Store> store_;
   std::mutex checkpointMutex_;
   std::future<void> checkpoint_;  // the latest background checkpoint
+  pid_t checkpointStartedBy_ = 0;  // a forked child has no thread to wait for
   JobHeartbeat heartbeat_;  // last: its thread stops before the store closes
 };
 
