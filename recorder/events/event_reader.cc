@@ -6,7 +6,7 @@
 // file costs at most a constant (about 3 frames' worth: ~100 MiB) plus what
 // the caller keeps, and time proportional to its decompressed size:
 //  - zstd windows above 16 MiB are refused (the writer uses 2 MiB);
-//  - a frame's content is at most 32 MiB (the writer's are ~1 MiB) and one
+//  - a frame's content is at most 32 MiB (the writer's are at most 4 MiB) and one
 //    message at most 16 MiB (the largest real one is a description with a
 //    big environment);
 //  - Cap'n Proto reads each message with a traversal limit proportional to

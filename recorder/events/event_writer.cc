@@ -40,12 +40,13 @@
 //    before the job starts: the description is readable while the job runs.
 //  - Afterwards a frame ends (ZSTD_e_end, then write(2) of every compressed
 //    byte) when
-//      * its content would pass 1 MiB with the next message, or reaches it;
+//      * its content would pass 4 MiB with the next message, or reaches it
+//        (kFrameMaxInput: why 4, in events_frame_writer.h);
 //      * 250 ms have passed since its first message (checked when messages
 //        arrive and by a timed wait while idle);
 //      * flush() is called (it returns once the frame is written);
 //      * finish() is called, or the writer is destroyed without finish().
-//    So a SIGKILLed writer loses at most the last 250 ms or 1 MiB of events
+//    So a SIGKILLed writer loses at most the last 250 ms or 4 MiB of events
 //    and everything it had ended is in the kernel's page cache.
 //  - Output larger than 1 MiB per call becomes several output events of at
 //    most 1 MiB each, with the same elapsedNs. Empty chunks are recorded.

@@ -9,7 +9,7 @@
 //    prints it;
 //  - frame 1 holds exactly one message, the jobStarted event (magic
 //    "jobtape-events", formatVersion 1), written before create() returns;
-//  - later frames end at least every 250 ms of activity, every 1 MiB of
+//  - later frames end at least every 250 ms of activity, every 4 MiB of
 //    input, on flush() and at finish(), so a killed writer leaves every ended
 //    frame readable; every frame carries a zstd checksum; a message never
 //    spans two frames;

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <numeric>
 #include <system_error>
 
 #include "recorder/events/event_reader.h"
+#include "recorder/events/events_frame_writer.h"
 #include "recorder/events/events_test_support.h"
 
 namespace jobtape::recorder {
@@ -224,13 +226,13 @@ TEST(EventWriter, DescriptionIsAloneInTheFirstFrameBeforeAnyOutput) {
   writer->finish(exitedWith(0));
 }
 
-TEST(EventWriter, FramesEndEveryMiBOfInput) {
+TEST(EventWriter, FramesEndEveryFewMiBOfInput) {
   TempDir dir;
   const auto path = dir / "events.bin.zst";
   std::string chunk;
   while (chunk.size() < (64u << 10)) chunk += "src/foo.cc:12:3: warning: unused variable 'x'\n";
   chunk.resize(64u << 10);
-  const size_t chunks = 80;  // 5 MiB
+  const size_t chunks = 5 * kFrameMaxInput / chunk.size();  // 5 frames' worth
   {
     auto writer = EventWriter::create(path, sampleDescription());
     for (size_t i = 0; i < chunks; ++i) writer->output(sandbox::Stream::stdout_, i, bytesOf(chunk));
@@ -240,10 +242,54 @@ TEST(EventWriter, FramesEndEveryMiBOfInput) {
   ASSERT_GE(frames.size(), 1u + 5u);
   size_t messages = 0;
   for (size_t i = 1; i < frames.size(); ++i) {
-    EXPECT_LE(frames[i].contentSize, 1u << 20) << "frame " << i;
+    EXPECT_LE(frames[i].contentSize, kFrameMaxInput) << "frame " << i;
     messages += frames[i].messages;
   }
   EXPECT_EQ(messages, chunks + 1);  // and jobFinished
+  // Frames much smaller than the limit would cost compression: zstd starts
+  // each one with an empty window (events_frame_writer.h). (The largest one:
+  // a slow machine may end some by age.)
+  size_t largest = 0;
+  for (const auto& frame : frames) largest = std::max(largest, frame.contentSize);
+  EXPECT_GE(largest, kFrameMaxInput - chunk.size() - 4096);
+}
+
+// Compiler-like warnings naming 36,000 files at random (bench/run_vs_bwrap.sh
+// generates the same shape): repeats lie further apart than a small frame.
+std::string compilerLikeOutput(size_t size) {
+  std::string out;
+  uint64_t x = 7;
+  auto below = [&x](uint64_t n) { return ((x = x * 6364136223846793005u + 1442695040888963407u) >> 33) % n; };
+  while (out.size() < size) {
+    const auto n = std::to_string(below(5000));
+    out += "src/module" + std::to_string(below(400)) + "/file" + std::to_string(below(90)) + ".cc:" + n + ":" +
+           std::to_string(below(80)) + ": warning: unused variable 'tmp" + n + "' [-Wunused-variable]\n  " + n +
+           " |     int tmp" + n + " = compute(" + n + ", data[" + std::to_string(below(64)) + "]);\n      |         ^~~~~~" +
+           n + "\n";
+  }
+  out.resize(size);
+  return out;
+}
+
+// What recording costs on disk: the events file of a chatty job against
+// `zstd -3` of its output as one stream (goal: within 5 %).
+TEST(EventWriter, OutputTakesLittleMoreRoomThanZstdOfTheSameBytes) {
+  TempDir dir;
+  const auto path = dir / "events.bin.zst";
+  const std::string output = compilerLikeOutput(size_t{16} << 20);
+  {
+    auto writer = EventWriter::create(path, sampleDescription());
+    for (size_t at = 0; at < output.size(); at += 64u << 10) {
+      writer->output(sandbox::Stream::stdout_, at, {output.data() + at, std::min(output.size() - at, size_t{64} << 10)});
+    }
+    writer->finish(exitedWith(0));
+  }
+  std::string zstd(ZSTD_compressBound(output.size()), '\0');
+  const size_t zstdSize = ZSTD_compress(zstd.data(), zstd.size(), output.data(), output.size(), 3);
+  ASSERT_FALSE(ZSTD_isError(zstdSize));
+  const auto eventsSize = std::filesystem::file_size(path);
+  EXPECT_LE(static_cast<double>(eventsSize), 1.05 * static_cast<double>(zstdSize))
+      << "events file " << eventsSize << " bytes, zstd -3 " << zstdSize;
 }
 
 TEST(EventWriter, EndsAFrameByItselfWhileTheJobIsQuiet) {
