@@ -127,8 +127,12 @@ runtrue() {  # runtrue OUT CONTENDERS ROUNDS
     "$here/bench/runner_vs_bwrap.sh" "$build" "$3") >"$1" 2>&1
   cat "$1" >>"$log"
 }
-runtrue "$work/true.txt" runner,bwrap,bwrap-ns,recorder,jobtape "$true_rounds"
+runtrue "$work/true.txt" runner,bwrap,bwrap-ns,recorder,recorder-min,jobtape "$true_rounds"
 row "recording cost per job in an open Recorder (ms)" "$(field "$work/true.txt" "recording adds" 8)" 0.3
+# The row above runs `jobtape run`'s default recipe (home overlay, project,
+# /tmp and /run from the state tree) against the runner's bare one; this one
+# runs the runner's recipe on both sides: the recording alone.
+row "  the same, runner's recipe on both sides (ms)" "$(field "$work/true.txt" "^recorder-min \\/ runner" 11)" 0.3
 row "Build::run of true in a Recorder / bwrap true" "$(field "$work/true.txt" "recording adds" 16)" 0.7
 row "jobtape run -- true / bwrap true (quiet machine)" "$(field "$work/true.txt" "^jobtape \\/ bwrap" 5)" 1.0
 

@@ -210,6 +210,13 @@ void printRatios(const std::vector<Contender*>& timed) {
     if (bwrap > 0) std::printf("; recorder / bwrap = %.2fx", recorder / bwrap);
     std::printf("\n");
   }
+  // The same recipe on both sides: what the recording itself (rows, events
+  // file, state tree) adds, without the default recipe's extra mounts.
+  const double recorderMin = medianOf(timed, "recorder-min");
+  if (recorderMin > 0 && runner > 0) {
+    std::printf("recorder-min / runner = %.2fx (same recipe: recording alone adds %.3f ms a job)\n",
+                recorderMin / runner, recorderMin - runner);
+  }
   if (jobtape > 0 && bwrap > 0) std::printf("jobtape / bwrap = %.2fx\n", jobtape / bwrap);
   // Where every CPU is busy, wall time follows CPU time.
   const double recorderCpu = medianOf(timed, "recorder", &Contender::cpuMs);

@@ -238,8 +238,10 @@ std::optional<std::string> Statement::optionalText(int column) const {
   return text(column);
 }
 
+// BEGIN and COMMIT run as cached statements: through sqlite3_exec, every
+// transaction parsed both again.
 Transaction::Transaction(Database& db, Kind kind) : db_(db) {
-  db_.exec(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  Statement(db_, kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").run();
   open_ = true;
 }
 
@@ -248,7 +250,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  Statement(db_, "COMMIT").run();
   open_ = false;
 }
 
